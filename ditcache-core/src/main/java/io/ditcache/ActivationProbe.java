@@ -1,0 +1,36 @@
+package io.ditcache;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Receives activations from a model at every {@link Site} of every call. Models call it; there are no hooks.
+ *
+ * <p>The tensor is {@code [batch, tokens, channels]} (heads merged, tokens in model order) and is only valid
+ * during the call: a probe that needs it later must copy what it needs.
+ */
+public interface ActivationProbe {
+
+    /** A probe that observes nothing; models skip all probe work for it. */
+    ActivationProbe NONE = new ActivationProbe() {
+        @Override
+        public boolean wants(Site site) {
+            return false;
+        }
+
+        @Override
+        public void observe(Step step, Site site, Tensor activation) {
+        }
+    };
+
+    /** Whether this probe wants {@code site}; models skip the work of producing unwanted activations. */
+    default boolean wants(Site site) {
+        return true;
+    }
+
+    /** Observes one activation. */
+    void observe(Step step, Site site, Tensor activation);
+
+    /** Called by the sampler after the last step of a run. */
+    default void endRun() {
+    }
+}

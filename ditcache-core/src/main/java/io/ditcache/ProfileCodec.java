@@ -1,0 +1,194 @@
+package io.ditcache;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ditcache.io.AtomicFiles;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/** JSON ({@value RedundancyProfile#FORMAT}) and CSV forms of a {@link RedundancyProfile}. */
+final class ProfileCodec {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ProfileCodec() {
+    }
+
+    static void writeJson(RedundancyProfile p, Path file) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", RedundancyProfile.FORMAT);
+        root.set("model", JSON.valueToTree(p.model()));
+        root.set("scheduler", JSON.valueToTree(p.scheduler()));
+        root.put("steps", p.steps());
+        root.put("layers", p.layers());
+        root.put("runs", p.runs());
+        ArrayNode all = root.putArray("series");
+        for (ProfileSeries s : p.series()) {
+            ObjectNode n = all.addObject();
+            n.put("kind", s.key().kind().name());
+            n.put("stream", s.key().stream().name());
+            n.put("branch", s.key().branch().name());
+            n.put("metric", s.key().metric().name());
+            n.set("count", JSON.valueToTree(s.countMatrix()));
+            n.set("mean", JSON.valueToTree(s.meanMatrix()));
+            n.set("m2", JSON.valueToTree(s.m2Matrix()));
+            n.set("nonfinite", JSON.valueToTree(s.nonFiniteMatrix()));
+        }
+        AtomicFiles.write(file, tmp -> JSON.writeValue(tmp.toFile(), root));
+    }
+
+    static void writeCsv(RedundancyProfile p, Path file) throws IOException {
+        AtomicFiles.write(file, tmp -> {
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                w.write("kind,stream,branch,metric,layer,step,count,mean,std,cv,nonfinite\n");
+                for (ProfileSeries s : p.series()) {
+                    SeriesKey k = s.key();
+                    for (int l = 0; l < s.layers(); l++) {
+                        for (int t = 0; t < s.steps(); t++) {
+                            w.write(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%d,%d,%s,%s,%s,%d%n", k.kind(),
+                                    k.stream(), k.branch(), k.metric(), l, t, s.count(l, t), num(s.mean(l, t)),
+                                    num(s.std(l, t)), num(s.cv(l, t)), s.nonFinite(l, t)));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static String num(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "";
+    }
+
+    static RedundancyProfile readJson(Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        String where = file.toString();
+        String format = root.path("format").asText(null);
+        if (!RedundancyProfile.FORMAT.equals(format)) {
+            throw new IOException(where + ": key \"format\" is " + format + ", expected \""
+                    + RedundancyProfile.FORMAT + "\"");
+        }
+        int steps = intField(root, "steps", where);
+        int layers = root.has("layers") ? intField(root, "layers", where) : -1;
+        JsonNode series = root.path("series");
+        if (!series.isArray()) {
+            throw new IOException(where + ": key \"series\" must be an array");
+        }
+        if (layers < 0) {
+            layers = series.size() == 0 ? 1 : series.get(0).path("count").size();
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = JSON.convertValue(root.path("model"), Map.class);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> sched = JSON.convertValue(root.path("scheduler"), Map.class);
+        RedundancyProfile p;
+        try {
+            p = new RedundancyProfile(model == null ? Map.of() : model, sched == null ? Map.of() : sched, layers,
+                    steps);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(where + ": " + e.getMessage(), e);
+        }
+        p.setRuns(root.path("runs").asLong(0));
+        for (int i = 0; i < series.size(); i++) {
+            JsonNode n = series.get(i);
+            String at = where + ": series[" + i + "]";
+            SeriesKey key = new SeriesKey(enumField(n, "kind", SiteKind.class, at),
+                    enumField(n, "stream", TokenStream.class, at), enumField(n, "branch", Branch.class, at),
+                    enumField(n, "metric", DistanceMetric.class, at));
+            long[][] count = longMatrix(n, "count", layers, steps - 1, at, true);
+            double[][] mean = doubleMatrix(n, "mean", layers, steps - 1, at);
+            double[][] m2 = doubleMatrix(n, "m2", layers, steps - 1, at);
+            long[][] nonFinite = n.has("nonfinite") ? longMatrix(n, "nonfinite", layers, steps - 1, at, false)
+                    : new long[layers][steps - 1];
+            for (int l = 0; l < layers; l++) {
+                for (int s = 0; s < steps - 1; s++) {
+                    if (m2[l][s] < 0) {
+                        throw new IOException(at + ": m2[" + l + "][" + s + "] is " + m2[l][s]
+                                + ", expected >= 0");
+                    }
+                }
+            }
+            p.putSeries(new ProfileSeries(key, count, mean, m2, nonFinite));
+        }
+        return p;
+    }
+
+    private static int intField(JsonNode n, String key, String where) throws IOException {
+        JsonNode v = n.get(key);
+        if (v == null || !v.canConvertToInt()) {
+            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected an integer");
+        }
+        return v.asInt();
+    }
+
+    private static <E extends Enum<E>> E enumField(JsonNode n, String key, Class<E> type, String where)
+            throws IOException {
+        String v = n.path(key).asText(null);
+        try {
+            return Enum.valueOf(type, v);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected one of "
+                    + java.util.Arrays.toString(type.getEnumConstants()));
+        }
+    }
+
+    private static double[][] doubleMatrix(JsonNode n, String key, int rows, int cols, String where)
+            throws IOException {
+        JsonNode m = n.get(key);
+        checkShape(m, key, rows, cols, where);
+        double[][] out = new double[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                JsonNode v = m.get(r).get(c);
+                if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+                    throw new IOException(where + ": " + key + "[" + r + "][" + c + "] is " + v
+                            + ", expected a finite number");
+                }
+                out[r][c] = v.asDouble();
+            }
+        }
+        return out;
+    }
+
+    private static long[][] longMatrix(JsonNode n, String key, int rows, int cols, String where, boolean required)
+            throws IOException {
+        JsonNode m = n.get(key);
+        checkShape(m, key, rows, cols, where);
+        long[][] out = new long[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                JsonNode v = m.get(r).get(c);
+                if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < 0) {
+                    throw new IOException(where + ": " + key + "[" + r + "][" + c + "] is " + v
+                            + ", expected a count >= 0");
+                }
+                out[r][c] = v.asLong();
+            }
+        }
+        return out;
+    }
+
+    private static void checkShape(JsonNode m, String key, int rows, int cols, String where) throws IOException {
+        if (m == null || !m.isArray() || m.size() != rows) {
+            throw new IOException(where + ": key \"" + key + "\" must be a [" + rows + "][" + cols
+                    + "] matrix ([layer][step])");
+        }
+        for (int r = 0; r < rows; r++) {
+            if (!m.get(r).isArray() || m.get(r).size() != cols) {
+                throw new IOException(where + ": " + key + "[" + r + "] must have " + cols + " steps, has "
+                        + m.get(r).size());
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package io.ditcache.model.dit;
+
+import io.ditcache.ActivationProbe;
+import io.ditcache.Step;
+import io.ditcache.internal.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * A class-conditional DiT in diffusers' {@code DiTTransformer2DModel} layout, with diffusers' state-dict keys.
+ * It calls the {@link ActivationProbe} at every site of every block (K, V, ATTN_OUT, MLP_OUT, BLOCK_OUT,
+ * BLOCK_RESIDUAL, and block 0's MODULATED_INPUT).
+ *
+ * <p>Not thread-safe; one forward at a time. Callers own the native memory of inputs and outputs (wrap calls in a
+ * {@code PointerScope}).
+ */
+public final class DiTModel extends Module {
+    private static final double NORM_OUT_EPS = 1e-6;
+    private final DiTConfig config;
+    private final PatchEmbed patchEmbed;
+    private final List<DiTBlock> blocks = new ArrayList<>();
+    private final LinearImpl projOut1;
+    private final LinearImpl projOut2;
+
+    /** A model with all parameters zero; load weights with {@link #loadStateDict}. */
+    public DiTModel(DiTConfig config) {
+        this.config = config;
+        int d = config.innerDim();
+        patchEmbed = register_module("pos_embed", new PatchEmbed(config));
+        Module list = register_module("transformer_blocks", new Module());
+        for (int i = 0; i < config.numLayers(); i++) {
+            blocks.add(list.register_module(Integer.toString(i), new DiTBlock(config, i)));
+        }
+        projOut1 = register_module("proj_out_1", Linears.of(d, 2L * d, true));
+        long p = config.patchSize();
+        projOut2 = register_module("proj_out_2", Linears.of(d, p * p * config.outChannels(), true));
+        eval();
+    }
+
+    public DiTConfig config() {
+        return config;
+    }
+
+    /** Number of transformer blocks. */
+    public int layers() {
+        return blocks.size();
+    }
+
+    /** Parameter names (diffusers keys) with their shapes, in registration order. */
+    public Map<String, long[]> parameterShapes() {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            out.put(params.get(i).key().getString(), Tensors.shape(params.get(i).value()));
+        }
+        return out;
+    }
+
+    /** Parameters by diffusers key; the tensors are the model's own (not copies). */
+    public Map<String, Tensor> stateDict() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        StringTensorDict params = named_parameters(true);
+        for (long i = 0; i < params.size(); i++) {
+            out.put(params.get(i).key().getString(), params.get(i).value());
+        }
+        return out;
+    }
+
+    /**
+     * Copies {@code state} into the parameters. Every parameter must be present with its exact shape, and no
+     * other key may be present.
+     *
+     * @param source names the origin in error messages (a file or directory)
+     * @throws IllegalArgumentException naming the source, the keys and the expected shapes
+     */
+    public void loadStateDict(Map<String, Tensor> state, String source) {
+        Map<String, Tensor> params = stateDict();
+        TreeSet<String> missing = new TreeSet<>(params.keySet());
+        missing.removeAll(state.keySet());
+        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
+        unexpected.removeAll(params.keySet());
+        if (!missing.isEmpty() || !unexpected.isEmpty()) {
+            throw new IllegalArgumentException(source + ": state dict does not match " + DiTConfig.CLASS_NAME
+                    + " " + config + ": missing keys " + preview(missing) + ", unexpected keys "
+                    + preview(unexpected));
+        }
+        for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            long[] want = Tensors.shape(e.getValue());
+            long[] got = Tensors.shape(state.get(e.getKey()));
+            if (!Arrays.equals(want, got)) {
+                throw new IllegalArgumentException(source + ": tensor " + e.getKey() + " has shape "
+                        + Arrays.toString(got) + ", config.json implies " + Arrays.toString(want));
+            }
+        }
+        try (NoGradGuard guard = new NoGradGuard()) {
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                e.getValue().copy_(state.get(e.getKey()).to(ScalarType.Float));
+            }
+        }
+    }
+
+    private static String preview(TreeSet<String> keys) {
+        if (keys.isEmpty()) {
+            return "[]";
+        }
+        List<String> first = new ArrayList<>(keys).subList(0, Math.min(5, keys.size()));
+        return first + (keys.size() > 5 ? " and " + (keys.size() - 5) + " more" : "") + " (" + keys.size() + ")";
+    }
+
+    /**
+     * One forward pass.
+     *
+     * @param latents   {@code [N, in_channels, H, W]} float32, H and W multiples of the patch size
+     * @param timesteps {@code [N]} or {@code [1]} (broadcast) timesteps, any numeric dtype
+     * @param labels    {@code [N]} int64 class labels in {@code [0, num_classes]}; {@code num_classes} is the
+     *                  null class
+     * @param step      the call's step (passed through to the probe)
+     * @param probe     receives the activations
+     * @return {@code [N, out_channels, H, W]}
+     */
+    public Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Step step, ActivationProbe probe) {
+        validate(latents, timesteps, labels);
+        long n = latents.size(0);
+        Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
+        Tensor y = labels.reshape(n);
+        long h = latents.size(2) / config.patchSize();
+        long w = latents.size(3) / config.patchSize();
+        Tensor x = patchEmbed.forward(latents.to(ScalarType.Float));
+        for (DiTBlock block : blocks) {
+            x = block.forward(x, t, y, step, probe);
+        }
+        Tensor conditioning = blocks.get(0).embedding().forward(t, y);
+        TensorVector shiftScale = projOut1.forward(torch.silu(conditioning)).chunk(2, 1);
+        x = torch.layer_norm(x, new long[] {config.innerDim()}, new TensorOptional(), new TensorOptional(),
+                NORM_OUT_EPS, false);
+        x = DiTBlock.modulate(x, shiftScale.get(0).unsqueeze(1), shiftScale.get(1).unsqueeze(1));
+        x = projOut2.forward(x);
+        long p = config.patchSize();
+        long c = config.outChannels();
+        // unpatchify: einsum("nhwpqc->nchpwq")
+        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p);
+    }
+
+    private void validate(Tensor latents, Tensor timesteps, Tensor labels) {
+        long[] s = Tensors.shape(latents);
+        if (s.length != 4 || s[1] != config.inChannels() || s[2] % config.patchSize() != 0
+                || s[3] % config.patchSize() != 0 || s[2] == 0 || s[3] == 0) {
+            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ", expected [N, "
+                    + config.inChannels() + ", H, W] with H and W positive multiples of patch_size "
+                    + config.patchSize());
+        }
+        long n = s[0];
+        if (timesteps.numel() != n && timesteps.numel() != 1) {
+            throw new IllegalArgumentException("timestep has " + timesteps.numel() + " elements, expected " + n
+                    + " or 1");
+        }
+        if (labels.numel() != n) {
+            throw new IllegalArgumentException("class_labels has " + labels.numel() + " elements, expected " + n);
+        }
+        for (long label : Tensors.toLongs(labels)) {
+            if (label < 0 || label > config.numClasses()) {
+                throw new IllegalArgumentException("class label " + label + " out of range [0, "
+                        + config.numClasses() + "] (" + config.numClasses() + " is the null class)");
+            }
+        }
+    }
+
+    /** Key names in the order diffusers registers them. */
+    public List<String> keys() {
+        return Collections.unmodifiableList(new ArrayList<>(parameterShapes().keySet()));
+    }
+}

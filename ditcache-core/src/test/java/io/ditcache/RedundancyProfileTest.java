@@ -1,0 +1,139 @@
+package io.ditcache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RedundancyProfileTest {
+    private static final SeriesKey K_L1 = SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN);
+
+    private static RedundancyProfile empty() {
+        return new RedundancyProfile(Map.of("name", "toy"), Map.of("name", "ddim"), 2, 4);
+    }
+
+    @Test
+    void welfordMatchesTwoPassStatistics() {
+        RedundancyProfile p = empty();
+        double[] xs = {1.5, 2.25, 0.5, 7.0, 3.125};
+        for (double x : xs) {
+            p.add(K_L1, 1, 2, x);
+        }
+        double mean = 0;
+        for (double x : xs) {
+            mean += x / xs.length;
+        }
+        double var = 0;
+        for (double x : xs) {
+            var += (x - mean) * (x - mean) / xs.length;
+        }
+        ProfileSeries s = p.series(K_L1).orElseThrow();
+        assertEquals(5, s.count(1, 2));
+        assertEquals(mean, s.mean(1, 2), 1e-15);
+        assertEquals(Math.sqrt(var), s.std(1, 2), 1e-14);
+        assertEquals(Math.sqrt(var) / mean, s.cv(1, 2), 1e-14);
+        assertTrue(Double.isNaN(s.mean(0, 0)), "empty cell has no mean");
+        assertEquals(Math.sqrt(var) / mean, s.meanCv(), 1e-14, "only one cell is defined");
+    }
+
+    @Test
+    void mergeOfPartsEqualsWhole() {
+        Random r = new Random(7);
+        RedundancyProfile whole = empty();
+        RedundancyProfile a = empty();
+        RedundancyProfile b = empty();
+        for (int i = 0; i < 1000; i++) {
+            double v = Math.exp(r.nextGaussian());
+            int l = r.nextInt(2);
+            int s = r.nextInt(3);
+            whole.add(K_L1, l, s, v);
+            (i % 3 == 0 ? a : b).add(K_L1, l, s, v);
+        }
+        RedundancyProfile merged = a.merge(b);
+        ProfileSeries w = whole.series(K_L1).orElseThrow();
+        ProfileSeries m = merged.series(K_L1).orElseThrow();
+        for (int l = 0; l < 2; l++) {
+            for (int s = 0; s < 3; s++) {
+                assertEquals(w.count(l, s), m.count(l, s));
+                assertEquals(w.mean(l, s), m.mean(l, s), 1e-12 * Math.abs(w.mean(l, s)));
+                assertEquals(w.m2(l, s), m.m2(l, s), 1e-11 * Math.abs(w.m2(l, s)));
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteValuesAreCountedApartNotAveraged() {
+        RedundancyProfile p = empty();
+        p.add(K_L1, 0, 0, 2.0);
+        p.add(K_L1, 0, 0, Double.NaN);
+        p.add(K_L1, 0, 0, Double.POSITIVE_INFINITY);
+        ProfileSeries s = p.series(K_L1).orElseThrow();
+        assertEquals(1, s.count(0, 0));
+        assertEquals(2, s.nonFinite(0, 0));
+        assertEquals(2.0, s.mean(0, 0));
+        assertTrue(p.hasNonFinite());
+    }
+
+    @Test
+    void jsonRoundTripKeepsEveryStatistic(@TempDir Path dir) throws IOException {
+        RedundancyProfile p = empty();
+        p.add(K_L1, 0, 1, 0.25);
+        p.add(K_L1, 0, 1, 0.75);
+        p.add(SeriesKey.of(SiteKind.V, DistanceMetric.COSINE), 1, 2, Double.NaN);
+        p.countRun();
+        Path f = dir.resolve("profile.json");
+        p.writeJson(f);
+        String text = Files.readString(f);
+        assertTrue(text.contains("\"format\" : \"ditcache-profile/1\""), text);
+        RedundancyProfile q = RedundancyProfile.readJson(f);
+        assertEquals(p.steps(), q.steps());
+        assertEquals(p.layers(), q.layers());
+        assertEquals(1, q.runs());
+        ProfileSeries s = q.series(K_L1).orElseThrow();
+        assertEquals(2, s.count(0, 1));
+        assertEquals(0.5, s.mean(0, 1));
+        assertEquals(0.125, s.m2(0, 1), 1e-15);
+        assertEquals(1, q.series(SeriesKey.of(SiteKind.V, DistanceMetric.COSINE)).orElseThrow().nonFinite(1, 2));
+        p.writeCsv(dir.resolve("profile.csv"));
+        String csv = Files.readString(dir.resolve("profile.csv"));
+        assertTrue(csv.startsWith("kind,stream,branch,metric,layer,step,count,mean,std,cv,nonfinite"));
+        assertTrue(csv.contains("K,IMAGE,COND,L1_MEAN,0,1,2,0.5,0.25,0.5,0"), csv);
+    }
+
+    @Test
+    void badJsonIsRejectedWithFileAndKey(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("p.json");
+        Files.writeString(f, "{\"format\":\"other/9\",\"steps\":3,\"series\":[]}");
+        IOException e = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+        assertTrue(e.getMessage().contains("p.json") && e.getMessage().contains("format"), e.getMessage());
+        Files.writeString(f, "{\"format\":\"ditcache-profile/1\",\"steps\":3,\"layers\":1,\"series\":[{\"kind\":\"K\","
+                + "\"stream\":\"IMAGE\",\"branch\":\"COND\",\"metric\":\"L1_MEAN\",\"count\":[[1]],\"mean\":[[1]],"
+                + "\"m2\":[[0]]}]}");
+        e = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+        assertTrue(e.getMessage().contains("count") && e.getMessage().contains("2 steps"), e.getMessage());
+        Files.writeString(f, "{\"format\":\"ditcache-profile/1\",\"steps\":3,\"layers\":1,\"series\":[{\"kind\":\"Q\"}]}");
+        e = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+        assertTrue(e.getMessage().contains("\"kind\" is Q"), e.getMessage());
+        Files.writeString(f, "{not json");
+        assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+    }
+
+    @Test
+    void mergeRejectsDifferentShapesAndModels() {
+        RedundancyProfile a = empty();
+        assertThrows(IllegalArgumentException.class,
+                () -> a.merge(new RedundancyProfile(Map.of("name", "toy"), Map.of("name", "ddim"), 3, 4)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> a.merge(new RedundancyProfile(Map.of("name", "other"), Map.of("name", "ddim"), 2, 4)));
+        assertTrue(e.getMessage().contains("different models"));
+        assertFalse(a.hasNonFinite());
+    }
+}

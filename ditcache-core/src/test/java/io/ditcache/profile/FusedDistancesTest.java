@@ -1,0 +1,99 @@
+package io.ditcache.profile;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ditcache.DistanceMetric;
+import io.ditcache.internal.Tensors;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Random;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
+
+class FusedDistancesTest {
+
+    static FloatBuffer direct(float[] v) {
+        FloatBuffer b = ByteBuffer.allocateDirect(v.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(0, v);
+        return b;
+    }
+
+    static float[] random(Random r, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    @Test
+    void matchesReferenceForEveryMetricSerialAndParallel() {
+        Random r = new Random(1);
+        for (int n : new int[] {1, 2, 3, 1001, 2 * FusedDistances.CHUNK + 12345}) {
+            float[] a = random(r, n, 1.0);
+            float[] b = a.clone();
+            for (int i = 0; i < n; i++) {
+                b[i] += (float) (0.1 * r.nextGaussian());
+            }
+            DistanceSums s = FusedDistances.compute(direct(a), direct(b), 0, n, false);
+            assertEquals(n, s.n());
+            for (DistanceMetric m : DistanceMetric.values()) {
+                double want = ReferenceDistances.value(m, a, b);
+                double got = s.value(m);
+                assertEquals(want, got, 1e-6 * Math.abs(want) + 1e-9, m + " n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void replaceCopiesCurrentOverPreviousInTheSamePass() {
+        Random r = new Random(2);
+        float[] a = random(r, 999, 1);
+        float[] b = random(r, 999, 1);
+        FloatBuffer fa = direct(a);
+        FusedDistances.compute(fa, direct(b), 0, b.length, true);
+        float[] after = new float[b.length];
+        fa.get(0, after);
+        assertArrayEquals(b, after);
+    }
+
+    @Test
+    void offsetRangeCoversOnlyThatRange() {
+        float[] a = {100, 1, 2, 100};
+        float[] b = {-100, 2, 4, -100};
+        DistanceSums s = FusedDistances.compute(direct(a), direct(b), 1, 2, false);
+        assertEquals(1.5, s.value(DistanceMetric.L1_MEAN), 1e-12);
+        assertEquals(1.0, s.value(DistanceMetric.L1_REL), 1e-12);
+        assertEquals(0.0, s.value(DistanceMetric.COSINE), 1e-12);
+        assertEquals(2.0, s.value(DistanceMetric.NORM_RATIO), 1e-12);
+    }
+
+    @Test
+    void nonFiniteElementMakesEveryMetricNaN() {
+        float[] a = {1, Float.POSITIVE_INFINITY, 3};
+        float[] b = {1, 2, 3};
+        DistanceSums s = FusedDistances.compute(direct(a), direct(b), 0, 3, false);
+        assertTrue(s.nonFinite());
+        for (DistanceMetric m : DistanceMetric.values()) {
+            assertTrue(Double.isNaN(s.value(m)), m.name());
+        }
+        float[] c = {1, Float.NaN, 3};
+        assertTrue(FusedDistances.compute(direct(c), direct(b), 0, 3, false).nonFinite());
+    }
+
+    @Test
+    void agreesWithTorchOpsOnTheSameTensors() {
+        Random r = new Random(3);
+        float[] a = random(r, 4096, 2);
+        float[] b = random(r, 4096, 2);
+        Tensor ta = Tensors.fromFloats(a, 4096);
+        Tensor tb = Tensors.fromFloats(b, 4096);
+        double torchL1 = tb.sub(ta).abs().mean().item_double();
+        DistanceSums s = FusedDistances.compute(ta.data_ptr_float().capacity(4096).asBuffer(),
+                tb.data_ptr_float().capacity(4096).asBuffer(), 0, 4096, false);
+        assertEquals(torchL1, s.value(DistanceMetric.L1_MEAN), 1e-6 * torchL1);
+    }
+}

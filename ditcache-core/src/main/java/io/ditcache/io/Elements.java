@@ -1,0 +1,109 @@
+package io.ditcache.io;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+
+/** Reads stored elements of any {@link DType} into float32, int64 or bool destinations. */
+final class Elements {
+    /** Elements converted per pass through the scratch buffer. */
+    private static final int CHUNK = 1 << 16;
+
+    private Elements() {
+    }
+
+    /** Fills {@code dst} with the elements of a float type stored at {@code offset}, converted to float32. */
+    static void readFloats(ByteSource src, long offset, DType dtype, FloatBuffer dst) {
+        if (!dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(dtype + " is not a floating-point type");
+        }
+        ByteBuffer scratch = ByteBuffer.allocate(CHUNK * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        long at = offset;
+        while (dst.hasRemaining()) {
+            int n = Math.min(CHUNK, dst.remaining());
+            scratch.clear().limit(n * dtype.byteSize());
+            src.read(at, scratch);
+            scratch.flip();
+            at += (long) n * dtype.byteSize();
+            switch (dtype) {
+                case F32 -> {
+                    for (int i = 0; i < n; i++) {
+                        dst.put(scratch.getFloat());
+                    }
+                }
+                case F64 -> {
+                    for (int i = 0; i < n; i++) {
+                        dst.put((float) scratch.getDouble());
+                    }
+                }
+                case F16 -> {
+                    for (int i = 0; i < n; i++) {
+                        dst.put(halfToFloat(scratch.getShort()));
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < n; i++) {
+                        dst.put(Float.intBitsToFloat((scratch.getShort() & 0xffff) << 16));
+                    }
+                }
+                default -> throw new AssertionError(dtype);
+            }
+        }
+    }
+
+    /** Fills {@code dst} with the elements of an integer or bool type stored at {@code offset}, widened. */
+    static void readLongs(ByteSource src, long offset, DType dtype, LongBuffer dst) {
+        if (dtype.isFloatingPoint()) {
+            throw new IllegalArgumentException(dtype + " is not an integer type");
+        }
+        ByteBuffer scratch = ByteBuffer.allocate(CHUNK * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        long at = offset;
+        while (dst.hasRemaining()) {
+            int n = Math.min(CHUNK, dst.remaining());
+            scratch.clear().limit(n * dtype.byteSize());
+            src.read(at, scratch);
+            scratch.flip();
+            at += (long) n * dtype.byteSize();
+            for (int i = 0; i < n; i++) {
+                dst.put(switch (dtype) {
+                    case I64 -> scratch.getLong();
+                    case I32 -> scratch.getInt();
+                    case I16 -> scratch.getShort();
+                    case I8 -> scratch.get();
+                    case U8 -> scratch.get() & 0xff;
+                    case BOOL -> scratch.get() != 0 ? 1 : 0;
+                    default -> throw new AssertionError(dtype);
+                });
+            }
+        }
+    }
+
+    /** Fills {@code dst} with BOOL elements stored at {@code offset}, as 0 or 1 (what libtorch's bool holds). */
+    static void readBools(ByteSource src, long offset, ByteBuffer dst) {
+        int start = dst.position();
+        src.read(offset, dst);
+        for (int i = start; i < dst.position(); i++) {
+            if (dst.get(i) != 0) {
+                dst.put(i, (byte) 1);
+            }
+        }
+    }
+
+    /** IEEE 754 binary16 to binary32, exact for every value (subnormals, infinities and NaN included). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xffff;
+        int sign = (bits & 0x8000) << 16;
+        int exp = (bits >>> 10) & 0x1f;
+        int mant = bits & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            // Zero or subnormal: mant * 2^-24, exact in float32.
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+}

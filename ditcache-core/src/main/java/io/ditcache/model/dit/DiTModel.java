@@ -2,6 +2,7 @@ package io.ditcache.model.dit;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.Step;
+import io.ditcache.internal.StateDictCheck;
 import io.ditcache.internal.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -89,36 +90,17 @@ public final class DiTModel extends Module {
      */
     public void loadStateDict(Map<String, Tensor> state, String source) {
         Map<String, Tensor> params = stateDict();
-        TreeSet<String> missing = new TreeSet<>(params.keySet());
-        missing.removeAll(state.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
-        unexpected.removeAll(params.keySet());
-        if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IllegalArgumentException(source + ": state dict does not match " + DiTConfig.CLASS_NAME
-                    + " " + config + ": missing keys " + preview(missing) + ", unexpected keys "
-                    + preview(unexpected));
-        }
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            long[] want = Tensors.shape(e.getValue());
-            long[] got = Tensors.shape(state.get(e.getKey()));
-            if (!Arrays.equals(want, got)) {
-                throw new IllegalArgumentException(source + ": tensor " + e.getKey() + " has shape "
-                        + Arrays.toString(got) + ", config.json implies " + Arrays.toString(want));
-            }
+        Map<String, long[]> have = new LinkedHashMap<>();
+        state.forEach((k, v) -> have.put(k, Tensors.shape(v)));
+        String mismatch = StateDictCheck.mismatch(parameterShapes(), have, source, DiTConfig.CLASS_NAME);
+        if (mismatch != null) {
+            throw new IllegalArgumentException(mismatch);
         }
         try (NoGradGuard guard = new NoGradGuard()) {
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 e.getValue().copy_(state.get(e.getKey()).to(ScalarType.Float));
             }
         }
-    }
-
-    private static String preview(TreeSet<String> keys) {
-        if (keys.isEmpty()) {
-            return "[]";
-        }
-        List<String> first = new ArrayList<>(keys).subList(0, Math.min(5, keys.size()));
-        return first + (keys.size() > 5 ? " and " + (keys.size() - 5) + " more" : "") + " (" + keys.size() + ")";
     }
 
     /**

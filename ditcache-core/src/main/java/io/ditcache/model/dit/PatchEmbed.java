@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Patchify by a strided convolution ({@code pos_embed.proj}), flatten patches row-major (h, w) and add the fixed
+ * Patchify with the weights of a strided convolution ({@code pos_embed.proj}), flatten patches row-major (h, w) and add the fixed
  * 2-D sin-cos position table (a non-persistent buffer in diffusers, so computed here, never loaded).
  */
 final class PatchEmbed extends Module {
@@ -24,17 +24,24 @@ final class PatchEmbed extends Module {
         this.dim = c.innerDim();
         this.baseSize = c.gridSize();
         Module proj = register_module("proj", new Module());
-        this.weight = proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
-        this.bias = proj.register_parameter("bias", torch.zeros(dim));
+        proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
+        proj.register_parameter("bias", torch.zeros(dim));
+        // register_parameter returns a reference into the module's table, which moves as it grows: keep handles
+        // (sharing storage) taken once registration is complete.
+        this.weight = proj.parameters().get(0);
+        this.bias = proj.parameters().get(1);
     }
 
     /** {@code [N, C, H, W]} latents to {@code [N, (H/p)(W/p), D]} tokens with positions added. */
     Tensor forward(Tensor latents) {
         long h = latents.size(2) / patch;
         long w = latents.size(3) / patch;
-        Tensor x = torch.conv2d(latents, weight, new TensorOptional(bias), new long[] {patch, patch},
-                new long[] {0, 0}, new long[] {1, 1}, 1);
-        x = x.flatten(2, -1).transpose(1, 2);
+        long n = latents.size(0);
+        long c = latents.size(1);
+        // The stride-p convolution as one matmul: patches (c, p, p) row-major (h, w) against the flattened kernel.
+        Tensor patches = latents.reshape(n, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
+                .reshape(n, h * w, c * patch * patch);
+        Tensor x = torch.linear(patches, weight.reshape(dim, c * patch * patch), new TensorOptional(bias));
         return x.add(positions((int) h, (int) w));
     }
 

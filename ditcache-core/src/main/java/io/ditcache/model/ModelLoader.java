@@ -1,0 +1,101 @@
+package io.ditcache.model;
+
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.CheckpointException;
+import io.ditcache.io.DiffusersConfig;
+import io.ditcache.io.TensorInfo;
+import io.ditcache.internal.StateDictCheck;
+import io.ditcache.model.dit.DiTConfig;
+import io.ditcache.model.dit.DiTModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Builds a model from a diffusers checkpoint: the class named by {@code config.json}, its configuration
+ * validated, then every weight checked (missing, unexpected, shape) before any is copied in.
+ */
+public final class ModelLoader {
+    /** The model classes this release can run. */
+    public static final Set<String> SUPPORTED = Set.of(DiTConfig.CLASS_NAME);
+
+    private ModelLoader() {
+    }
+
+    /** Loads the checkpoint in {@code dir}. */
+    public static DiTModel load(Path dir) throws IOException {
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            return load(ckpt);
+        }
+    }
+
+    /** Loads an open checkpoint. */
+    public static DiTModel load(Checkpoint ckpt) throws IOException {
+        DiffusersConfig config = ckpt.config();
+        if (!SUPPORTED.contains(config.className())) {
+            throw new CheckpointException(config.source() + ": unknown model type \"" + config.className()
+                    + "\" in _class_name, expected one of " + new TreeSet<>(SUPPORTED));
+        }
+        DiTModel model;
+        try {
+            model = new DiTModel(ditConfig(config));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(config.source() + ": " + e.getMessage(), e);
+        }
+        Map<String, long[]> want = model.parameterShapes();
+        Map<String, long[]> have = new LinkedHashMap<>();
+        for (String name : ckpt.names()) {
+            TensorInfo info = ckpt.info(name);
+            have.put(name, info.shape().stream().mapToLong(Long::longValue).toArray());
+            if (want.containsKey(name) && !info.dtype().isFloatingPoint()) {
+                throw new CheckpointException(ckpt.source() + ": tensor " + name + " has dtype " + info.dtype()
+                        + ", expected F32, F16 or BF16");
+            }
+        }
+        String mismatch = StateDictCheck.mismatch(want, have, ckpt.source(), config.className());
+        if (mismatch != null) {
+            throw new CheckpointException(mismatch);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> state = new LinkedHashMap<>();
+            for (String name : want.keySet()) {
+                state.put(name, ckpt.load(name));
+            }
+            model.loadStateDict(state, ckpt.source());
+        }
+        return model;
+    }
+
+    /** The DiT configuration of a diffusers {@code DiTTransformer2DModel} config, with its fixed choices checked. */
+    public static DiTConfig ditConfig(DiffusersConfig c) throws CheckpointException {
+        require(c, "norm_type", "ada_norm_zero");
+        require(c, "activation_fn", "gelu-approximate");
+        if (c.boolValue("norm_elementwise_affine", false)) {
+            throw new CheckpointException(c.source() + ": norm_elementwise_affine is true, expected false for "
+                    + DiTConfig.CLASS_NAME);
+        }
+        if (c.boolValue("upcast_attention", false)) {
+            throw new CheckpointException(c.source() + ": upcast_attention is true, expected false");
+        }
+        int inChannels = c.intValue("in_channels", 4);
+        Integer outDefault = inChannels;
+        return new DiTConfig(c.intValue("sample_size", 32), c.intValue("patch_size", 2), inChannels,
+                c.intValue("out_channels", outDefault), c.intValue("num_layers", 28),
+                c.intValue("num_attention_heads", 16), c.intValue("attention_head_dim", 72),
+                c.intValue("num_embeds_ada_norm", 1000), c.doubleValue("norm_eps", 1e-5),
+                c.boolValue("attention_bias", true));
+    }
+
+    private static void require(DiffusersConfig c, String key, String value) throws CheckpointException {
+        String got = c.stringValue(key, value);
+        if (!value.equals(got)) {
+            throw new CheckpointException(c.source() + ": " + key + " is \"" + got + "\", expected \"" + value
+                    + "\" for " + DiTConfig.CLASS_NAME);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.ditcache.cli;
+
+import io.ditcache.ActivationProbe;
+import io.ditcache.SiteKind;
+import io.ditcache.Step;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.SafetensorsFile;
+import io.ditcache.io.SafetensorsWriter;
+import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.profile.ActivationCapture;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a).")
+final class RunCommand implements Callable<Integer> {
+    /** Forward arguments of diffusers' transformer families; this release runs the DiT family. */
+    static final Set<String> KNOWN_INPUTS = Set.of("hidden_states", "timestep", "class_labels",
+            "encoder_hidden_states", "pooled_projections", "img_ids", "txt_ids", "guidance");
+    static final List<String> DIT_INPUTS = List.of("hidden_states", "timestep", "class_labels");
+
+    @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
+    Path model;
+
+    @Option(names = "--inputs", required = true, description = "safetensors file of forward inputs")
+    Path inputs;
+
+    @Option(names = "--out", required = true, description = "safetensors file to write")
+    Path out;
+
+    @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
+    boolean capture;
+
+    @Override
+    public Integer call() throws Exception {
+        DiTModel dit;
+        try (Checkpoint ckpt = ModelSource.open(model)) {
+            dit = ModelLoader.load(ckpt);
+        }
+        try (SafetensorsFile in = SafetensorsFile.open(inputs);
+                InferenceMode mode = new InferenceMode();
+                PointerScope scope = new PointerScope();
+                ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
+                        SiteKind.ATTN_OUT))) {
+            checkInputs(in.names());
+            Tensor x = in.load("hidden_states");
+            Tensor t = in.load("timestep");
+            Tensor y = in.load("class_labels");
+            Tensor sample = dit.forward(x, t, y, Step.conditional(0, 1, 0, (int) x.size(0)),
+                    capture ? probe : ActivationProbe.NONE);
+            Map<String, Tensor> outputs = new LinkedHashMap<>();
+            outputs.put("sample", sample);
+            if (capture) {
+                outputs.putAll(probe.tensors());
+            }
+            SafetensorsWriter.write(out, outputs, Map.of("format", "pt"));
+        }
+        return 0;
+    }
+
+    private void checkInputs(Set<String> names) {
+        TreeSet<String> unknown = new TreeSet<>(names);
+        unknown.removeAll(KNOWN_INPUTS);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException(inputs + ": unknown input tensors " + unknown + ", expected "
+                    + DIT_INPUTS);
+        }
+        TreeSet<String> other = new TreeSet<>(names);
+        other.removeAll(DIT_INPUTS);
+        if (!other.isEmpty()) {
+            throw new IllegalArgumentException(inputs + ": inputs " + other + " belong to another model family; "
+                    + "DiTTransformer2DModel takes " + DIT_INPUTS);
+        }
+        for (String need : DIT_INPUTS) {
+            if (!names.contains(need)) {
+                throw new IllegalArgumentException(inputs + ": missing input tensor \"" + need + "\", expected "
+                        + DIT_INPUTS);
+            }
+        }
+    }
+}

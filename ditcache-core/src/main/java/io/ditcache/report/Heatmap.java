@@ -154,9 +154,9 @@ public final class Heatmap {
     }
 
     private static String subtitle(RedundancyProfile profile) {
-        return "scheduler " + ReportText.schedulerName(profile) + ", " + profile.steps() + " steps, "
-                + profile.layers() + " layers, colour = mean over " + profile.runs()
-                + (profile.runs() == 1 ? " run" : " runs");
+        return "scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
+                + ", " + ReportText.count(profile.layers(), "layer") + ", colour = mean over "
+                + ReportText.count(profile.runs(), "run");
     }
 
     private static PaintScaleLegend colourLegend(SeriesKey key, ColourScale scale) {

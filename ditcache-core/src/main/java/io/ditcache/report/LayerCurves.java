@@ -48,6 +48,8 @@ public final class LayerCurves {
     private static final int HEADER = 64;
     private static final int FOOTER = 30;
     private static final int MARGIN = 10;
+    /** Wide enough for the header and footer lines. */
+    private static final int MIN_WIDTH = 980;
     private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 16);
     private static final Font TEXT_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
     private static final Font PANEL_TITLE_FONT = new Font(Font.SANS_SERIF, Font.BOLD, 12);
@@ -83,7 +85,7 @@ public final class LayerCurves {
         int layers = profile.layers();
         int cols = layers <= 4 ? layers : (int) Math.ceil(Math.sqrt(layers * 1.6));
         int rows = (layers + cols - 1) / cols;
-        int width = 2 * MARGIN + cols * PANEL_WIDTH;
+        int width = Math.max(MIN_WIDTH, 2 * MARGIN + cols * PANEL_WIDTH);
         int height = HEADER + rows * PANEL_HEIGHT + FOOTER;
 
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
@@ -159,9 +161,10 @@ public final class LayerCurves {
         if (hi == 0) {
             return new double[] {1e-3, 1};
         }
-        // Whole decades, a little beyond the data, so that every panel has at least two labelled ticks.
-        return new double[] {Math.pow(10, Math.floor(Math.log10(lo / 1.05))),
-            Math.pow(10, Math.ceil(Math.log10(hi * 1.05)))};
+        // Whole decades, a little beyond the data, so that every panel has at least two labelled ticks; the
+        // extra 0.1% keeps the end decades inside the range despite rounding, so they get their labels.
+        return new double[] {Math.pow(10, Math.floor(Math.log10(lo / 1.05))) * 0.999,
+            Math.pow(10, Math.ceil(Math.log10(hi * 1.05))) * 1.001};
     }
 
     private static JFreeChart panel(int layer, int steps, List<ProfileSeries> curves, double[] range,
@@ -235,8 +238,8 @@ public final class LayerCurves {
             x += 44 + g.getFontMetrics().stringWidth(label);
         }
         g.setColor(Color.DARK_GRAY);
-        String note = "scheduler " + ReportText.schedulerName(profile) + ", " + profile.steps() + " steps, "
-                + profile.runs() + (profile.runs() == 1 ? " run" : " runs")
+        String note = "scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
+                + ", " + ReportText.count(profile.runs(), "run")
                 + (band ? "; shaded: mean \u00b1 1 std over runs" : "");
         g.drawString(note, x + 16, y);
     }

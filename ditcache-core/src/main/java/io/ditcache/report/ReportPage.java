@@ -50,8 +50,7 @@ final class ReportPage {
         StringBuilder caption = new StringBuilder();
         caption.append(describe(key.kind())).append(", ").append(ReportText.metric(key.metric())).append(", ")
                 .append(ReportText.stream(key.stream())).append(", ").append(ReportText.branch(key.branch()))
-                .append(". Each cell is the mean over ").append(profile.runs())
-                .append(profile.runs() == 1 ? " run" : " runs")
+                .append(". Each cell is the mean over ").append(ReportText.count(profile.runs(), "run"))
                 .append(" of the distance between calls i and i+1 (x) at one layer (y, block 0 at the top). ")
                 .append("Colour scale: viridis, ")
                 .append(ColourScale.fit(series.means()).isLog() ? "logarithmic" : "linear")

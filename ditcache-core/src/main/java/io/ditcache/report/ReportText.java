@@ -58,6 +58,11 @@ final class ReportText {
         return branch == Branch.COND ? "conditional branch" : "unconditional branch";
     }
 
+    /** "1 run", "3 runs". */
+    static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     /** Four significant digits, locale-independent; "-" for NaN. */
     static String number(double v) {
         if (Double.isNaN(v)) {

@@ -99,6 +99,21 @@ class ProfileReportTest {
     }
 
     @Test
+    void aSingleCellProfileRenders(@TempDir Path dir) throws IOException {
+        RedundancyProfile p = new RedundancyProfile(Map.of("name", "tiny"), Map.of("name", "ddim"), 1, 2);
+        for (SiteKind kind : LayerCurves.KINDS) {
+            p.add(SeriesKey.of(kind, DistanceMetric.L1_MEAN), 0, 0, 0.5);
+        }
+        p.countRun();
+        ReportFiles files = ProfileReport.write(p, dir);
+        assertEquals(5, files.all().size(), "page, curves, three heatmaps");
+        for (Path png : files.all().subList(1, 5)) {
+            assertTrue(ImageIO.read(png.toFile()).getWidth() > 200, png.toString());
+        }
+        assertTrue(SummaryTable.format(p).lines().anyMatch(l -> l.startsWith("K ")));
+    }
+
+    @Test
     void aProfileWithoutSeriesStillGetsAPage(@TempDir Path dir) throws IOException {
         RedundancyProfile p = new RedundancyProfile(Map.of("name", "empty"), Map.of("name", "ddim"), 4, 10);
         ReportFiles files = ProfileReport.write(p, dir);

@@ -1,0 +1,70 @@
+package io.ditcache.report;
+
+import io.ditcache.io.AtomicFiles;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import javax.imageio.ImageIO;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Writes charts and images as PNG files, atomically, without a display. */
+final class ChartImages {
+    private static final Logger LOG = LoggerFactory.getLogger(ChartImages.class);
+
+    private ChartImages() {
+    }
+
+    /**
+     * Reports draw only onto off-screen images, which never need a display. Where the process has made no
+     * choice and there is no display to use, say so explicitly before AWT starts; a process that has a
+     * display or set the property itself keeps its choice.
+     */
+    static void preferHeadless() {
+        if (System.getProperty("java.awt.headless") == null && System.getenv("DISPLAY") == null) {
+            System.setProperty("java.awt.headless", "true");
+            LOG.debug("no DISPLAY: java.awt.headless=true for report rendering");
+        }
+    }
+
+    /** Writes a text file (UTF-8), atomically. */
+    static void writeText(String text, Path target) throws IOException {
+        AtomicFiles.write(target, tmp -> {
+            Files.writeString(tmp, text);
+            readableByAll(tmp);
+        });
+    }
+
+    /**
+     * Temporary files are created owner-only; a report is meant to be opened in a browser or served, so its
+     * files become rw-r--r-- where the file system has POSIX permissions.
+     */
+    private static void readableByAll(Path file) throws IOException {
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+    }
+
+    static void writePng(JFreeChart chart, int width, int height, Path target) throws IOException {
+        preferHeadless();
+        AtomicFiles.write(target, tmp -> {
+            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height);
+            readableByAll(tmp);
+        });
+        LOG.debug("wrote {} ({}x{})", target, width, height);
+    }
+
+    static void writePng(BufferedImage image, Path target) throws IOException {
+        AtomicFiles.write(target, tmp -> {
+            if (!ImageIO.write(image, "png", tmp.toFile())) {
+                throw new IOException("no PNG writer available for " + target);
+            }
+            readableByAll(tmp);
+        });
+        LOG.debug("wrote {} ({}x{})", target, image.getWidth(), image.getHeight());
+    }
+}

@@ -233,12 +233,12 @@ public final class LayerCurves {
             g.setStroke(new BasicStroke(3f));
             g.drawLine(x, y - 5, x + 26, y - 5);
             g.setColor(Color.BLACK);
-            String label = kind == SiteKind.ATTN_OUT ? "A (attention output)" : ReportText.kind(kind);
+            String label = ReportText.kind(kind);
             g.drawString(label, x + 32, y);
             x += 44 + g.getFontMetrics().stringWidth(label);
         }
         g.setColor(Color.DARK_GRAY);
-        String note = "scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
+        String note = "(A = attention output)   scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
                 + ", " + ReportText.count(profile.runs(), "run")
                 + (band ? "; shaded: mean \u00b1 1 std over runs" : "");
         g.drawString(note, x + 16, y);

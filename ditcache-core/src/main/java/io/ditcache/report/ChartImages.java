@@ -33,28 +33,12 @@ final class ChartImages {
 
     /** Writes a text file (UTF-8), atomically. */
     static void writeText(String text, Path target) throws IOException {
-        AtomicFiles.write(target, tmp -> {
-            Files.writeString(tmp, text);
-            readableByAll(tmp);
-        });
-    }
-
-    /**
-     * Temporary files are created owner-only; a report is meant to be opened in a browser or served, so its
-     * files become rw-r--r-- where the file system has POSIX permissions.
-     */
-    private static void readableByAll(Path file) throws IOException {
-        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        }
+        AtomicFiles.writeString(target, text);
     }
 
     static void writePng(JFreeChart chart, int width, int height, Path target) throws IOException {
         preferHeadless();
-        AtomicFiles.write(target, tmp -> {
-            ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height);
-            readableByAll(tmp);
-        });
+        AtomicFiles.write(target, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height));
         LOG.debug("wrote {} ({}x{})", target, width, height);
     }
 

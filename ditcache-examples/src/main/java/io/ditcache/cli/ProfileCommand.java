@@ -1,0 +1,122 @@
+package io.ditcache.cli;
+
+import io.ditcache.RedundancyProfile;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.SafetensorsFile;
+import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.profile.Profiling;
+import io.ditcache.report.ProfileReport;
+import io.ditcache.report.SummaryTable;
+import io.ditcache.sample.Samples;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
+import io.ditcache.sched.Schedulers;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code profile}: sample, measure redundancy at every site, write the profile and its report. */
+@Command(name = "profile", mixinStandardHelpOptions = true,
+        description = "Profiles a model's step-to-step redundancy; writes profile.json, profile.csv, PNGs and "
+                + "report.html.")
+final class ProfileCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
+    Path model;
+
+    @Option(names = "--scheduler", defaultValue = "ddim",
+            description = "ddim, ddpm, dpm++, euler or flowmatch (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--steps", defaultValue = "50", description = "sampling steps, >= 2 (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--class-labels", split = ",", description = "class labels (default: 0..9, or all classes)")
+    List<Integer> classLabels;
+
+    @Option(names = "--seeds", split = ",", defaultValue = "0", description = "noise seeds (default: ${DEFAULT-VALUE})")
+    List<Long> seeds;
+
+    @Option(names = "--latents", description = "safetensors file with the initial noise as tensor 'latents'")
+    Path latents;
+
+    @Option(names = "--guidance", defaultValue = "4.0",
+            description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
+    double guidance;
+
+    @Option(names = "--out", defaultValue = "ditcache-report", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (steps < 2) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--steps " + steps + ": a profile needs at least 2 steps (it measures step-to-step change)");
+        }
+        if (!Schedulers.names().contains(scheduler)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--scheduler " + scheduler + ": unknown, expected one of " + Schedulers.names());
+        }
+        DiTModel dit;
+        Optional<Path> schedulerConfig;
+        try (Checkpoint ckpt = ModelSource.open(model)) {
+            dit = ModelLoader.load(ckpt);
+            schedulerConfig = ckpt.schedulerConfig();
+        }
+        Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
+                : Schedulers.create(scheduler, Map.of());
+        int classes = dit.config().numClasses();
+        List<Integer> labels = classLabels != null ? classLabels
+                : IntStream.range(0, Math.min(10, classes)).boxed().toList();
+        for (int label : labels) {
+            if (label < 0 || label >= classes) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--class-labels " + label
+                        + ": out of range, this model has classes 0.." + (classes - 1));
+            }
+        }
+        SamplingOptions options = new SamplingOptions(SamplingOptions.grid(labels, seeds), steps, guidance);
+        Samples noise = latents == null ? null : readLatents(latents);
+        PrintWriter o = spec.commandLine().getOut();
+        RedundancyProfile profile;
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(steps)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(
+                        System.err)).build()) {
+            profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
+                    p -> new StepProgress(p, bar));
+        }
+        profile.writeJson(out.resolve("profile.json"));
+        profile.writeCsv(out.resolve("profile.csv"));
+        ProfileReport.write(profile, out);
+        o.println(SummaryTable.format(profile));
+        if (profile.hasNonFinite()) {
+            o.println("warning: some distances were NaN or infinite (non-finite activations or 0/0); they are "
+                    + "counted in 'nonfinite' and left out of the means");
+        }
+        o.println("wrote " + out.toAbsolutePath().resolve(ProfileReport.PAGE));
+        o.flush();
+        return 0;
+    }
+
+    static Samples readLatents(Path file) throws java.io.IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            if (!f.contains("latents")) {
+                throw new IllegalArgumentException(file + ": no tensor \"latents\" (has " + f.names() + ")");
+            }
+            long[] shape = f.info("latents").dims();
+            return new Samples(f.floats("latents"), shape);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.ditcache.sched;
+
+import static io.ditcache.sched.StepMath.times;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Euler steps of a rectified-flow (flow matching) model, as diffusers'
+ * {@code FlowMatchEulerDiscreteScheduler} with static shifting: {@code x <- x + (sigma_next - sigma) * v}.
+ *
+ * <p>Sigmas run linearly from the (shifted) largest to the smallest training sigma, are shifted with
+ * {@code shift * s / (1 + (shift - 1) * s)} and end with 0; timesteps are {@code sigma * num_train_timesteps}
+ * (float32). As in diffusers, the end points of that line are the training sigmas already shifted once.
+ * There is no input scaling and the initial noise has sigma 1.
+ *
+ * <p>Config (defaults): {@code num_train_timesteps} (1000), {@code shift} (1.0). Not supported: dynamic
+ * shifting, {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
+ * sampling.
+ */
+final class FlowMatchEulerScheduler implements Scheduler {
+    private final int trainSteps;
+    private final double shift;
+    private final double sigmaMax;
+    private final double sigmaMin;
+    private double[] timesteps;
+    private float[] sigmas;
+
+    FlowMatchEulerScheduler(SchedulerConfig config) {
+        trainSteps = config.integerAtLeast("num_train_timesteps", 1000, 2);
+        shift = config.positive("shift", 1.0);
+        for (String off : new String[] {"use_dynamic_shifting", "invert_sigmas", "use_karras_sigmas",
+                "use_exponential_sigmas", "use_beta_sigmas", "stochastic_sampling"}) {
+            config.requireOff(off);
+        }
+        config.requireAbsent("shift_terminal");
+        // Training sigmas t / T for t = T..1, shifted in float32 tensor math; only their ends are used.
+        sigmaMax = shiftedTrainSigma(trainSteps);
+        sigmaMin = shiftedTrainSigma(1);
+    }
+
+    private float shiftedTrainSigma(int t) {
+        float s = (float) t / trainSteps;
+        float k = (float) shift;
+        return k * s / (1f + (float) (shift - 1) * s);
+    }
+
+    @Override
+    public String name() {
+        return "flowmatch";
+    }
+
+    @Override
+    public void setTimesteps(int numInferenceSteps) {
+        if (numInferenceSteps < 1) {
+            throw new IllegalArgumentException(name() + ": numInferenceSteps must be >= 1, got " + numInferenceSteps);
+        }
+        double[] t = NumpyMath.linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, numInferenceSteps);
+        double[] ts = new double[numInferenceSteps];
+        float[] s = new float[numInferenceSteps + 1];
+        for (int i = 0; i < numInferenceSteps; i++) {
+            double sigma = t[i] / trainSteps;
+            s[i] = (float) (shift * sigma / (1 + (shift - 1) * sigma));
+            ts[i] = s[i] * (float) trainSteps;
+        }
+        timesteps = ts;
+        sigmas = s;
+    }
+
+    @Override
+    public double[] timesteps() {
+        prepared();
+        return timesteps.clone();
+    }
+
+    @Override
+    public double initNoiseSigma() {
+        return 1.0;
+    }
+
+    @Override
+    public Tensor scaleModelInput(Tensor sample, int stepIndex) {
+        prepared();
+        StepMath.checkIndex(name(), timesteps.length, stepIndex);
+        return StepMath.owned(() -> new Tensor(sample));
+    }
+
+    @Override
+    public Tensor step(Tensor modelOutput, int stepIndex, Tensor sample, Supplier<Tensor> noise) {
+        prepared();
+        StepMath.checkIndex(name(), timesteps.length, stepIndex);
+        StepMath.checkSameShape(modelOutput, "modelOutput", sample, "sample");
+        float dt = sigmas[stepIndex + 1] - sigmas[stepIndex];
+        return StepMath.owned(() -> StepMath.dtypeOf(
+                StepMath.float32(sample).add(times(StepMath.float32(modelOutput), dt)), modelOutput));
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", name());
+        d.put("_class_name", "FlowMatchEulerDiscreteScheduler");
+        d.put("num_train_timesteps", trainSteps);
+        d.put("shift", shift);
+        return d;
+    }
+
+    float[] sigmas() {
+        prepared();
+        return sigmas.clone();
+    }
+
+    private void prepared() {
+        if (timesteps == null) {
+            throw new IllegalStateException(name() + ": call setTimesteps before using the scheduler");
+        }
+    }
+}

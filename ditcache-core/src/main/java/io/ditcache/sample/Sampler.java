@@ -1,0 +1,157 @@
+package io.ditcache.sample;
+
+import io.ditcache.ActivationProbe;
+import io.ditcache.Branch;
+import io.ditcache.Step;
+import io.ditcache.internal.Tensors;
+import io.ditcache.model.dit.DiTConfig;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.sched.Scheduler;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The denoising loop of diffusers' DiTPipeline: class-conditional, optional classifier-free guidance with the
+ * null class in one batched call ({@code [cond; uncond]}), learned-sigma outputs reduced to the noise
+ * prediction, one {@link PointerScope} per step so native memory stays flat.
+ *
+ * <p>Each sample's initial noise and scheduler noise come from its own generator seeded by its
+ * {@link Condition}, so a sample does not depend on the batch it runs in.
+ */
+public final class Sampler {
+    private static final Logger LOG = LoggerFactory.getLogger(Sampler.class);
+    private final DiTModel model;
+    private final Scheduler scheduler;
+
+    public Sampler(DiTModel model, Scheduler scheduler) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    }
+
+    /** Latent shape of one sample at the model's configured size. */
+    public long[] latentShape() {
+        DiTConfig c = model.config();
+        return new long[] {c.inChannels(), c.sampleSize(), c.sampleSize()};
+    }
+
+    /** Samples from seeded noise. */
+    public Samples sample(SamplingOptions options, ActivationProbe probe) {
+        return sample(options, null, probe);
+    }
+
+    /**
+     * Samples.
+     *
+     * @param options      conditions, steps, guidance
+     * @param initialNoise {@code [n, C, H, W]} with n = 1 (shared) or one per condition; null to draw it from
+     *                     each condition's seed
+     * @param probe        observes every call; its {@link ActivationProbe#endRun()} is called at the end
+     */
+    public Samples sample(SamplingOptions options, Samples initialNoise, ActivationProbe probe) {
+        DiTConfig c = model.config();
+        List<Condition> conds = options.conditions();
+        int b = conds.size();
+        for (Condition cond : conds) {
+            if (cond.classLabel() >= c.numClasses()) {
+                throw new IllegalArgumentException("class label " + cond.classLabel() + " out of range [0, "
+                        + c.numClasses() + ") of this model");
+            }
+        }
+        boolean guided = options.guided();
+        int n = options.steps();
+        List<Branch> rows = new ArrayList<>(Collections.nCopies(b, Branch.COND));
+        if (guided) {
+            rows.addAll(Collections.nCopies(b, Branch.UNCOND));
+        }
+        long[] label = new long[rows.size()];
+        for (int i = 0; i < label.length; i++) {
+            label[i] = i < b ? conds.get(i).classLabel() : c.numClasses();
+        }
+        List<Generator> generators = new ArrayList<>();
+        for (Condition cond : conds) {
+            generators.add(torch.createCPUGenerator(cond.seed()));
+        }
+        scheduler.setTimesteps(n);
+        double[] timesteps = scheduler.timesteps();
+        Tensor latents;
+        try (InferenceMode mode = new InferenceMode()) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor noise = initialNoise == null ? noise(generators, latentShape())
+                        : broadcast(initialNoise, b, latentShape());
+                latents = noise.mul(new Scalar(scheduler.initNoiseSigma()));
+                latents.retainReference();
+            }
+            try {
+                for (int i = 0; i < n; i++) {
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor next = step(options, latents, label, rows, generators, timesteps, i, probe);
+                        next.retainReference();
+                        latents.releaseReference();
+                        latents = next;
+                    }
+                    LOG.debug("step {}/{} t={}", i + 1, n, timesteps[i]);
+                }
+                probe.endRun();
+                return new Samples(Tensors.toFloats(latents), Tensors.shape(latents));
+            } finally {
+                latents.releaseReference();
+            }
+        }
+    }
+
+    /** One denoising step; every tensor it makes belongs to the caller's scope. */
+    private Tensor step(SamplingOptions options, Tensor latents, long[] label, List<Branch> rows,
+            List<Generator> generators, double[] timesteps, int i, ActivationProbe probe) {
+        DiTConfig c = model.config();
+        int b = options.conditions().size();
+        boolean guided = options.guided();
+        Tensor x = guided ? torch.cat(new TensorVector(latents, latents), 0) : latents;
+        x = scheduler.scaleModelInput(x, i);
+        Tensor t = Tensors.fromFloats(new float[] {(float) timesteps[i]}, 1);
+        Tensor labels = Tensors.fromLongs(label, label.length);
+        Tensor out = model.forward(x, t, labels, new Step(i, options.steps(), timesteps[i], rows), probe);
+        Tensor eps = c.learnedSigma() ? out.narrow(1, 0, c.inChannels()) : out;
+        if (guided) {
+            Tensor cond = eps.narrow(0, 0, b);
+            Tensor uncond = eps.narrow(0, b, b);
+            eps = uncond.add(cond.sub(uncond).mul(new Scalar(options.guidance())));
+        }
+        return scheduler.step(eps.contiguous(), i, latents, () -> noise(generators, latentShape()));
+    }
+
+    private static Tensor noise(List<Generator> generators, long[] shape) {
+        long[] one = new long[shape.length + 1];
+        one[0] = 1;
+        System.arraycopy(shape, 0, one, 1, shape.length);
+        TensorVector parts = new TensorVector();
+        for (Generator g : generators) {
+            parts.push_back(torch.randn(one, new GeneratorOptional(g), new TensorOptions(ScalarType.Float)));
+        }
+        return torch.cat(parts, 0);
+    }
+
+    private static Tensor broadcast(Samples noise, int b, long[] shape) {
+        long[] s = noise.shape();
+        if (s.length != 4 || !Arrays.equals(Arrays.copyOfRange(s, 1, 4), shape) || (s[0] != 1 && s[0] != b)) {
+            throw new IllegalArgumentException("initial latents have shape " + Arrays.toString(s) + ", expected [1 or "
+                    + b + ", " + shape[0] + ", " + shape[1] + ", " + shape[2] + "]");
+        }
+        Tensor t = noise.tensor();
+        return s[0] == b ? t : t.expand(b, shape[0], shape[1], shape[2]).contiguous();
+    }
+}

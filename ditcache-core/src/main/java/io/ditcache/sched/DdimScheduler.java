@@ -5,6 +5,7 @@ import static io.ditcache.sched.StepMath.over;
 import static io.ditcache.sched.StepMath.sqrt;
 import static io.ditcache.sched.StepMath.times;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -55,7 +56,7 @@ final class DdimScheduler implements Scheduler {
 
     @Override
     public double[] timesteps() {
-        return java.util.Arrays.stream(prepared()).asDoubleStream().toArray();
+        return Arrays.stream(prepared()).asDoubleStream().toArray();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.ditcache.sched;
 
+import java.util.Arrays;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -100,6 +101,6 @@ final class StepMath {
         for (int d = 0; d < dims.length; d++) {
             dims[d] = t.size(d);
         }
-        return java.util.Arrays.toString(dims);
+        return Arrays.toString(dims);
     }
 }

@@ -1,0 +1,19 @@
+package io.ditcache;
+
+/** Always computes. */
+final class NoCache implements CachePolicy {
+    static final NoCache INSTANCE = new NoCache();
+
+    private NoCache() {
+    }
+
+    @Override
+    public Decision decide(Query query) {
+        return Decision.COMPUTE;
+    }
+
+    @Override
+    public String name() {
+        return "none";
+    }
+}

@@ -1,12 +1,8 @@
 package io.ditcache.sched;
 
-import static io.ditcache.sched.StepMath.clamp;
-import static io.ditcache.sched.StepMath.over;
 import static io.ditcache.sched.StepMath.sqrt;
 import static io.ditcache.sched.StepMath.times;
 
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -23,60 +19,19 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>The previous timestep of step {@code i} is {@code timesteps()[i + 1]}, or -1 (alpha 1) after the last.
  */
-final class DdpmScheduler implements Scheduler {
-    private final NoiseSchedule schedule;
-    private final Prediction prediction;
+final class DdpmScheduler extends TrainTimestepScheduler {
     private final String varianceType;
-    private final boolean clipSample;
-    private final double clipSampleRange;
-    private final TimestepSpacing spacing;
-    private final int stepsOffset;
-    private int[] timesteps;
 
     DdpmScheduler(SchedulerConfig config) {
-        schedule = NoiseSchedule.read(config);
-        prediction = Prediction.read(config);
+        super("ddpm", config);
         varianceType = config.choice("variance_type", "fixed_small", "fixed_small", "fixed_small_log", "fixed_large");
-        clipSample = config.flag("clip_sample", true);
-        clipSampleRange = config.positive("clip_sample_range", 1.0);
-        spacing = TimestepSpacing.read(config, TimestepSpacing.LEADING);
-        stepsOffset = config.integerAtLeast("steps_offset", 0, 0);
-        config.requireOff("thresholding");
-    }
-
-    @Override
-    public String name() {
-        return "ddpm";
-    }
-
-    @Override
-    public void setTimesteps(int numInferenceSteps) {
-        timesteps = spacing.integerTimesteps(schedule.trainSteps, numInferenceSteps, stepsOffset, name());
-    }
-
-    @Override
-    public double[] timesteps() {
-        return Arrays.stream(prepared()).asDoubleStream().toArray();
-    }
-
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public Tensor scaleModelInput(Tensor sample, int stepIndex) {
-        StepMath.checkIndex(name(), prepared().length, stepIndex);
-        return StepMath.owned(() -> new Tensor(sample));
     }
 
     @Override
     public Tensor step(Tensor modelOutput, int stepIndex, Tensor sample, Supplier<Tensor> noise) {
-        int[] ts = prepared();
-        StepMath.checkIndex(name(), ts.length, stepIndex);
-        StepMath.checkSameShape(modelOutput, "modelOutput", sample, "sample");
-        int t = ts[stepIndex];
-        int prevT = stepIndex + 1 < ts.length ? ts[stepIndex + 1] : -1;
+        checkStep(stepIndex, modelOutput, sample);
+        int t = timestep(stepIndex);
+        int prevT = timestep(stepIndex + 1);
         if (t > 0) {
             Objects.requireNonNull(noise, "ddpm: step at timestep " + t + " adds variance noise; pass a noise supplier");
         }
@@ -91,23 +46,7 @@ final class DdpmScheduler implements Scheduler {
         return StepMath.owned(() -> {
             Tensor x = StepMath.float32(sample);
             Tensor out = StepMath.float32(modelOutput);
-            Tensor x0;
-            switch (prediction) {
-                case EPSILON:
-                    x0 = over(x.sub(times(out, sqrt(betaProd))), sqrt(alphaProd));
-                    break;
-                case SAMPLE:
-                    x0 = out;
-                    break;
-                case V_PREDICTION:
-                    x0 = times(x, sqrt(alphaProd)).sub(times(out, sqrt(betaProd)));
-                    break;
-                default:
-                    throw new AssertionError(prediction);
-            }
-            if (clipSample) {
-                x0 = clamp(x0, clipSampleRange);
-            }
+            Tensor x0 = clip(prediction.originalSample(out, x, sqrt(alphaProd), sqrt(betaProd)));
             Tensor prev = times(x0, x0Coeff).add(times(x, sampleCoeff));
             if (t > 0) {
                 Tensor z = noise.get();
@@ -136,9 +75,7 @@ final class DdpmScheduler implements Scheduler {
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("name", name());
-        d.put("_class_name", "DDPMScheduler");
+        Map<String, Object> d = describeHead("DDPMScheduler");
         schedule.describeInto(d);
         d.put("prediction_type", prediction.key);
         d.put("variance_type", varianceType);
@@ -147,16 +84,5 @@ final class DdpmScheduler implements Scheduler {
         d.put("timestep_spacing", spacing.key);
         d.put("steps_offset", stepsOffset);
         return d;
-    }
-
-    NoiseSchedule schedule() {
-        return schedule;
-    }
-
-    private int[] prepared() {
-        if (timesteps == null) {
-            throw new IllegalStateException("ddpm: call setTimesteps before using the scheduler");
-        }
-        return timesteps;
     }
 }

@@ -2,12 +2,10 @@ package io.ditcache.sched;
 
 import static io.ditcache.sched.StepMath.exp;
 import static io.ditcache.sched.StepMath.log;
-import static io.ditcache.sched.StepMath.over;
 import static io.ditcache.sched.StepMath.sqrt;
 import static io.ditcache.sched.StepMath.times;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.Tensor;
@@ -26,7 +24,7 @@ import org.bytedeco.pytorch.Tensor;
  * <p>State: the data predictions (x0) of the last {@code solver_order} steps, kept alive across steps and
  * released when they are replaced or by {@link #setTimesteps(int)}. Steps must be taken in order.
  */
-final class DpmSolverMultistepScheduler implements Scheduler {
+final class DpmSolverMultistepScheduler extends AbstractScheduler {
     private final NoiseSchedule schedule;
     private final int solverOrder;
     private final String solverType;
@@ -40,14 +38,13 @@ final class DpmSolverMultistepScheduler implements Scheduler {
     /** lambda_t = log(alpha_t) - log(sigma_t) per training timestep, float32 (for lambda_min_clipped). */
     private final float[] lambdas;
 
-    private int[] timesteps;
-    private float[] sigmas;
     /** x0 predictions, oldest first; the last is the current step's. */
     private final Tensor[] dataPredictions;
     private int lowerOrderNums;
     private int nextStep;
 
     DpmSolverMultistepScheduler(SchedulerConfig config) {
+        super("dpm++");
         schedule = NoiseSchedule.read(config);
         solverOrder = config.integer("solver_order", 2);
         if (solverOrder != 1 && solverOrder != 2) {
@@ -76,15 +73,8 @@ final class DpmSolverMultistepScheduler implements Scheduler {
     }
 
     @Override
-    public String name() {
-        return "dpm++";
-    }
-
-    @Override
     public void setTimesteps(int numInferenceSteps) {
-        if (numInferenceSteps < 1) {
-            throw new IllegalArgumentException(name() + ": numInferenceSteps must be >= 1, got " + numInferenceSteps);
-        }
+        TimestepSpacing.checkPositive(numInferenceSteps, name());
         int trainSteps = schedule.trainSteps;
         // searchsorted(flip(lambda_t), lambda_min_clipped): how many of the lowest lambdas lie below the clip.
         int clipped = 0;
@@ -116,40 +106,23 @@ final class DpmSolverMultistepScheduler implements Scheduler {
             default:
                 throw new AssertionError(spacing);
         }
-        int[] ts = new int[t.length];
         float[] trainSigmas = schedule.sigmas();
         float[] s = new float[t.length + 1];
         for (int i = 0; i < t.length; i++) {
-            ts[i] = (int) t[i];
-            TimestepSpacing.checkRange(trainSteps, ts[i], name());
-            s[i] = trainSigmas[ts[i]];
+            int ti = (int) t[i];
+            TimestepSpacing.checkRange(trainSteps, ti, name());
+            t[i] = ti;
+            s[i] = trainSigmas[ti];
         }
         s[t.length] = "zero".equals(finalSigmasType) ? 0f : trainSigmas[0];
         resetState();
-        timesteps = ts;
-        sigmas = s;
-    }
-
-    @Override
-    public double[] timesteps() {
-        return Arrays.stream(prepared()).asDoubleStream().toArray();
-    }
-
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public Tensor scaleModelInput(Tensor sample, int stepIndex) {
-        StepMath.checkIndex(name(), prepared().length, stepIndex);
-        return StepMath.owned(() -> new Tensor(sample));
+        prepare(t, s);
     }
 
     @Override
     public Tensor step(Tensor modelOutput, int stepIndex, Tensor sample, Supplier<Tensor> noise) {
+        checkStep(stepIndex);
         int n = prepared().length;
-        StepMath.checkIndex(name(), n, stepIndex);
         if (stepIndex != nextStep) {
             throw new IllegalStateException(name() + ": multistep solver expects step " + nextStep + ", got "
                     + stepIndex + "; take the steps in order or call setTimesteps to restart");
@@ -160,7 +133,7 @@ final class DpmSolverMultistepScheduler implements Scheduler {
                 && (eulerAtFinal || (lowerOrderFinal && n < 15) || "zero".equals(finalSigmasType));
         Tensor prev = StepMath.owned(() -> {
             Tensor x = StepMath.float32(sample);
-            Tensor x0 = StepMath.keep(dataPrediction(StepMath.float32(modelOutput), x, sigmas[stepIndex]));
+            Tensor x0 = StepMath.keep(dataPrediction(StepMath.float32(modelOutput), x, sigma(stepIndex)));
             StepMath.release(dataPredictions[0]);
             System.arraycopy(dataPredictions, 1, dataPredictions, 0, solverOrder - 1);
             dataPredictions[solverOrder - 1] = x0;
@@ -179,35 +152,26 @@ final class DpmSolverMultistepScheduler implements Scheduler {
     /** diffusers' {@code convert_model_output} for dpmsolver++: the model's estimate of x0. */
     private Tensor dataPrediction(Tensor out, Tensor x, float sigma) {
         float alpha = alphaOf(sigma);
-        float sigmaT = sigma * alpha;
-        switch (prediction) {
-            case EPSILON:
-                return over(x.sub(times(out, sigmaT)), alpha);
-            case SAMPLE:
-                return out.clone();
-            case V_PREDICTION:
-                return times(x, alpha).sub(times(out, sigmaT));
-            default:
-                throw new AssertionError(prediction);
-        }
+        Tensor x0 = prediction.originalSample(out, x, alpha, sigma * alpha);
+        return prediction == Prediction.SAMPLE ? x0.clone() : x0; // kept across steps: not the caller's storage
     }
 
     private Tensor firstOrderUpdate(Tensor m0, Tensor x, int i) {
-        float alphaT = alphaOf(sigmas[i + 1]);
-        float sigmaT = sigmas[i + 1] * alphaT;
-        float alphaS = alphaOf(sigmas[i]);
-        float sigmaS = sigmas[i] * alphaS;
+        float alphaT = alphaOf(sigma(i + 1));
+        float sigmaT = sigma(i + 1) * alphaT;
+        float alphaS = alphaOf(sigma(i));
+        float sigmaS = sigma(i) * alphaS;
         float h = lambda(alphaT, sigmaT) - lambda(alphaS, sigmaS);
         return times(x, sigmaT / sigmaS).sub(times(m0, alphaT * (exp(-h) - 1f)));
     }
 
     private Tensor secondOrderUpdate(Tensor m0, Tensor m1, Tensor x, int i) {
-        float alphaT = alphaOf(sigmas[i + 1]);
-        float sigmaT = sigmas[i + 1] * alphaT;
-        float alphaS0 = alphaOf(sigmas[i]);
-        float sigmaS0 = sigmas[i] * alphaS0;
-        float alphaS1 = alphaOf(sigmas[i - 1]);
-        float sigmaS1 = sigmas[i - 1] * alphaS1;
+        float alphaT = alphaOf(sigma(i + 1));
+        float sigmaT = sigma(i + 1) * alphaT;
+        float alphaS0 = alphaOf(sigma(i));
+        float sigmaS0 = sigma(i) * alphaS0;
+        float alphaS1 = alphaOf(sigma(i - 1));
+        float sigmaS1 = sigma(i - 1) * alphaS1;
         float lambdaT = lambda(alphaT, sigmaT);
         float lambdaS0 = lambda(alphaS0, sigmaS0);
         float lambdaS1 = lambda(alphaS1, sigmaS1);
@@ -242,9 +206,7 @@ final class DpmSolverMultistepScheduler implements Scheduler {
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("name", name());
-        d.put("_class_name", "DPMSolverMultistepScheduler");
+        Map<String, Object> d = describeHead("DPMSolverMultistepScheduler");
         schedule.describeInto(d);
         d.put("algorithm_type", "dpmsolver++");
         d.put("solver_order", solverOrder);
@@ -264,19 +226,7 @@ final class DpmSolverMultistepScheduler implements Scheduler {
         return schedule;
     }
 
-    float[] sigmas() {
-        prepared();
-        return sigmas.clone();
-    }
-
     float[] lambdas() {
         return lambdas.clone();
-    }
-
-    private int[] prepared() {
-        if (timesteps == null) {
-            throw new IllegalStateException(name() + ": call setTimesteps before using the scheduler");
-        }
-        return timesteps;
     }
 }

@@ -4,7 +4,6 @@ import static io.ditcache.sched.StepMath.over;
 import static io.ditcache.sched.StepMath.sqrt;
 import static io.ditcache.sched.StepMath.times;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.Tensor;
@@ -23,17 +22,16 @@ import org.bytedeco.pytorch.Tensor;
  * {@code timestep_type} ("discrete"; "continuous" only matters, and is not supported, with v_prediction).
  * Karras / exponential / beta sigmas are not supported.
  */
-final class EulerDiscreteScheduler implements Scheduler {
+final class EulerDiscreteScheduler extends AbstractScheduler {
     private final NoiseSchedule schedule;
     private final String predictionKey;
     private final Prediction prediction;
     private final TimestepSpacing spacing;
     private final int stepsOffset;
     private final String finalSigmasType;
-    private double[] timesteps;
-    private float[] sigmas;
 
     EulerDiscreteScheduler(SchedulerConfig config) {
+        super("euler");
         schedule = NoiseSchedule.read(config);
         predictionKey = config.choice("prediction_type", "epsilon",
                 "epsilon", "v_prediction", "sample", "original_sample");
@@ -52,11 +50,6 @@ final class EulerDiscreteScheduler implements Scheduler {
     }
 
     @Override
-    public String name() {
-        return "euler";
-    }
-
-    @Override
     public void setTimesteps(int numInferenceSteps) {
         TimestepSpacing.checkCount(schedule.trainSteps, numInferenceSteps, name());
         double[] t = spacing.timesteps(schedule.trainSteps, numInferenceSteps, stepsOffset, false);
@@ -68,21 +61,13 @@ final class EulerDiscreteScheduler implements Scheduler {
             s[i] = (float) NumpyMath.interpOnIndexGrid(ts[i], trainSigmas);
         }
         s[t.length] = "zero".equals(finalSigmasType) ? 0f : trainSigmas[0];
-        timesteps = ts;
-        sigmas = s;
-    }
-
-    @Override
-    public double[] timesteps() {
-        prepared();
-        return timesteps.clone();
+        prepare(ts, s);
     }
 
     @Override
     public double initNoiseSigma() {
-        prepared();
         float max = Float.NEGATIVE_INFINITY;
-        for (float s : sigmas) {
+        for (float s : sigmas()) {
             max = Math.max(max, s);
         }
         return spacing == TimestepSpacing.LEADING ? sqrt(max * max + 1f) : max;
@@ -90,20 +75,17 @@ final class EulerDiscreteScheduler implements Scheduler {
 
     @Override
     public Tensor scaleModelInput(Tensor sample, int stepIndex) {
-        prepared();
-        StepMath.checkIndex(name(), timesteps.length, stepIndex);
-        float sigma = sigmas[stepIndex];
+        checkStep(stepIndex);
+        float sigma = sigma(stepIndex);
         return StepMath.owned(() -> StepMath.dtypeOf(over(StepMath.float32(sample), sqrt(sigma * sigma + 1f)), sample));
     }
 
     @Override
     public Tensor step(Tensor modelOutput, int stepIndex, Tensor sample, Supplier<Tensor> noise) {
-        prepared();
-        StepMath.checkIndex(name(), timesteps.length, stepIndex);
-        StepMath.checkSameShape(modelOutput, "modelOutput", sample, "sample");
-        float sigma = sigmas[stepIndex];
+        checkStep(stepIndex, modelOutput, sample);
+        float sigma = sigma(stepIndex);
         float sigmaHat = sigma; // sigma * (gamma + 1) with gamma = 0 (no churn)
-        float dt = sigmas[stepIndex + 1] - sigmaHat;
+        float dt = sigma(stepIndex + 1) - sigmaHat;
         return StepMath.owned(() -> {
             Tensor x = StepMath.float32(sample);
             Tensor out = StepMath.float32(modelOutput);
@@ -128,9 +110,7 @@ final class EulerDiscreteScheduler implements Scheduler {
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("name", name());
-        d.put("_class_name", "EulerDiscreteScheduler");
+        Map<String, Object> d = describeHead("EulerDiscreteScheduler");
         schedule.describeInto(d);
         d.put("prediction_type", predictionKey);
         d.put("timestep_spacing", spacing.key);
@@ -142,16 +122,5 @@ final class EulerDiscreteScheduler implements Scheduler {
 
     NoiseSchedule schedule() {
         return schedule;
-    }
-
-    float[] sigmas() {
-        prepared();
-        return sigmas.clone();
-    }
-
-    private void prepared() {
-        if (timesteps == null) {
-            throw new IllegalStateException(name() + ": call setTimesteps before using the scheduler");
-        }
     }
 }

@@ -2,7 +2,6 @@ package io.ditcache.sched;
 
 import static io.ditcache.sched.StepMath.times;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.pytorch.Tensor;
@@ -20,15 +19,14 @@ import org.bytedeco.pytorch.Tensor;
  * shifting, {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
  * sampling.
  */
-final class FlowMatchEulerScheduler implements Scheduler {
+final class FlowMatchEulerScheduler extends AbstractScheduler {
     private final int trainSteps;
     private final double shift;
     private final double sigmaMax;
     private final double sigmaMin;
-    private double[] timesteps;
-    private float[] sigmas;
 
     FlowMatchEulerScheduler(SchedulerConfig config) {
+        super("flowmatch");
         trainSteps = config.integerAtLeast("num_train_timesteps", 1000, 2);
         shift = config.positive("shift", 1.0);
         for (String off : new String[] {"use_dynamic_shifting", "invert_sigmas", "use_karras_sigmas",
@@ -48,15 +46,8 @@ final class FlowMatchEulerScheduler implements Scheduler {
     }
 
     @Override
-    public String name() {
-        return "flowmatch";
-    }
-
-    @Override
     public void setTimesteps(int numInferenceSteps) {
-        if (numInferenceSteps < 1) {
-            throw new IllegalArgumentException(name() + ": numInferenceSteps must be >= 1, got " + numInferenceSteps);
-        }
+        TimestepSpacing.checkPositive(numInferenceSteps, name());
         double[] t = NumpyMath.linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, numInferenceSteps);
         double[] ts = new double[numInferenceSteps];
         float[] s = new float[numInferenceSteps + 1];
@@ -65,56 +56,22 @@ final class FlowMatchEulerScheduler implements Scheduler {
             s[i] = (float) (shift * sigma / (1 + (shift - 1) * sigma));
             ts[i] = s[i] * (float) trainSteps;
         }
-        timesteps = ts;
-        sigmas = s;
-    }
-
-    @Override
-    public double[] timesteps() {
-        prepared();
-        return timesteps.clone();
-    }
-
-    @Override
-    public double initNoiseSigma() {
-        return 1.0;
-    }
-
-    @Override
-    public Tensor scaleModelInput(Tensor sample, int stepIndex) {
-        prepared();
-        StepMath.checkIndex(name(), timesteps.length, stepIndex);
-        return StepMath.owned(() -> new Tensor(sample));
+        prepare(ts, s);
     }
 
     @Override
     public Tensor step(Tensor modelOutput, int stepIndex, Tensor sample, Supplier<Tensor> noise) {
-        prepared();
-        StepMath.checkIndex(name(), timesteps.length, stepIndex);
-        StepMath.checkSameShape(modelOutput, "modelOutput", sample, "sample");
-        float dt = sigmas[stepIndex + 1] - sigmas[stepIndex];
+        checkStep(stepIndex, modelOutput, sample);
+        float dt = sigma(stepIndex + 1) - sigma(stepIndex);
         return StepMath.owned(() -> StepMath.dtypeOf(
                 StepMath.float32(sample).add(times(StepMath.float32(modelOutput), dt)), modelOutput));
     }
 
     @Override
     public Map<String, Object> describe() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("name", name());
-        d.put("_class_name", "FlowMatchEulerDiscreteScheduler");
+        Map<String, Object> d = describeHead("FlowMatchEulerDiscreteScheduler");
         d.put("num_train_timesteps", trainSteps);
         d.put("shift", shift);
         return d;
-    }
-
-    float[] sigmas() {
-        prepared();
-        return sigmas.clone();
-    }
-
-    private void prepared() {
-        if (timesteps == null) {
-            throw new IllegalStateException(name() + ": call setTimesteps before using the scheduler");
-        }
     }
 }

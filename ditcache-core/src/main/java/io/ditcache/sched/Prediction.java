@@ -1,5 +1,10 @@
 package io.ditcache.sched;
 
+import static io.ditcache.sched.StepMath.over;
+import static io.ditcache.sched.StepMath.times;
+
+import org.bytedeco.pytorch.Tensor;
+
 /** What the model predicts (diffusers' {@code prediction_type}). */
 enum Prediction {
     /** The noise. */
@@ -26,5 +31,36 @@ enum Prediction {
             }
         }
         throw new AssertionError(s);
+    }
+
+    /**
+     * diffusers' {@code pred_original_sample} (x0) from a float32 model output {@code out} at the sample
+     * {@code x = alpha * x0 + sigma * eps}; for "sample" it is {@code out} itself.
+     */
+    Tensor originalSample(Tensor out, Tensor x, float alpha, float sigma) {
+        switch (this) {
+            case EPSILON:
+                return over(x.sub(times(out, sigma)), alpha);
+            case SAMPLE:
+                return out;
+            case V_PREDICTION:
+                return times(x, alpha).sub(times(out, sigma));
+            default:
+                throw new AssertionError(this);
+        }
+    }
+
+    /** diffusers' {@code pred_epsilon} (the noise), given {@code x0 = originalSample(out, x, alpha, sigma)}. */
+    Tensor noise(Tensor out, Tensor x, Tensor x0, float alpha, float sigma) {
+        switch (this) {
+            case EPSILON:
+                return out;
+            case SAMPLE:
+                return over(x.sub(times(x0, alpha)), sigma);
+            case V_PREDICTION:
+                return times(out, alpha).add(times(x, sigma));
+            default:
+                throw new AssertionError(this);
+        }
     }
 }

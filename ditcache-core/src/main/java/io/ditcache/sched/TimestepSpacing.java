@@ -31,15 +31,21 @@ enum TimestepSpacing {
      * @throws IllegalArgumentException if {@code n} is not in {@code [1, trainSteps]} or a timestep falls
      *                                  outside {@code [0, trainSteps)} (too large a steps_offset)
      */
-    int[] integerTimesteps(int trainSteps, int n, int stepsOffset, String scheduler) {
+    double[] integerTimesteps(int trainSteps, int n, int stepsOffset, String scheduler) {
         checkCount(trainSteps, n, scheduler);
         double[] t = timesteps(trainSteps, n, stepsOffset, true);
-        int[] out = new int[t.length];
         for (int i = 0; i < t.length; i++) {
-            out[i] = (int) t[i];
-            checkRange(trainSteps, out[i], scheduler);
+            t[i] = (int) t[i];
+            checkRange(trainSteps, t[i], scheduler);
         }
-        return out;
+        return t;
+    }
+
+    /** For the schedulers whose count has no upper bound (DPM-Solver++, FlowMatch). */
+    static void checkPositive(int n, String scheduler) {
+        if (n < 1) {
+            throw new IllegalArgumentException(scheduler + ": numInferenceSteps must be >= 1, got " + n);
+        }
     }
 
     static void checkCount(int trainSteps, int n, String scheduler) {

@@ -15,10 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -59,6 +61,11 @@ class SchedulerFixtureTest {
         }
     }
 
+    static Stream<String> allFixtures() {
+        return Stream.of("ddim20", "ddim50", "ddpm50", "dpmsolver20", "euler30", "flowmatch28_shift1",
+                "flowmatch28_shift3");
+    }
+
     @SuppressWarnings("unchecked")
     static Fixture fixture(String name) {
         String base = "/fixtures/schedulers/scheduler_" + name;
@@ -95,8 +102,7 @@ class SchedulerFixtureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ddim20", "ddim50", "ddpm50", "dpmsolver20", "euler30", "flowmatch28_shift1",
-            "flowmatch28_shift3"})
+    @MethodSource("allFixtures")
     void timestepsAndNoiseScheduleMatchDiffusers(String name) {
         Fixture f = fixture(name);
         Scheduler s = f.scheduler();
@@ -137,8 +143,7 @@ class SchedulerFixtureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ddim20", "ddim50", "ddpm50", "dpmsolver20", "euler30", "flowmatch28_shift1",
-            "flowmatch28_shift3"})
+    @MethodSource("allFixtures")
     void fullLoopReproducesEveryStep(String name) {
         Fixture f = fixture(name);
         Scheduler s = f.scheduler();
@@ -153,8 +158,7 @@ class SchedulerFixtureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ddim20", "ddim50", "ddpm50", "dpmsolver20", "euler30", "flowmatch28_shift1",
-            "flowmatch28_shift3"})
+    @MethodSource("allFixtures")
     void eachStepAloneMatchesGoldenStep(String name) {
         Fixture f = fixture(name);
         Scheduler s = f.scheduler();

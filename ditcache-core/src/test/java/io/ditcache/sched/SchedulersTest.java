@@ -45,66 +45,46 @@ class SchedulersTest {
 
     @Test
     void unsupportedValueNamesKeyValueAndAllowed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddim", Map.of("beta_schedule", "sigmoid")));
-        assertMessage(e, "ddim", "beta_schedule", "\"sigmoid\"", "\"linear\", \"scaled_linear\", \"squaredcos_cap_v2\"");
+        assertRejected("ddim", Map.of("beta_schedule", "sigmoid"),
+                "ddim", "beta_schedule", "\"sigmoid\"", "\"linear\", \"scaled_linear\", \"squaredcos_cap_v2\"");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("euler", Map.of("use_karras_sigmas", true)));
-        assertMessage(e, "euler", "use_karras_sigmas", "true", "allowed: false");
+        assertRejected("euler", Map.of("use_karras_sigmas", true),
+                "euler", "use_karras_sigmas", "true", "allowed: false");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("dpm++", Map.of("solver_order", 3)));
-        assertMessage(e, "dpm++", "solver_order", "3", "1, 2");
+        assertRejected("dpm++", Map.of("solver_order", 3), "dpm++", "solver_order", "3", "1, 2");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("dpm++", Map.of("algorithm_type", "sde-dpmsolver++")));
-        assertMessage(e, "algorithm_type", "sde-dpmsolver++", "\"dpmsolver++\"");
+        assertRejected("dpm++", Map.of("algorithm_type", "sde-dpmsolver++"),
+                "algorithm_type", "sde-dpmsolver++", "\"dpmsolver++\"");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddpm", Map.of("variance_type", "learned_range")));
-        assertMessage(e, "variance_type", "learned_range", "fixed_small");
+        assertRejected("ddpm", Map.of("variance_type", "learned_range"),
+                "variance_type", "learned_range", "fixed_small");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddpm", Map.of("thresholding", true)));
-        assertMessage(e, "thresholding", "true");
+        assertRejected("ddpm", Map.of("thresholding", true), "thresholding", "true");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddim", Map.of("trained_betas", List.of(0.1, 0.2))));
-        assertMessage(e, "trained_betas", "null");
+        assertRejected("ddim", Map.of("trained_betas", List.of(0.1, 0.2)), "trained_betas", "null");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("flowmatch", Map.of("use_dynamic_shifting", true)));
-        assertMessage(e, "use_dynamic_shifting");
+        assertRejected("flowmatch", Map.of("use_dynamic_shifting", true), "use_dynamic_shifting");
     }
 
     @Test
     void badTypesAndRangesAreRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddim", Map.of("num_train_timesteps", "many")));
-        assertMessage(e, "num_train_timesteps", "\"many\"", "integer");
+        assertRejected("ddim", Map.of("num_train_timesteps", "many"),
+                "num_train_timesteps", "\"many\"", "integer");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddim", Map.of("num_train_timesteps", 1000.5)));
-        assertMessage(e, "num_train_timesteps", "1000.5", "integer");
+        assertRejected("ddim", Map.of("num_train_timesteps", 1000.5), "num_train_timesteps", "1000.5", "integer");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("flowmatch", Map.of("shift", -3.0)));
-        assertMessage(e, "shift", "-3.0", "> 0");
+        assertRejected("flowmatch", Map.of("shift", -3.0), "shift", "-3.0", "> 0");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("ddim", Map.of("clip_sample", "yes")));
-        assertMessage(e, "clip_sample", "\"yes\"", "true or false");
+        assertRejected("ddim", Map.of("clip_sample", "yes"), "clip_sample", "\"yes\"", "true or false");
 
-        e = assertThrows(IllegalArgumentException.class,
-                () -> Schedulers.create("euler", Map.of("timestep_spacing", "uniform")));
-        assertMessage(e, "timestep_spacing", "\"uniform\"", "\"linspace\", \"leading\", \"trailing\"");
+        assertRejected("euler", Map.of("timestep_spacing", "uniform"),
+                "timestep_spacing", "\"uniform\"", "\"linspace\", \"leading\", \"trailing\"");
 
         Scheduler ddim = Schedulers.create("ddim", Map.of());
         assertThrows(IllegalArgumentException.class, () -> ddim.setTimesteps(0));
         assertThrows(IllegalArgumentException.class, () -> ddim.setTimesteps(1001));
         Scheduler offset = Schedulers.create("ddim", Map.of("steps_offset", 1));
-        e = assertThrows(IllegalArgumentException.class, () -> offset.setTimesteps(1000));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> offset.setTimesteps(1000));
         assertMessage(e, "1000", "steps_offset");
     }
 
@@ -278,6 +258,11 @@ class SchedulersTest {
             Scheduler again = Schedulers.create(name, d);
             assertEquals(d, again.describe());
         }
+    }
+
+    /** Creating {@code name} with {@code config} fails with a message that names all of {@code parts}. */
+    private static void assertRejected(String name, Map<String, ?> config, String... parts) {
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> Schedulers.create(name, config)), parts);
     }
 
     private static void assertMessage(Exception e, String... parts) {

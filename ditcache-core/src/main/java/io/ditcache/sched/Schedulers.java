@@ -105,4 +105,12 @@ public final class Schedulers {
             throw new IllegalArgumentException(schedulerConfigJson + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * The cumulative products of {@code 1 - beta} over the training timesteps that a scheduler with this
+     * configuration assumes (diffusers' {@code alphas_cumprod}, float32): what a training loop noises with.
+     */
+    public static float[] alphasCumprod(Map<String, ?> config) {
+        return NoiseSchedule.read(new SchedulerConfig("ddpm", config)).alphasCumprod.clone();
+    }
 }

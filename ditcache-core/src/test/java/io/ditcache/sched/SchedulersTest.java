@@ -168,7 +168,7 @@ class SchedulersTest {
         assertTrue(Files.readString(file).contains("-Infinity"));
         Scheduler s = Schedulers.fromConfigFile("dpm++", file);
         s.setTimesteps(f.steps());
-        assertArrayEquals(f.tensors().doubles("timesteps"), s.timesteps());
+        assertArrayEquals(SchedulerFixtureTest.doubles(f.tensors(), "timesteps"), s.timesteps());
 
         // A DDIM config whose timestep_spacing is only a default: Euler keeps its own "linspace".
         Path ddimFile = dir.resolve("ddim.json");

@@ -76,7 +76,8 @@ public final class DiTModel extends Module {
         Map<String, Tensor> out = new LinkedHashMap<>();
         StringTensorDict params = named_parameters(true);
         for (long i = 0; i < params.size(); i++) {
-            out.put(params.get(i).key().getString(), params.get(i).value());
+            // an item's value lives in the dict: hand out our own handle to the same storage
+            out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
         }
         return out;
     }

@@ -26,10 +26,11 @@ final class PatchEmbed extends Module {
         Module proj = register_module("proj", new Module());
         proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
         proj.register_parameter("bias", torch.zeros(dim));
-        // register_parameter returns a reference into the module's table, which moves as it grows: keep handles
-        // (sharing storage) taken once registration is complete.
-        this.weight = proj.parameters().get(0);
-        this.bias = proj.parameters().get(1);
+        // register_parameter returns a reference into the module's table, which moves as it grows, and elements
+        // of a TensorVector die with it: keep our own handles (sharing storage) once registration is complete.
+        org.bytedeco.pytorch.TensorVector params = proj.parameters();
+        this.weight = new Tensor(params.get(0));
+        this.bias = new Tensor(params.get(1));
     }
 
     /** {@code [N, C, H, W]} latents to {@code [N, (H/p)(W/p), D]} tokens with positions added. */

@@ -1,0 +1,137 @@
+package io.ditcache.profile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ditcache.Branch;
+import io.ditcache.DistanceMetric;
+import io.ditcache.ProfileSeries;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.SeriesKey;
+import io.ditcache.Site;
+import io.ditcache.SiteKind;
+import io.ditcache.Step;
+import io.ditcache.TokenStream;
+import io.ditcache.internal.Tensors;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.junit.jupiter.api.Test;
+
+class StreamingProfilerTest {
+    private static final Site SITE = Site.of(1, SiteKind.K);
+    private static final List<Branch> CFG = List.of(Branch.COND, Branch.UNCOND);
+
+    private static RedundancyProfile profile(int steps) {
+        return new RedundancyProfile(Map.of("name", "toy"), Map.of("name", "ddim"), 2, steps);
+    }
+
+    /** Row r of call i: 6 values that change with i and differ per row. */
+    private static float[] row(int i, int r) {
+        float[] v = new float[6];
+        for (int j = 0; j < 6; j++) {
+            v[j] = (float) ((j + 1) * (r == 0 ? 1.0 : -2.0) * Math.pow(0.5 + 0.1 * j, i));
+        }
+        return v;
+    }
+
+    private static void observe(StreamingProfiler p, int i, int steps, float[]... rows) {
+        float[] all = new float[rows.length * 6];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, all, r * 6, 6);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            p.observe(new Step(i, steps, 1000 - i, rows.length == 2 ? CFG : List.of(Branch.COND)), SITE,
+                    Tensors.fromFloats(all, rows.length, 3, 2));
+        }
+    }
+
+    @Test
+    void everyMetricPerBranchEqualsTheReference() {
+        RedundancyProfile prof = profile(4);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        for (int i = 0; i < 4; i++) {
+            observe(p, i, 4, row(i, 0), row(i, 1));
+        }
+        p.endRun();
+        assertEquals(1, prof.runs());
+        for (Branch b : Branch.values()) {
+            int r = b == Branch.COND ? 0 : 1;
+            for (DistanceMetric m : DistanceMetric.values()) {
+                ProfileSeries s = prof.series(new SeriesKey(SiteKind.K, TokenStream.IMAGE, b, m)).orElseThrow();
+                for (int t = 0; t < 3; t++) {
+                    double want = ReferenceDistances.value(m, row(t, r), row(t + 1, r));
+                    assertEquals(want, s.mean(1, t), 1e-6 * Math.abs(want) + 1e-12, b + " " + m + " step " + t);
+                    assertEquals(1, s.count(1, t));
+                    assertEquals(0, s.count(0, t), "other layers untouched");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMissingCallStartsAfreshInsteadOfComparingAcrossTheGap() {
+        RedundancyProfile prof = profile(4);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        observe(p, 0, 4, row(0, 0));
+        observe(p, 2, 4, row(2, 0));
+        observe(p, 3, 4, row(3, 0));
+        ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN)).orElseThrow();
+        assertEquals(0, s.count(1, 0));
+        assertEquals(0, s.count(1, 1));
+        assertEquals(1, s.count(1, 2));
+        assertEquals(ReferenceDistances.value(DistanceMetric.L1_MEAN, row(2, 0), row(3, 0)), s.mean(1, 2), 1e-6);
+    }
+
+    @Test
+    void runsAccumulateAsSamplesOfEachCell() {
+        RedundancyProfile prof = profile(2);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        for (int run = 0; run < 3; run++) {
+            observe(p, 0, 2, row(0, 0));
+            observe(p, 1, 2, row(1 + run, 0));
+            p.endRun();
+        }
+        ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN)).orElseThrow();
+        assertEquals(3, s.count(1, 0));
+        double[] v = new double[3];
+        for (int run = 0; run < 3; run++) {
+            v[run] = ReferenceDistances.value(DistanceMetric.L1_MEAN, row(0, 0), row(1 + run, 0));
+        }
+        assertEquals(Arrays.stream(v).average().orElseThrow(), s.mean(1, 0), 1e-6);
+        assertTrue(s.cv(1, 0) > 0);
+    }
+
+    @Test
+    void nonFiniteActivationsAreMarkedNotAveraged() {
+        RedundancyProfile prof = profile(3);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        float[] bad = row(1, 0);
+        bad[2] = Float.NaN;
+        observe(p, 0, 3, row(0, 0));
+        observe(p, 1, 3, bad);
+        observe(p, 2, 3, row(2, 0));
+        for (DistanceMetric m : DistanceMetric.values()) {
+            ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, m)).orElseThrow();
+            assertEquals(1, s.nonFinite(1, 0), m.name());
+            assertEquals(1, s.nonFinite(1, 1), m.name());
+            assertEquals(0, s.count(1, 0));
+            assertTrue(Double.isNaN(s.mean(1, 0)));
+        }
+        assertTrue(prof.hasNonFinite());
+    }
+
+    @Test
+    void batchThatDoesNotMatchTheStepIsRejected() {
+        StreamingProfiler p = new StreamingProfiler(profile(3));
+        try (PointerScope scope = new PointerScope()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.observe(
+                    Step.conditional(0, 3, 999, 2), SITE, Tensors.fromFloats(new float[6], 1, 3, 2)));
+            assertTrue(e.getMessage().contains("batch 1"), e.getMessage());
+        }
+        assertFalse(p.profile().hasNonFinite());
+    }
+}

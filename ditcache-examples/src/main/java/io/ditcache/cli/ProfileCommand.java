@@ -123,7 +123,7 @@ final class ProfileCommand implements Callable<Integer> {
     }
 
     /** Reads {@code --latents}, checked here so that a bad file fails before sampling starts. */
-    static Samples readLatents(Path file, int samples, long[] one) throws java.io.IOException {
+    static Samples readLatents(Path file, int samples, long[] sampleShape) throws java.io.IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             if (!f.contains("latents")) {
                 throw new IllegalArgumentException("--latents " + file + ": no tensor \"latents\" (has "
@@ -131,10 +131,10 @@ final class ProfileCommand implements Callable<Integer> {
             }
             long[] shape = f.info("latents").dims();
             if (shape.length != 4 || (shape[0] != 1 && shape[0] != samples)
-                    || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), one)) {
+                    || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), sampleShape)) {
                 throw new IllegalArgumentException("--latents " + file + ": tensor \"latents\" has shape "
                         + Arrays.toString(shape) + ", expected [" + (samples == 1 ? "1" : "1 or " + samples) + ", "
-                        + one[0] + ", " + one[1] + ", " + one[2] + "]");
+                        + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
             }
             return new Samples(f.floats("latents"), shape);
         }

@@ -8,16 +8,20 @@ import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.Profiling;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
+import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
 import io.ditcache.sched.Schedulers;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -31,6 +35,9 @@ import picocli.CommandLine.Option;
         description = "Profiles a model's step-to-step redundancy; writes profile.json, profile.csv, PNGs and "
                 + "report.html.")
 final class ProfileCommand implements Callable<Integer> {
+    /** The most steps {@link SamplingOptions} accepts. */
+    static final int MAX_STEPS = 10_000;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -62,9 +69,13 @@ final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (steps < 2) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--steps " + steps + ": a profile needs at least 2 steps (it measures step-to-step change)");
+        if (steps < 2 || steps > MAX_STEPS) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 2.."
+                    + MAX_STEPS + " (a profile measures step-to-step change)");
+        }
+        if (!(guidance >= 1.0) || !Double.isFinite(guidance)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--guidance " + guidance
+                    + ": expected a finite number >= 1 (1 = no guidance)");
         }
         if (!Schedulers.names().contains(scheduler)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -88,7 +99,8 @@ final class ProfileCommand implements Callable<Integer> {
             }
         }
         SamplingOptions options = new SamplingOptions(SamplingOptions.grid(labels, seeds), steps, guidance);
-        Samples noise = latents == null ? null : readLatents(latents);
+        Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(),
+                new Sampler(dit, sched).latentShape());
         PrintWriter o = spec.commandLine().getOut();
         RedundancyProfile profile;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(steps)
@@ -110,13 +122,28 @@ final class ProfileCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Samples readLatents(Path file) throws java.io.IOException {
+    /** Reads {@code --latents}, checked here so that a bad file fails before sampling starts. */
+    static Samples readLatents(Path file, int samples, long[] sampleShape) throws java.io.IOException {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             if (!f.contains("latents")) {
-                throw new IllegalArgumentException(file + ": no tensor \"latents\" (has " + f.names() + ")");
+                throw new IllegalArgumentException("--latents " + file + ": no tensor \"latents\" (has "
+                        + abbreviate(f.names()) + ")");
             }
             long[] shape = f.info("latents").dims();
+            if (shape.length != 4 || (shape[0] != 1 && shape[0] != samples)
+                    || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), sampleShape)) {
+                throw new IllegalArgumentException("--latents " + file + ": tensor \"latents\" has shape "
+                        + Arrays.toString(shape) + ", expected [" + (samples == 1 ? "1" : "1 or " + samples) + ", "
+                        + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
+            }
             return new Samples(f.floats("latents"), shape);
         }
+    }
+
+    /** The first few names, then how many more: a message stays one readable line. */
+    private static String abbreviate(Collection<String> names) {
+        int shown = 5;
+        String head = names.stream().limit(shown).collect(Collectors.joining(", "));
+        return names.size() <= shown ? head : head + ", ... " + (names.size() - shown) + " more";
     }
 }

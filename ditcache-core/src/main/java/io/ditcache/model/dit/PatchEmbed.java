@@ -15,6 +15,8 @@ final class PatchEmbed extends Module {
     private final int baseSize;
     private final Tensor weight;
     private final Tensor bias;
+    /** Container module, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
+    private final Module proj;
     private Tensor positions;
     private int positionsH = -1;
     private int positionsW = -1;
@@ -23,7 +25,7 @@ final class PatchEmbed extends Module {
         this.patch = c.patchSize();
         this.dim = c.innerDim();
         this.baseSize = c.gridSize();
-        Module proj = register_module("proj", new Module());
+        proj = register_module("proj", new Module());
         proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
         proj.register_parameter("bias", torch.zeros(dim));
         // register_parameter returns a reference into the module's table, which moves as it grows, and elements

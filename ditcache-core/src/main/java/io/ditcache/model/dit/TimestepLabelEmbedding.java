@@ -18,13 +18,16 @@ final class TimestepLabelEmbedding extends Module {
     private final LinearImpl linear1;
     private final LinearImpl linear2;
     private final EmbeddingImpl table;
+    /** Container modules, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
+    private final Module timestep;
+    private final Module classes;
 
     TimestepLabelEmbedding(DiTConfig c) {
         int d = c.innerDim();
-        Module timestep = register_module("timestep_embedder", new Module());
+        timestep = register_module("timestep_embedder", new Module());
         linear1 = timestep.register_module("linear_1", Linears.of(FREQ_CHANNELS, d, true));
         linear2 = timestep.register_module("linear_2", Linears.of(d, d, true));
-        Module classes = register_module("class_embedder", new Module());
+        classes = register_module("class_embedder", new Module());
         table = classes.register_module("embedding_table", new EmbeddingImpl(c.numClasses() + 1, d));
     }
 

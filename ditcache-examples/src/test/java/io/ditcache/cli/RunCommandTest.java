@@ -1,0 +1,71 @@
+package io.ditcache.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ditcache.io.SafetensorsFile;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ditcache run} on the fixture DiT against diffusers' golden output and activations. */
+class RunCommandTest {
+    static final double TOL = 1e-4;
+    static final Map<String, String> GOLDEN_INPUTS = Map.of("hidden_states", "input.hidden_states",
+            "timestep", "input.timestep", "class_labels", "input.class_labels");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesSampleMatchingDiffusers() throws Exception {
+        Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
+        Path out = dir.resolve("out.safetensors");
+        CliRun r = CliRun.of("run", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(), "--inputs",
+                FixtureDit.inputs(dir.resolve("in.safetensors"), golden, GOLDEN_INPUTS).toString(), "--out",
+                out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals("", r.err(), r::toString);
+        try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile want = SafetensorsFile.open(golden)) {
+            assertEquals(Set.of("sample"), got.names());
+            assertClose(want, "output.sample", got, "sample");
+        }
+    }
+
+    @Test
+    void captureWritesKeysValuesAndAttentionMatchingDiffusers() throws Exception {
+        Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
+        Path out = dir.resolve("out.safetensors");
+        CliRun r = CliRun.of("run", "--capture", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(),
+                "--inputs", FixtureDit.inputs(dir.resolve("in.safetensors"), golden, GOLDEN_INPUTS).toString(),
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile want = SafetensorsFile.open(golden)) {
+            Set<String> expected = new TreeSet<>(Set.of("sample"));
+            for (int i = 0; i < FixtureDit.LAYERS; i++) {
+                for (String kind : new String[] {"k", "v", "a"}) {
+                    String name = "block." + i + "." + kind;
+                    expected.add(name);
+                    assertClose(want, name, got, name);
+                }
+            }
+            assertEquals(expected, new TreeSet<>(got.names()));
+            assertClose(want, "output.sample", got, "sample");
+        }
+    }
+
+    static void assertClose(SafetensorsFile want, String wantName, SafetensorsFile got, String gotName) {
+        assertEquals(want.info(wantName).shape(), got.info(gotName).shape(), gotName + " shape");
+        float[] w = want.floats(wantName);
+        float[] g = got.floats(gotName);
+        double worst = 0;
+        for (int i = 0; i < w.length; i++) {
+            double d = Math.abs((double) w[i] - g[i]);
+            worst = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(worst, d);
+        }
+        assertTrue(worst <= TOL, gotName + " max abs error " + worst + " > " + TOL);
+    }
+}

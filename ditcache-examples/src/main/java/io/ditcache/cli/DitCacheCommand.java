@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code ditcache} command line. */
 @Command(name = "ditcache", mixinStandardHelpOptions = true, version = "ditcache 0.1.0",
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
-        subcommands = {RunCommand.class, ProfileCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, ProfileCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(DitCacheCommand.class);
 

@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.global.torch;
  * AdamW (Loshchilov and Hutter) with decoupled weight decay and bias correction, over plain tensors so that its
  * state can be saved and resumed exactly. Betas 0.9 / 0.999, epsilon 1e-8 (PyTorch's defaults).
  */
-final class AdamW {
+public final class AdamW {
     static final double BETA1 = 0.9;
     static final double BETA2 = 0.999;
     static final double EPS = 1e-8;
@@ -19,7 +19,8 @@ final class AdamW {
     final List<Tensor> m = new ArrayList<>();
     final List<Tensor> v = new ArrayList<>();
 
-    AdamW(List<Tensor> params) {
+    /** Optimises {@code params} in place; moments start at zero (same shapes, same device). */
+    public AdamW(List<Tensor> params) {
         this.params = params;
         for (Tensor p : params) {
             m.add(torch.zeros_like(p).detach());
@@ -28,7 +29,7 @@ final class AdamW {
     }
 
     /** One update with the gradients now held by the parameters; {@code t} counts updates from 1. */
-    void step(long t, double lr, double weightDecay) {
+    public void step(long t, double lr, double weightDecay) {
         double bc1 = 1 - Math.pow(BETA1, t);
         double bc2 = 1 - Math.pow(BETA2, t);
         try (NoGradGuard guard = new NoGradGuard()) {

@@ -235,10 +235,16 @@ public final class DigitClassifier implements AutoCloseable {
      * {@link #fingerprint()}) and the training information of {@link #info()}; atomically.
      */
     public void save(Path file) throws IOException {
+        save(file, Map.of());
+    }
+
+    /** As {@link #save(Path)}, with {@code extra} metadata (for example a test accuracy) after the training info. */
+    public void save(Path file, Map<String, String> extra) throws IOException {
         checkOpen();
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", FORMAT).metadata("architecture", ARCHITECTURE)
                 .metadata("sha256", fingerprint());
         info.forEach(w::metadata);
+        extra.forEach(w::metadata);
         params.forEach(w::put);
         w.write(file);
     }

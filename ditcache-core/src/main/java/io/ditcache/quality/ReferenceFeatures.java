@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.TreeMap;
 
 /**
@@ -64,13 +66,63 @@ public final class ReferenceFeatures {
         md.put("count", Integer.toString(images.size()));
         md.putAll(metadata);
         return new ReferenceFeatures(classifier.features(images.pixels(), images.size()), images.labels().clone(), md,
-                "features of " + images.size() + " images");
+                md.getOrDefault("data", images.size() + " images"));
     }
 
-    /** The same features with {@code key = value} added to the metadata. */
-    public ReferenceFeatures withMetadata(String key, String value) {
+    /**
+     * The Fréchet distance of {@code count} real images (drawn from {@code real} without replacement) to this
+     * reference: what a perfect generator would score at that sample count. The mean over up to {@code maxDraws}
+     * disjoint draws, as many as {@code real} holds; the draws come from a permutation seeded by {@code seed}.
+     *
+     * @throws IllegalArgumentException if {@code count < 2} or {@code real} has fewer than {@code count} images
+     */
+    public RealDistance measureRealDistance(DigitClassifier classifier, ImageSet real, int count, int maxDraws,
+            long seed) {
+        checkMadeBy(classifier);
+        if (count < 2 || count > real.size()) {
+            throw new IllegalArgumentException("count " + count + ": expected 2.." + real.size() + " (the real images)");
+        }
+        int draws = Math.max(1, Math.min(maxDraws, real.size() / count));
+        int[] order = new int[real.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Random rnd = new Random(seed);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int px = DigitClassifier.PIXELS;
+        double sum = 0;
+        for (int d = 0; d < draws; d++) {
+            float[] images = new float[count * px];
+            for (int i = 0; i < count; i++) {
+                System.arraycopy(real.pixels(), order[d * count + i] * px, images, i * px, px);
+            }
+            float[] f = classifier.features(images, count);
+            sum += FrechetDistance.between(FrechetDistance.Statistics.of(f, count, DigitClassifier.FEATURES),
+                    statistics());
+        }
+        return new RealDistance(count, sum / draws);
+    }
+
+    /**
+     * These features with the distances recorded in the metadata: {@value #REAL_FD_KEY}{@code _n<count>} for each,
+     * and {@value #REAL_FD_KEY} with {@value #REAL_FD_KEY}{@code _count} for the largest count.
+     */
+    public ReferenceFeatures withRealDistances(List<RealDistance> distances) {
         Map<String, String> md = new LinkedHashMap<>(metadata);
-        md.put(key, value);
+        RealDistance largest = null;
+        for (RealDistance d : distances) {
+            md.put(REAL_FD_KEY + "_n" + d.count(), Double.toString(d.fd()));
+            largest = largest == null || d.count() > largest.count() ? d : largest;
+        }
+        if (largest != null) {
+            md.put(REAL_FD_KEY, Double.toString(largest.fd()));
+            md.put(REAL_FD_KEY + "_count", Integer.toString(largest.count()));
+        }
         return new ReferenceFeatures(features, labels, md, source);
     }
 

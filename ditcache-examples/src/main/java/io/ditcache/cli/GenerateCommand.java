@@ -1,0 +1,275 @@
+package io.ditcache.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ditcache.ActivationProbe;
+import io.ditcache.Site;
+import io.ditcache.SiteKind;
+import io.ditcache.Step;
+import io.ditcache.data.ImageSet;
+import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTConfig;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.quality.DigitClassifier;
+import io.ditcache.quality.ReferenceFeatures;
+import io.ditcache.quality.SampleQuality;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.Sampler;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
+import io.ditcache.sched.Schedulers;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code generate}: samples digits, judges them with the digit classifier (class accuracy) and compares their
+ * features with real test images (Fréchet distance); writes {@code samples.png} and {@code metrics.json}.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Samples class-conditional digits (classes 0..9 in turn, seeds S, S+1, ...) and measures them: "
+                + "class accuracy under the digit classifier and Fréchet distance to real MNIST test images. Writes "
+                + "samples.png (one row per class) and metrics.json.")
+final class GenerateCommand implements Callable<Integer> {
+    /** Default guidance: strong enough that samples follow their class, not so strong that they collapse. */
+    static final String DEFAULT_GUIDANCE = "3.0";
+    /** Samples per sampler call. */
+    static final int BATCH = 50;
+    /** Each sample is drawn this many times larger in samples.png. */
+    static final int SCALE = 2;
+    static final String PNG = "samples.png";
+    static final String JSON = "metrics.json";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
+    Path model;
+
+    @Option(names = "--steps", defaultValue = "50", description = "sampling steps (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--scheduler", defaultValue = "ddim",
+            description = "ddim, ddpm, dpm++, euler or flowmatch (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--guidance", defaultValue = DEFAULT_GUIDANCE,
+            description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
+    double guidance;
+
+    @Option(names = "--samples", defaultValue = "100", description = "number of samples, >= 2 (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the first sample (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--data", description = "folder with MNIST t10k-images/labels files: the reference images "
+            + "(default: the embedded test-image features); with train files there, also the real-image FD")
+    Path data;
+
+    @Option(names = "--classifier", description = "digit classifier safetensors file (default: the embedded one)")
+    Path classifierFile;
+
+    @Option(names = "--reference", description = "reference features safetensors file, made by the same classifier "
+            + "(default: the embedded MNIST test features)")
+    Path referenceFile;
+
+    @Option(names = "--out", defaultValue = "ditcache-samples", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        checkArguments();
+        PrintWriter o = spec.commandLine().getOut();
+        // resources first: a missing classifier or reference fails before any sampling
+        try (DigitClassifier classifier = classifierFile == null ? DigitClassifier.loadDefault()
+                : DigitClassifier.load(classifierFile)) {
+            Reference ref = reference(classifier);
+            DiTModel dit;
+            Optional<Path> schedulerConfig;
+            try (Checkpoint ckpt = ModelSource.open(model)) {
+                dit = ModelLoader.load(ckpt);
+                schedulerConfig = ckpt.schedulerConfig();
+            }
+            checkModel(dit.config());
+            Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
+                    : Schedulers.create(scheduler, Map.of());
+
+            int[] labels = new int[samples];
+            float[] images = new float[samples * DigitClassifier.PIXELS];
+            sample(dit, sched, labels, images);
+            SampleQuality q = SampleQuality.measure(images, labels, classifier, ref.features());
+
+            Files.createDirectories(out);
+            SampleGrid.write(out.resolve(PNG), images, labels, DigitClassifier.SIZE, DigitClassifier.SIZE, SCALE);
+            writeJson(out.resolve(JSON), q, ref, classifier);
+            print(o, q, ref);
+            o.println("wrote " + out.toAbsolutePath().resolve(PNG) + " and " + JSON);
+            o.flush();
+        }
+        return 0;
+    }
+
+    /** The reference features and, where known, what real images score against them. */
+    record Reference(ReferenceFeatures features, Optional<ReferenceFeatures.RealDistance> realDistance) {
+    }
+
+    private Reference reference(DigitClassifier classifier) throws IOException {
+        if (data != null) {
+            ImageSet test = ImageSet.split(data, false);
+            ReferenceFeatures f = ReferenceFeatures.compute(classifier, test, Map.of("data", data + " t10k"));
+            Optional<ReferenceFeatures.RealDistance> real = Optional.empty();
+            ImageSet train = trainSplit(data);
+            if (train != null && train.size() >= samples) {
+                real = Optional.of(f.measureRealDistance(classifier, train, samples, 10, seed));
+            }
+            return new Reference(f, real);
+        }
+        ReferenceFeatures f = referenceFile == null ? ReferenceFeatures.loadDefault()
+                : ReferenceFeatures.read(referenceFile);
+        f.checkMadeBy(classifier);
+        return new Reference(f, f.realDistance(samples));
+    }
+
+    private static ImageSet trainSplit(Path dir) {
+        try {
+            return ImageSet.split(dir, true);
+        } catch (IOException e) {
+            return null; // the training split is optional: it only adds the real-image reference distance
+        }
+    }
+
+    private void sample(DiTModel dit, Scheduler sched, int[] labels, float[] images) {
+        int batches = (samples + BATCH - 1) / BATCH;
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            ActivationProbe ticks = new ActivationProbe() {
+                @Override
+                public boolean wants(Site site) {
+                    return site.layer() == 0 && site.kind() == SiteKind.BLOCK_OUT;
+                }
+
+                @Override
+                public void observe(Step step, Site site, Tensor activation) {
+                    bar.step();
+                }
+            };
+            Sampler sampler = new Sampler(dit, sched);
+            for (int from = 0; from < samples; from += BATCH) {
+                List<Condition> conds = new ArrayList<>();
+                for (int i = from; i < Math.min(samples, from + BATCH); i++) {
+                    labels[i] = i % DigitClassifier.CLASSES;
+                    conds.add(new Condition(labels[i], seed + i));
+                }
+                float[] v = sampler.sample(new SamplingOptions(conds, steps, guidance), ticks).values();
+                for (int k = 0; k < v.length; k++) {
+                    images[from * DigitClassifier.PIXELS + k] = Math.max(-1f, Math.min(1f, v[k]));
+                }
+            }
+        }
+    }
+
+    private void checkArguments() {
+        if (samples < 2) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--samples " + samples
+                    + ": expected >= 2 (the Fréchet distance needs a covariance)");
+        }
+        if (steps < 1 || steps > ProfileCommand.MAX_STEPS) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 1.."
+                    + ProfileCommand.MAX_STEPS);
+        }
+        if (!(guidance >= 1.0) || !Double.isFinite(guidance)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--guidance " + guidance
+                    + ": expected a finite number >= 1 (1 = no guidance)");
+        }
+        if (!Schedulers.names().contains(scheduler)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--scheduler " + scheduler + ": unknown, expected one of " + Schedulers.names());
+        }
+        if (data != null && referenceFile != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--data and --reference both name the reference images; give one");
+        }
+    }
+
+    private void checkModel(DiTConfig c) {
+        if (c.inChannels() != 1 || c.sampleSize() != DigitClassifier.SIZE || c.numClasses() < DigitClassifier.CLASSES) {
+            throw new IllegalArgumentException(ModelSource.name(model) + " makes " + c.inChannels() + "x"
+                    + c.sampleSize() + "x" + c.sampleSize() + " samples of " + c.numClasses()
+                    + " classes; the digit metrics need 1x28x28 pixel-space samples of 10 classes (MNIST)");
+        }
+    }
+
+    private void print(PrintWriter o, SampleQuality q, Reference ref) {
+        int right = (int) Math.round(q.classAccuracy() * q.samples());
+        o.printf(Locale.ROOT, "class accuracy %.3f (%d/%d)%n", q.classAccuracy(), right, q.samples());
+        StringBuilder per = new StringBuilder("per class:");
+        for (int c = 0; c < q.perClassAccuracy().size(); c++) {
+            double a = q.perClassAccuracy().get(c);
+            if (!Double.isNaN(a)) {
+                per.append(String.format(Locale.ROOT, " %d:%.2f", c, a));
+            }
+        }
+        o.println(per);
+        o.printf(Locale.ROOT, "FD %.3f (%d samples vs %d reference images; lower is better)%n", q.fd(), q.samples(),
+                q.referenceCount());
+        ref.realDistance().ifPresentOrElse(
+                d -> o.printf(Locale.ROOT, "reference point: real training images score FD %.3f at %d samples%s%n",
+                        d.fd(), d.count(), d.count() == q.samples() ? ""
+                                : " (FD is biased upwards at small counts: compare at equal counts)"),
+                () -> o.println("reference point: none (no real-image FD at hand)"));
+    }
+
+    private void writeJson(Path file, SampleQuality q, Reference ref, DigitClassifier classifier) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        root.put("class_accuracy", q.classAccuracy());
+        root.put("fd", q.fd());
+        root.put("samples", q.samples());
+        ArrayNode per = root.putArray("per_class_accuracy");
+        for (double a : q.perClassAccuracy()) {
+            if (Double.isNaN(a)) {
+                per.addNull();
+            } else {
+                per.add(a);
+            }
+        }
+        ref.realDistance().ifPresentOrElse(d -> {
+            ObjectNode r = root.putObject("fd_real");
+            r.put("fd", d.fd());
+            r.put("samples", d.count());
+        }, () -> root.putNull("fd_real"));
+        root.put("model", ModelSource.name(model));
+        root.put("scheduler", scheduler);
+        root.put("steps", steps);
+        root.put("guidance", guidance);
+        ObjectNode seeds = root.putObject("seeds");
+        seeds.put("first", seed);
+        seeds.put("last", seed + samples - 1);
+        root.put("classes", "0..9 in turn");
+        root.put("classifier", classifier.source());
+        ObjectNode r = root.putObject("reference");
+        r.put("source", ref.features().source());
+        r.put("images", ref.features().count());
+        AtomicFiles.writeString(file, json.writeValueAsString(root) + "\n");
+    }
+}

@@ -1,0 +1,143 @@
+package io.ditcache.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ditcache.data.ImageSet;
+import io.ditcache.examples.MnistSliceData;
+import io.ditcache.examples.TrainClassifier;
+import io.ditcache.quality.DigitClassifier;
+import io.ditcache.quality.ReferenceFeatures;
+import java.awt.image.BufferedImage;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+    @TempDir
+    static Path shared;
+    static Path data;
+    static TrainClassifier.Result made;
+
+    /** A classifier and reference features made from the MNIST slice, as TrainClassifier makes the real ones. */
+    @BeforeAll
+    static void makeClassifier() throws Exception {
+        data = MnistSliceData.folder(shared.resolve("data"));
+        made = TrainClassifier.run(data, shared.resolve("quality"), 1, 64, 0, new PrintStream(OutputStream.nullOutputStream()));
+    }
+
+    static JsonNode metrics(Path out) throws Exception {
+        return new ObjectMapper().readTree(out.resolve(GenerateCommand.JSON).toFile());
+    }
+
+    static BufferedImage png(Path out) throws Exception {
+        return ImageIO.read(out.resolve(GenerateCommand.PNG).toFile());
+    }
+
+    @Test
+    void writesTheGridAndTheMetrics(@TempDir Path out) throws Exception {
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "2", "--samples", "12", "--seed", "5", "--out",
+                out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("class accuracy") && r.out().contains("FD "), r.out());
+        assertTrue(r.out().contains("reference point: real training images score FD"), r.out());
+        BufferedImage img = png(out);
+        assertEquals(2 * 28 * 2, img.getWidth(), "12 samples: up to 2 per class, each 56 pixels wide");
+        assertEquals(10 * 28 * 2, img.getHeight(), "one row per class");
+        JsonNode m = metrics(out);
+        Set<String> keys = new TreeSet<>();
+        m.fieldNames().forEachRemaining(keys::add);
+        assertTrue(keys.containsAll(List.of("class_accuracy", "fd", "samples", "model", "scheduler", "steps", "guidance",
+                "seeds", "per_class_accuracy", "fd_real", "reference", "classifier")), keys.toString());
+        assertEquals(12, m.get("samples").asInt());
+        assertEquals("ditcache-default", m.get("model").asText());
+        assertEquals("ddim", m.get("scheduler").asText());
+        assertEquals(2, m.get("steps").asInt());
+        assertEquals(3.0, m.get("guidance").asDouble());
+        assertEquals(5, m.get("seeds").get("first").asLong());
+        assertEquals(16, m.get("seeds").get("last").asLong());
+        assertEquals(100, m.get("fd_real").get("samples").asInt(), "the nearest stored count");
+        double acc = m.get("class_accuracy").asDouble();
+        assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
+        assertTrue(m.get("fd").asDouble() > 0);
+        assertEquals(256, m.get("reference").get("images").asInt());
+    }
+
+    @Test
+    void dataFolderGivesTheReferenceAndTheRealDistance(@TempDir Path out) throws Exception {
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--data", data.toString(),
+                "--steps", "1", "--samples", "10", "--guidance", "1", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(56, png(out).getWidth());
+        assertEquals(560, png(out).getHeight());
+        JsonNode m = metrics(out);
+        assertEquals(10, m.get("fd_real").get("samples").asInt(), "measured at the sample count");
+        assertEquals(1.0, m.get("guidance").asDouble());
+    }
+
+    @Test
+    void embeddedResourcesOrAOneLineError(@TempDir Path out) {
+        boolean embedded = present(DigitClassifier.RESOURCE) && present(ReferenceFeatures.RESOURCE);
+        CliRun r = CliRun.of("generate", "--steps", "1", "--samples", "2", "--out", out.toString());
+        if (embedded) {
+            assertEquals(0, r.exitCode(), r.toString());
+        } else {
+            assertEquals(1, r.exitCode(), r.toString());
+            assertEquals(1, r.errLines().size(), r.toString());
+            assertTrue(r.errLines().get(0).startsWith("generate: no embedded "), r.toString());
+            assertTrue(r.errLines().get(0).contains("TrainClassifier"), r.toString());
+        }
+    }
+
+    @Test
+    void featuresOfAnotherClassifierAreRefused(@TempDir Path dir) throws Exception {
+        Path other = dir.resolve("other.safetensors");
+        try (DigitClassifier c = DigitClassifier.initialised(9)) {
+            ReferenceFeatures.compute(c, ImageSet.split(data, false), Map.of()).write(other);
+        }
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                other.toString(), "--steps", "1", "--samples", "2", "--out", dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(1, r.errLines().size(), r.toString());
+        assertTrue(r.err().contains("matching pair"), r.toString());
+    }
+
+    @Test
+    void aModelOfOtherImagesIsRefused(@TempDir Path dir) throws Exception {
+        CliRun r = CliRun.of("generate", "--model", FixtureDit.checkpoint(dir.resolve("m")).toString(), "--classifier",
+                made.classifierFile().toString(), "--reference", made.featuresFile().toString(), "--steps", "1",
+                "--out", dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("need 1x28x28"), r.toString());
+    }
+
+    @Test
+    void badArgumentsExitWithTwo(@TempDir Path dir) {
+        String out = dir.toString();
+        for (String[] args : new String[][] {
+                {"generate", "--samples", "1", "--out", out},
+                {"generate", "--scheduler", "nope", "--out", out},
+                {"generate", "--guidance", "0.5", "--out", out},
+                {"generate", "--data", out, "--reference", out, "--out", out},
+                {"generate", "--policy", "x.json", "--out", out}}) {
+            CliRun r = CliRun.of(args);
+            assertEquals(2, r.exitCode(), String.join(" ", args) + "\n" + r);
+            assertEquals(1, r.errLines().size(), r.toString());
+        }
+    }
+
+    private static boolean present(String resource) {
+        return DigitClassifier.class.getClassLoader().getResource(resource) != null;
+    }
+}

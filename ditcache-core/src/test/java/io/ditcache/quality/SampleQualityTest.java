@@ -48,6 +48,16 @@ class SampleQualityTest {
             }
             SampleQuality bad = SampleQuality.measure(noise, real.labels(), c, ref);
             assertTrue(bad.fd() > 3 * q.fd(), "noise FD " + bad.fd() + " vs real FD " + q.fd());
+
+            ReferenceFeatures.RealDistance d = ref.measureRealDistance(c, real, 40, 10, 1);
+            assertEquals(40, d.count());
+            assertTrue(d.fd() > 0 && d.fd() < bad.fd(), "real images at 40 samples: " + d.fd());
+            assertThrows(IllegalArgumentException.class, () -> ref.measureRealDistance(c, real, 129, 1, 1));
+            ReferenceFeatures with = ref.withRealDistances(java.util.List.of(d,
+                    new ReferenceFeatures.RealDistance(100, 1.5)));
+            assertEquals("1.5", with.metadata().get(ReferenceFeatures.REAL_FD_KEY));
+            assertEquals("100", with.metadata().get(ReferenceFeatures.REAL_FD_KEY + "_count"));
+            assertEquals(d, with.realDistance(30).orElseThrow());
         }
     }
 

@@ -11,6 +11,7 @@ import io.ditcache.Step;
 import io.ditcache.data.ImageSet;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.Checkpoint;
+import io.ditcache.io.CheckpointException;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTModel;
@@ -101,8 +102,7 @@ final class GenerateCommand implements Callable<Integer> {
         checkArguments();
         PrintWriter o = spec.commandLine().getOut();
         // resources first: a missing classifier or reference fails before any sampling
-        try (DigitClassifier classifier = classifierFile == null ? DigitClassifier.loadDefault()
-                : DigitClassifier.load(classifierFile)) {
+        try (DigitClassifier classifier = classifier()) {
             Reference ref = reference(classifier);
             DiTModel dit;
             Optional<Path> schedulerConfig;
@@ -144,10 +144,29 @@ final class GenerateCommand implements Callable<Integer> {
             }
             return new Reference(f, real);
         }
-        ReferenceFeatures f = referenceFile == null ? ReferenceFeatures.loadDefault()
-                : ReferenceFeatures.read(referenceFile);
+        ReferenceFeatures f;
+        if (referenceFile != null) {
+            f = ReferenceFeatures.read(referenceFile);
+        } else {
+            try {
+                f = ReferenceFeatures.loadDefault();
+            } catch (CheckpointException e) {
+                throw new IOException(e.getMessage() + ", or pass --reference FILE or --data DIR", e);
+            }
+        }
         f.checkMadeBy(classifier);
         return new Reference(f, f.realDistance(samples));
+    }
+
+    private DigitClassifier classifier() throws IOException {
+        if (classifierFile != null) {
+            return DigitClassifier.load(classifierFile);
+        }
+        try {
+            return DigitClassifier.loadDefault();
+        } catch (CheckpointException e) {
+            throw new IOException(e.getMessage() + ", or pass --classifier FILE", e);
+        }
     }
 
     private static ImageSet trainSplit(Path dir) {

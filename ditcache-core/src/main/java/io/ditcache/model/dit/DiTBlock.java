@@ -26,12 +26,15 @@ final class DiTBlock extends Module {
     private final LinearImpl modulation;
     private final SelfAttention attention;
     private final FeedForward feedForward;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module norm1;
 
     DiTBlock(DiTConfig c, int layer) {
         this.layer = layer;
         this.dim = c.innerDim();
         this.normEps = c.normEps();
-        Module norm1 = register_module("norm1", new Module());
+        norm1 = register_module("norm1", new Module());
         embedding = norm1.register_module("emb", new TimestepLabelEmbedding(c));
         modulation = norm1.register_module("linear", Linears.of(dim, 6L * dim, true));
         attention = register_module("attn1", new SelfAttention(c));

@@ -36,15 +36,18 @@ public final class DiTModel extends Module {
     private final List<DiTBlock> blocks = new ArrayList<>();
     private final LinearImpl projOut1;
     private final LinearImpl projOut2;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module blockList;
 
     /** A model with all parameters zero; load weights with {@link #loadStateDict}. */
     public DiTModel(DiTConfig config) {
         this.config = config;
         int d = config.innerDim();
         patchEmbed = register_module("pos_embed", new PatchEmbed(config));
-        Module list = register_module("transformer_blocks", new Module());
+        blockList = register_module("transformer_blocks", new Module());
         for (int i = 0; i < config.numLayers(); i++) {
-            blocks.add(list.register_module(Integer.toString(i), new DiTBlock(config, i)));
+            blocks.add(blockList.register_module(Integer.toString(i), new DiTBlock(config, i)));
         }
         projOut1 = register_module("proj_out_1", Linears.of(d, 2L * d, true));
         long p = config.patchSize();

@@ -9,11 +9,15 @@ import org.bytedeco.pytorch.global.torch;
 final class FeedForward extends Module {
     private final LinearImpl in;
     private final LinearImpl out;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module net;
+    private final Module gelu;
 
     FeedForward(DiTConfig c) {
         int d = c.innerDim();
-        Module net = register_module("net", new Module());
-        Module gelu = net.register_module("0", new Module());
+        net = register_module("net", new Module());
+        gelu = net.register_module("0", new Module());
         in = gelu.register_module("proj", Linears.of(d, 4L * d, true));
         out = net.register_module("2", Linears.of(4L * d, d, true));
     }

@@ -3,6 +3,7 @@ package io.ditcache.model.dit;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -13,6 +14,9 @@ final class PatchEmbed extends Module {
     private final int patch;
     private final int dim;
     private final int baseSize;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module proj;
     private final Tensor weight;
     private final Tensor bias;
     private Tensor positions;
@@ -23,13 +27,17 @@ final class PatchEmbed extends Module {
         this.patch = c.patchSize();
         this.dim = c.innerDim();
         this.baseSize = c.gridSize();
-        Module proj = register_module("proj", new Module());
+        proj = register_module("proj", new Module());
         proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
         proj.register_parameter("bias", torch.zeros(dim));
-        // register_parameter returns a reference into the module's table, which moves as it grows: keep handles
-        // (sharing storage) taken once registration is complete.
-        this.weight = proj.parameters().get(0);
-        this.bias = proj.parameters().get(1);
+        // register_parameter returns a reference into the module's table, which moves as it grows, and
+        // TensorVector.get returns a reference into the vector, freed with it: keep handles of our own (sharing
+        // the parameters' storage) taken once registration is complete, retained past any enclosing scope.
+        TensorVector params = proj.parameters();
+        this.weight = new Tensor(params.get(0));
+        this.bias = new Tensor(params.get(1));
+        weight.retainReference();
+        bias.retainReference();
     }
 
     /** {@code [N, C, H, W]} latents to {@code [N, (H/p)(W/p), D]} tokens with positions added. */

@@ -17,6 +17,9 @@ final class SelfAttention extends Module {
     private final LinearImpl toK;
     private final LinearImpl toV;
     private final LinearImpl toOut;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module out;
 
     SelfAttention(DiTConfig c) {
         int d = c.innerDim();
@@ -25,7 +28,7 @@ final class SelfAttention extends Module {
         toQ = register_module("to_q", Linears.of(d, d, c.attentionBias()));
         toK = register_module("to_k", Linears.of(d, d, c.attentionBias()));
         toV = register_module("to_v", Linears.of(d, d, c.attentionBias()));
-        Module out = register_module("to_out", new Module());
+        out = register_module("to_out", new Module());
         toOut = out.register_module("0", Linears.of(d, d, true));
     }
 

@@ -18,13 +18,17 @@ final class TimestepLabelEmbedding extends Module {
     private final LinearImpl linear1;
     private final LinearImpl linear2;
     private final EmbeddingImpl table;
+    // Grouping modules made here must stay reachable from Java: libtorch calls back into them (eval(), train()),
+    // and one the garbage collector took makes that call fail with a NullPointerException.
+    private final Module timestep;
+    private final Module classes;
 
     TimestepLabelEmbedding(DiTConfig c) {
         int d = c.innerDim();
-        Module timestep = register_module("timestep_embedder", new Module());
+        timestep = register_module("timestep_embedder", new Module());
         linear1 = timestep.register_module("linear_1", Linears.of(FREQ_CHANNELS, d, true));
         linear2 = timestep.register_module("linear_2", Linears.of(d, d, true));
-        Module classes = register_module("class_embedder", new Module());
+        classes = register_module("class_embedder", new Module());
         table = classes.register_module("embedding_table", new EmbeddingImpl(c.numClasses() + 1, d));
     }
 

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.stream.IntStream;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -31,8 +30,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class StreamingProfiler implements ActivationProbe {
     private static final List<DistanceMetric> METRICS = List.of(DistanceMetric.values());
-    /** Elements compared in one call from which the rows are spread over the common pool (about 50 µs of work). */
-    private static final long PARALLEL_WORK = 1 << 15;
     private final RedundancyProfile profile;
     private final Set<SiteKind> kinds;
     private final Map<Key, Previous> previous = new HashMap<>();
@@ -80,19 +77,18 @@ public final class StreamingProfiler implements ActivationProbe {
                 ? activation : activation.to(ScalarType.Float).contiguous();
         int perRow = Math.toIntExact(c.numel() / batch);
         FloatBuffer current = c.data_ptr_float().capacity(c.numel()).asBuffer();
-        // Bookkeeping in row order; the distance passes (the cost) run on all cores when there is enough work;
-        // each row's sums come from the same serial pass whichever thread runs it, so results are unchanged.
-        Previous[] compare = new Previous[(int) batch];
-        int[] samples = new int[Branch.values().length]; // sample index of each row within its branch
-        long work = 0;
         for (int row = 0; row < batch; row++) {
             Branch branch = step.rows().get(row);
-            Key key = new Key(site, branch, samples[branch.ordinal()]++);
+            Key key = new Key(site, branch, step.sampleOf(row));
             Previous prev = previous.get(key);
             int offset = row * perRow;
             if (prev != null && prev.step == step.index() - 1 && prev.values.capacity() == perRow) {
-                compare[row] = prev;
-                work += perRow;
+                FloatBuffer cur = current.duplicate().position(offset).limit(offset + perRow).slice();
+                DistanceSums sums = FusedDistances.compute(prev.values, cur, 0, perRow, true);
+                for (DistanceMetric m : METRICS) {
+                    profile.add(new SeriesKey(site.kind(), site.stream(), branch, m), site.layer(),
+                            step.index() - 1, sums.value(m));
+                }
             } else {
                 if (prev == null || prev.values.capacity() != perRow) {
                     prev = new Previous();
@@ -103,22 +99,6 @@ public final class StreamingProfiler implements ActivationProbe {
                 prev.values.put(0, current, offset, perRow);
             }
             prev.step = step.index();
-        }
-        DistanceSums[] sums = new DistanceSums[(int) batch];
-        IntStream rows = IntStream.range(0, (int) batch);
-        (work >= PARALLEL_WORK ? rows.parallel() : rows).forEach(row -> {
-            if (compare[row] != null) {
-                FloatBuffer cur = current.duplicate().position(row * perRow).limit((row + 1) * perRow).slice();
-                sums[row] = FusedDistances.compute(compare[row].values, cur, 0, perRow, true);
-            }
-        });
-        for (int row = 0; row < batch; row++) {
-            if (sums[row] != null) {
-                for (DistanceMetric m : METRICS) {
-                    profile.add(new SeriesKey(site.kind(), site.stream(), step.rows().get(row), m), site.layer(),
-                            step.index() - 1, sums[row].value(m));
-                }
-            }
         }
     }
 

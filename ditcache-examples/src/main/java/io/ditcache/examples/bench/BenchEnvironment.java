@@ -68,6 +68,34 @@ public final class BenchEnvironment {
         throw new IllegalStateException("no VmRSS line in /proc/self/status");
     }
 
+    /** The committed Java heap in bytes (heap pages count in RSS once touched). */
+    public static long heapCommittedBytes() {
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+    }
+
+    /**
+     * RSS less the committed Java heap, after a full collection and once G1 has given the freed heap back (it
+     * uncommits concurrently): an estimate of native memory that young-generation churn does not move.
+     */
+    public static long settledNativeBytes() {
+        System.gc();
+        long last = Long.MIN_VALUE;
+        for (int i = 0; i < 20; i++) { // at most 2 s
+            long now = rssBytes() - heapCommittedBytes();
+            if (Math.abs(now - last) < (1 << 20)) {
+                return now;
+            }
+            last = now;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return last;
+    }
+
     /** The median of {@code values} (the mean of the middle two for an even count). */
     public static double median(double[] values) {
         double[] s = values.clone();

@@ -32,9 +32,13 @@ public final class NativeMemoryCheck {
      * @param steps       sampling steps of the measured run
      * @param at          steps after which RSS was read (0 = before the first step)
      * @param rss         RSS in bytes at each of {@code at}
+     * @param heap        committed Java heap in bytes at each of {@code at} (part of RSS once touched)
      * @param warmupSteps steps of the measured run treated as warm-up (the baseline is read after them)
+     * @param nativeBefore RSS less committed heap after a full collection, after the warm-up run
+     * @param nativeAtEnd  the same after the measured run
      */
-    public record Figures(int steps, int conditions, int[] at, long[] rss, int warmupSteps) {
+    public record Figures(int steps, int conditions, int[] at, long[] rss, long[] heap, int warmupSteps,
+            long nativeBefore, long nativeAtEnd) {
         /** RSS after warm-up. */
         public long baseline() {
             for (int i = 0; i < at.length; i++) {
@@ -62,6 +66,11 @@ public final class NativeMemoryCheck {
             return (last() - baseline()) * 100.0 / (steps - warmupSteps);
         }
 
+        /** Growth of {@link #nativeAtEnd} over {@link #nativeBefore} per 100 steps, in bytes. */
+        public double nativeGrowthPer100Steps() {
+            return (nativeAtEnd - nativeBefore) * 100.0 / steps;
+        }
+
         /** Least-squares slope of RSS over the readings after warm-up, in bytes per 100 steps. */
         public double slopePer100Steps() {
             double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -82,9 +91,11 @@ public final class NativeMemoryCheck {
     }
 
     /**
-     * Runs a 50-step warm-up, then {@code steps} steps reading RSS every {@code every} steps.
+     * Runs a 50-step warm-up, reads the native estimate, then samples {@code steps} steps reading RSS every
+     * {@code every} steps, and reads the native estimate again.
      *
-     * @param warmupSteps steps of the measured run before the baseline reading
+     * @param warmupSteps steps of the measured run before the RSS baseline (the Java heap, shrunk by the full
+     *                    collection of the first native reading, grows back over the first ~100 steps)
      */
     public static Figures run(DiTModel model, int conditions, int steps, int every, int warmupSteps) {
         List<Condition> conds = new ArrayList<>();
@@ -93,12 +104,15 @@ public final class NativeMemoryCheck {
         }
         Profiling.run(model, DefaultModel.NAME, Schedulers.create("ddim", Map.of()),
                 new SamplingOptions(conds, 50, SamplingOptions.DEFAULT_GUIDANCE), null);
+        long nativeBefore = BenchEnvironment.settledNativeBytes();
         RssReadings readings = new RssReadings(every);
         Profiling.run(model, DefaultModel.NAME, Schedulers.create("ddim", Map.of()),
                 new SamplingOptions(conds, steps, SamplingOptions.DEFAULT_GUIDANCE), null, readings::wrap);
         readings.read(steps); // after the last step
+        long nativeAtEnd = BenchEnvironment.settledNativeBytes();
         return new Figures(steps, conditions, readings.at.stream().mapToInt(Integer::intValue).toArray(),
-                readings.rss.stream().mapToLong(Long::longValue).toArray(), warmupSteps);
+                readings.rss.stream().mapToLong(Long::longValue).toArray(),
+                readings.heap.stream().mapToLong(Long::longValue).toArray(), warmupSteps, nativeBefore, nativeAtEnd);
     }
 
     /** Reads RSS when a step whose index is a multiple of {@code every} starts, i.e. after that many steps. */
@@ -106,6 +120,7 @@ public final class NativeMemoryCheck {
         final int every;
         final List<Integer> at = new ArrayList<>();
         final List<Long> rss = new ArrayList<>();
+        final List<Long> heap = new ArrayList<>();
         int lastStep = -1;
 
         RssReadings(int every) {
@@ -115,6 +130,7 @@ public final class NativeMemoryCheck {
         void read(int stepsDone) {
             at.add(stepsDone);
             rss.add(BenchEnvironment.rssBytes());
+            heap.add(BenchEnvironment.heapCommittedBytes());
         }
 
         ActivationProbe wrap(ActivationProbe inner) {
@@ -147,10 +163,10 @@ public final class NativeMemoryCheck {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 500;
         int conditions = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int every = 25;
-        int warmup = 25;
+        int warmup = 100;
         System.out.println("NativeMemoryCheck: default model, DDIM, " + conditions + " conditions x " + steps
                 + " steps, guidance " + SamplingOptions.DEFAULT_GUIDANCE + ", profiler attached; a 50-step warm-up run"
-                + " first, VmRSS every " + every + " steps");
+                + " first, VmRSS every " + every + " steps; RSS baseline after " + warmup + " steps");
         System.out.println(BenchEnvironment.describe());
         System.out.println("JVM max heap: " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB");
         Figures f = run(DefaultModel.load(), conditions, steps, every, warmup);
@@ -159,13 +175,17 @@ public final class NativeMemoryCheck {
             series.append(String.format(Locale.ROOT, " %d:%.1f", f.at()[i], f.rss()[i] / 1048576.0));
         }
         System.out.println(series);
+        StringBuilder heap = new StringBuilder("committed Java heap (MB), part of RSS once touched:");
+        for (int i = 0; i < f.at().length; i++) {
+            heap.append(String.format(Locale.ROOT, " %d:%.0f", f.at()[i], f.heap()[i] / 1048576.0));
+        }
+        System.out.println(heap);
         System.out.printf(Locale.ROOT, "RSS after warm-up (step %d): %.1f MB; max %.1f MB; final %.1f MB%n",
                 f.warmupSteps(), f.baseline() / 1048576.0, f.max() / 1048576.0, f.last() / 1048576.0);
-        java.lang.management.MemoryUsage heap = java.lang.management.ManagementFactory.getMemoryMXBean()
-                .getHeapMemoryUsage();
-        System.out.printf(Locale.ROOT, "JVM heap at the end (part of RSS): committed %.1f MB, used %.1f MB%n",
-                heap.getCommitted() / 1048576.0, heap.getUsed() / 1048576.0);
-        System.out.printf(Locale.ROOT, "growth per 100 steps: %.2f MB (final - after warm-up), %.2f MB (least-squares"
+        System.out.printf(Locale.ROOT, "RSS growth per 100 steps: %.2f MB (final - after warm-up), %.2f MB (least-squares"
                 + " slope after warm-up)%n", f.growthPer100Steps() / 1048576.0, f.slopePer100Steps() / 1048576.0);
+        System.out.printf(Locale.ROOT, "native estimate (RSS - committed heap, after a full GC and G1's uncommit):"
+                + " %.1f MB before the %d steps, %.1f MB after: %.2f MB per 100 steps%n",
+                f.nativeBefore() / 1048576.0, f.steps(), f.nativeAtEnd() / 1048576.0, f.nativeGrowthPer100Steps() / 1048576.0);
     }
 }

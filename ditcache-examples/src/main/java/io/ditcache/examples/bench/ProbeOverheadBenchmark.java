@@ -1,14 +1,17 @@
 package io.ditcache.examples.bench;
 
 import io.ditcache.ActivationProbe;
+import io.ditcache.RedundancyProfile;
 import io.ditcache.model.DefaultModel;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.Profiling;
+import io.ditcache.profile.StreamingProfiler;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -70,12 +73,11 @@ public final class ProbeOverheadBenchmark {
                 ratio[p] = 100 * (profiled[p] / plain[p] - 1);
             } else {
                 // Profiling.run does not return its samples: compare a profiled Sampler run once, outside timing.
+                RedundancyProfile profile = new RedundancyProfile(Profiling.describe(model, DefaultModel.NAME), Map.of(),
+                        model.layers(), steps);
                 float[] b = new Sampler(model, Schedulers.create("ddim", Map.of()))
-                        .sample(options, new io.ditcache.profile.StreamingProfiler(
-                                new io.ditcache.RedundancyProfile(Profiling.describe(model, DefaultModel.NAME),
-                                        Map.of(), model.layers(), steps)))
-                        .values();
-                same &= java.util.Arrays.equals(a, b);
+                        .sample(options, new StreamingProfiler(profile)).values();
+                same &= Arrays.equals(a, b);
             }
         }
         return new Figures(conditions, steps, options.guidance(), pairs, BenchEnvironment.median(profiled),

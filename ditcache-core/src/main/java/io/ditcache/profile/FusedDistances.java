@@ -1,19 +1,30 @@
 package io.ditcache.profile;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveTask;
+import java.util.stream.IntStream;
+import org.slf4j.LoggerFactory;
 
 /**
- * The CPU distance kernel: one pass over both float32 buffers, no temporaries, double accumulators. Optionally
- * copies {@code b} over {@code a} in the same pass, so a streaming probe keeps only one previous activation per
- * site. Large ranges are split into fixed chunks summed in a fixed order, so results do not depend on scheduling.
+ * The CPU distance kernel: one pass over both float32 buffers, double accumulators. Optionally copies {@code b}
+ * over {@code a} in the same pass, so a streaming probe keeps only one previous activation per site. Large
+ * ranges are split into fixed chunks summed in a fixed order, so results do not depend on scheduling.
  */
 public final class FusedDistances {
     /** Elements per parallel chunk; ranges shorter than two chunks run on the calling thread. */
     static final int CHUNK = 1 << 20;
+    /**
+     * Elements copied at a time into heap arrays: the loop over {@code float[]} runs about twice as fast as one
+     * over direct-buffer reads (bounds checks are hoisted), and 2 x 8 KB stay in the L1 cache.
+     */
+    static final int BLOCK = 2048;
+    /**
+     * Whether {@link Math#fma} is a CPU instruction here. A float product is exact in double, so {@code fma(a, b, s)}
+     * and {@code s + a * b} give the same bits; fma is one instruction instead of two (about 25% faster), but
+     * without hardware support it is a slow software routine.
+     */
+    private static final boolean FMA = hardwareFma();
 
     private FusedDistances() {
     }
@@ -26,62 +37,73 @@ public final class FusedDistances {
         if (length < 2 * CHUNK) {
             return range(a, b, offset, offset + length, replace);
         }
-        List<RecursiveTask<DistanceSums>> tasks = new ArrayList<>();
-        for (int start = offset; start < offset + length; start += CHUNK) {
-            int s = start;
-            int e = Math.min(start + CHUNK, offset + length);
-            tasks.add(new RecursiveTask<>() {
-                @Override
-                protected DistanceSums compute() {
-                    return range(a, b, s, e, replace);
-                }
-            });
-        }
-        ForkJoinPool pool = ForkJoinPool.commonPool();
-        tasks.forEach(pool::execute);
+        int chunks = (length + CHUNK - 1) / CHUNK;
+        int end = offset + length;
+        // A parallel stream lets the calling thread work beside the common pool's workers (on 2 cores the pool
+        // has one worker, and a caller that only waited on its tasks left a core idle). toArray keeps the chunk
+        // order, and the sums are added in that order.
+        DistanceSums[] parts = IntStream.range(0, chunks).parallel()
+                .mapToObj(c -> range(a, b, offset + c * CHUNK, Math.min(offset + (c + 1) * CHUNK, end), replace))
+                .toArray(DistanceSums[]::new);
         DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
-        for (RecursiveTask<DistanceSums> t : tasks) {
-            total = total.plus(t.join());
+        for (DistanceSums p : parts) {
+            total = total.plus(p);
         }
         return total;
     }
 
-    /** The scalar loop, two elements per iteration into independent accumulators. */
+    /** One thread over {@code [from, to)}: block by block through heap copies, two accumulators per sum. */
     static DistanceSums range(FloatBuffer a, FloatBuffer b, int from, int to, boolean replace) {
+        int size = Math.min(BLOCK, to - from);
+        float[] x = new float[size];
+        float[] y = new float[size];
         double d0 = 0, d1 = 0, abs0 = 0, abs1 = 0, dot0 = 0, dot1 = 0, aa0 = 0, aa1 = 0, bb0 = 0, bb1 = 0;
-        int i = from;
-        for (; i + 1 < to; i += 2) {
-            float a0 = a.get(i);
-            float b0 = b.get(i);
-            float a1 = a.get(i + 1);
-            float b1 = b.get(i + 1);
-            d0 += Math.abs(b0 - a0);
-            d1 += Math.abs(b1 - a1);
-            abs0 += Math.abs(a0);
-            abs1 += Math.abs(a1);
-            dot0 += (double) a0 * b0;
-            dot1 += (double) a1 * b1;
-            aa0 += (double) a0 * a0;
-            aa1 += (double) a1 * a1;
-            bb0 += (double) b0 * b0;
-            bb1 += (double) b1 * b1;
-            if (replace) {
-                a.put(i, b0);
-                a.put(i + 1, b1);
+        for (int base = from; base < to; base += size) {
+            int n = Math.min(size, to - base);
+            a.get(base, x, 0, n);
+            b.get(base, y, 0, n);
+            int i = 0;
+            for (; i + 1 < n; i += 2) {
+                double a0 = x[i];
+                double b0 = y[i];
+                double a1 = x[i + 1];
+                double b1 = y[i + 1];
+                d0 += Math.abs(b0 - a0);
+                d1 += Math.abs(b1 - a1);
+                abs0 += Math.abs(a0);
+                abs1 += Math.abs(a1);
+                dot0 = FMA ? Math.fma(a0, b0, dot0) : dot0 + a0 * b0;
+                dot1 = FMA ? Math.fma(a1, b1, dot1) : dot1 + a1 * b1;
+                aa0 = FMA ? Math.fma(a0, a0, aa0) : aa0 + a0 * a0;
+                aa1 = FMA ? Math.fma(a1, a1, aa1) : aa1 + a1 * a1;
+                bb0 = FMA ? Math.fma(b0, b0, bb0) : bb0 + b0 * b0;
+                bb1 = FMA ? Math.fma(b1, b1, bb1) : bb1 + b1 * b1;
             }
-        }
-        if (i < to) {
-            float a0 = a.get(i);
-            float b0 = b.get(i);
-            d0 += Math.abs(b0 - a0);
-            abs0 += Math.abs(a0);
-            dot0 += (double) a0 * b0;
-            aa0 += (double) a0 * a0;
-            bb0 += (double) b0 * b0;
+            if (i < n) {
+                double a0 = x[i];
+                double b0 = y[i];
+                d0 += Math.abs(b0 - a0);
+                abs0 += Math.abs(a0);
+                dot0 = FMA ? Math.fma(a0, b0, dot0) : dot0 + a0 * b0;
+                aa0 = FMA ? Math.fma(a0, a0, aa0) : aa0 + a0 * a0;
+                bb0 = FMA ? Math.fma(b0, b0, bb0) : bb0 + b0 * b0;
+            }
             if (replace) {
-                a.put(i, b0);
+                a.put(base, y, 0, n);
             }
         }
         return new DistanceSums(to - from, d0 + d1, abs0 + abs1, dot0 + dot1, aa0 + aa1, bb0 + bb1);
+    }
+
+    private static boolean hardwareFma() {
+        boolean fma;
+        try {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            fma = vm != null && Boolean.parseBoolean(vm.getVMOption("UseFMA").getValue());
+        } catch (RuntimeException | LinkageError e) { // not HotSpot, no such flag, or no jdk.management module
+            fma = false;
+        }
+        LoggerFactory.getLogger(FusedDistances.class).debug("distance kernel uses {}", fma ? "fma" : "mul + add");
+        return fma;
     }
 }

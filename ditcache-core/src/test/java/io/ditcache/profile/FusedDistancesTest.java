@@ -49,10 +49,25 @@ class FusedDistancesTest {
     }
 
     @Test
+    void parallelSumsEqualTheChunksAddedInOrder() {
+        Random r = new Random(4);
+        int n = 3 * FusedDistances.CHUNK + 777;
+        FloatBuffer a = direct(random(r, n, 1.0));
+        FloatBuffer b = direct(random(r, n, 1.0));
+        DistanceSums inOrder = new DistanceSums(0, 0, 0, 0, 0, 0);
+        for (int start = 0; start < n; start += FusedDistances.CHUNK) {
+            inOrder = inOrder.plus(FusedDistances.range(a, b, start, Math.min(start + FusedDistances.CHUNK, n), false));
+        }
+        for (int run = 0; run < 3; run++) {
+            assertEquals(inOrder, FusedDistances.compute(a, b, 0, n, false), "run " + run);
+        }
+    }
+
+    @Test
     void replaceCopiesCurrentOverPreviousInTheSamePass() {
         Random r = new Random(2);
-        float[] a = random(r, 999, 1);
-        float[] b = random(r, 999, 1);
+        float[] a = random(r, 2 * FusedDistances.BLOCK + 999, 1);
+        float[] b = random(r, a.length, 1);
         FloatBuffer fa = direct(a);
         FusedDistances.compute(fa, direct(b), 0, b.length, true);
         float[] after = new float[b.length];

@@ -14,5 +14,5 @@ for bench in DistanceBenchmark ProbeOverheadBenchmark NativeMemoryCheck; do
   echo
   echo "== java -cp $jar io.ditcache.examples.bench.$bench"
   # shellcheck disable=SC2086
-  java ${DITCACHE_JAVA_OPTS:-} -cp "$jar" "io.ditcache.examples.bench.$bench"
+  java --add-modules jdk.incubator.vector ${DITCACHE_JAVA_OPTS:-} -cp "$jar" "io.ditcache.examples.bench.$bench"
 done

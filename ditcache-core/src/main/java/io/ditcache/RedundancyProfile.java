@@ -28,6 +28,8 @@ public final class RedundancyProfile {
     private final int layers;
     private final int steps;
     private final TreeMap<SeriesKey, ProfileSeries> series = new TreeMap<>();
+    /** The same series by hash, for the per-observation lookup of {@link #add}. */
+    private final java.util.HashMap<SeriesKey, ProfileSeries> index = new java.util.HashMap<>();
     private long runs;
 
     /**
@@ -86,7 +88,12 @@ public final class RedundancyProfile {
         if (step < 0 || step >= steps - 1) {
             throw new IndexOutOfBoundsException("step " + step + " not in [0, " + (steps - 1) + ")");
         }
-        series.computeIfAbsent(key, k -> new ProfileSeries(k, layers, steps - 1)).add(layer, step, value);
+        ProfileSeries s = index.get(key);
+        if (s == null) {
+            s = new ProfileSeries(key, layers, steps - 1);
+            putSeries(s);
+        }
+        s.add(layer, step, value);
     }
 
     /** All series, ordered by kind, stream, branch, metric. */
@@ -127,10 +134,15 @@ public final class RedundancyProfile {
         }
         RedundancyProfile out = new RedundancyProfile(model, scheduler, layers, steps);
         for (ProfileSeries s : series.values()) {
-            out.series.put(s.key(), s.copy());
+            out.putSeries(s.copy());
         }
         for (ProfileSeries s : other.series.values()) {
-            out.series.computeIfAbsent(s.key(), k -> new ProfileSeries(k, layers, steps - 1)).merge(s);
+            ProfileSeries mine = out.index.get(s.key());
+            if (mine == null) {
+                mine = new ProfileSeries(s.key(), layers, steps - 1);
+                out.putSeries(mine);
+            }
+            mine.merge(s);
         }
         out.runs = runs + other.runs;
         return out;
@@ -157,6 +169,7 @@ public final class RedundancyProfile {
                     + ", profile needs " + layers + "x" + (steps - 1));
         }
         series.put(s.key(), s);
+        index.put(s.key(), s);
     }
 
     void setRuns(long runs) {

@@ -2,6 +2,8 @@ package io.ditcache.profile;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.slf4j.LoggerFactory;
@@ -25,6 +27,15 @@ public final class FusedDistances {
      * without hardware support it is a slow software routine.
      */
     private static final boolean FMA = hardwareFma();
+    /** Whether the JVM was started with {@code --add-modules jdk.incubator.vector} (then {@link VectorDistances} runs). */
+    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+    static {
+        if (!VECTOR) {
+            LoggerFactory.getLogger(FusedDistances.class).info("distance kernel: scalar loop; start the JVM with "
+                    + "--add-modules jdk.incubator.vector for the SIMD kernel (about 3x faster)");
+        }
+    }
 
     private FusedDistances() {
     }
@@ -35,7 +46,7 @@ public final class FusedDistances {
      */
     public static DistanceSums compute(FloatBuffer a, FloatBuffer b, int offset, int length, boolean replace) {
         if (length < 2 * CHUNK) {
-            return range(a, b, offset, offset + length, replace);
+            return best(a, b, offset, offset + length, replace);
         }
         int chunks = (length + CHUNK - 1) / CHUNK;
         int end = offset + length;
@@ -43,13 +54,50 @@ public final class FusedDistances {
         // has one worker, and a caller that only waited on its tasks left a core idle). toArray keeps the chunk
         // order, and the sums are added in that order.
         DistanceSums[] parts = IntStream.range(0, chunks).parallel()
-                .mapToObj(c -> range(a, b, offset + c * CHUNK, Math.min(offset + (c + 1) * CHUNK, end), replace))
+                .mapToObj(c -> best(a, b, offset + c * CHUNK, Math.min(offset + (c + 1) * CHUNK, end), replace))
                 .toArray(DistanceSums[]::new);
         DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
         for (DistanceSums p : parts) {
             total = total.plus(p);
         }
         return total;
+    }
+
+    /**
+     * Sums over {@code length} floats stored at byte offsets {@code aOffset} of {@code a} and {@code bOffset} of
+     * {@code b} (platform byte order; buffer positions are ignored). With the Vector API the floats are read in place;
+     * otherwise through the scalar loop.
+     */
+    public static DistanceSums compute(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
+        if (length < 2 * CHUNK) {
+            return bytes(a, aOffset, b, bOffset, length);
+        }
+        int chunks = (length + CHUNK - 1) / CHUNK;
+        DistanceSums[] parts = IntStream.range(0, chunks).parallel()
+                .mapToObj(c -> bytes(a, aOffset + 4 * c * CHUNK, b, bOffset + 4 * c * CHUNK,
+                        Math.min(CHUNK, length - c * CHUNK)))
+                .toArray(DistanceSums[]::new);
+        DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
+        for (DistanceSums p : parts) {
+            total = total.plus(p);
+        }
+        return total;
+    }
+
+    private static DistanceSums bytes(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
+        if (VECTOR) {
+            return VectorDistances.direct(a, aOffset, b, bOffset, length);
+        }
+        return range(floats(a, aOffset, length), floats(b, bOffset, length), 0, length, false);
+    }
+
+    private static FloatBuffer floats(ByteBuffer bytes, int offset, int length) {
+        return bytes.duplicate().position(offset).limit(offset + 4 * length).slice().order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    static DistanceSums best(FloatBuffer a, FloatBuffer b, int from, int to, boolean replace) {
+        return VECTOR ? VectorDistances.range(a, b, from, to, replace) : range(a, b, from, to, replace);
     }
 
     /** One thread over {@code [from, to)}: block by block through heap copies, two accumulators per sum. */

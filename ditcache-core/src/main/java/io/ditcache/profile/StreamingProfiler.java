@@ -10,7 +10,6 @@ import io.ditcache.SiteKind;
 import io.ditcache.Step;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -21,25 +20,29 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * The redundancy profiler: an {@link ActivationProbe} that keeps exactly one previous activation per site,
- * sample and guidance branch, and on each call folds the four {@link DistanceMetric}s between the previous and
- * the current activation into a {@link RedundancyProfile} (one pass per sample, {@link FusedDistances}).
+ * The redundancy profiler: an {@link ActivationProbe} that keeps exactly one previous activation per site, and on
+ * each call folds the four {@link DistanceMetric}s between each sample's previous and current activation (per
+ * guidance branch) into a {@link RedundancyProfile}, one pass over both with {@link FusedDistances}.
+ *
+ * <p>The previous activation is kept by reference (the model's own tensor, retained until the next call of the
+ * same site), not copied: the kernel then only reads, which halves its memory traffic. Models must therefore not
+ * modify an activation in place after reporting it (ditcache's models never do).
  *
  * <p>Runs are separated by {@link #endRun()} (the sampler calls it). A site observed at step i+1 without an
- * observation at step i (a cached block, for example) starts afresh there.
+ * observation at step i (a cached block, for example) starts afresh there. Not thread-safe.
  */
-public final class StreamingProfiler implements ActivationProbe {
-    private static final List<DistanceMetric> METRICS = List.of(DistanceMetric.values());
+public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
+    private static final DistanceMetric[] METRICS = DistanceMetric.values();
     private final RedundancyProfile profile;
     private final Set<SiteKind> kinds;
-    private final Map<Key, Previous> previous = new HashMap<>();
+    private final Map<Site, Call> previous = new HashMap<>();
+    private final Map<Site, SeriesKey[][]> keys = new HashMap<>();
 
-    private record Key(Site site, Branch branch, int sample) {
-    }
-
-    private static final class Previous {
-        FloatBuffer values;
-        int step;
+    /** One call's activation of a site: the retained tensor, its rows, and which sample of which branch each is. */
+    private record Call(Tensor tensor, ByteBuffer values, int perRow, int step, Map<Long, Integer> rowOf) {
+        static long sample(Branch branch, int sample) {
+            return ((long) branch.ordinal() << 32) | sample;
+        }
     }
 
     /** Profiles every site kind into {@code profile}. */
@@ -74,37 +77,59 @@ public final class StreamingProfiler implements ActivationProbe {
                     + profile.steps());
         }
         Tensor c = activation.scalar_type().intern() == ScalarType.Float && activation.is_contiguous()
-                ? activation : activation.to(ScalarType.Float).contiguous();
+                ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
         int perRow = Math.toIntExact(c.numel() / batch);
-        FloatBuffer current = c.data_ptr_float().capacity(c.numel()).asBuffer();
+        ByteBuffer values = c.data_ptr_float().capacity(c.numel()).asByteBuffer().order(ByteOrder.nativeOrder());
+        Map<Long, Integer> rowOf = new HashMap<>();
+        int[] seen = new int[Branch.values().length];
         for (int row = 0; row < batch; row++) {
             Branch branch = step.rows().get(row);
-            Key key = new Key(site, branch, step.sampleOf(row));
-            Previous prev = previous.get(key);
-            int offset = row * perRow;
-            if (prev != null && prev.step == step.index() - 1 && prev.values.capacity() == perRow) {
-                FloatBuffer cur = current.duplicate().position(offset).limit(offset + perRow).slice();
-                DistanceSums sums = FusedDistances.compute(prev.values, cur, 0, perRow, true);
-                for (DistanceMetric m : METRICS) {
-                    profile.add(new SeriesKey(site.kind(), site.stream(), branch, m), site.layer(),
-                            step.index() - 1, sums.value(m));
+            rowOf.put(Call.sample(branch, seen[branch.ordinal()]++), row);
+        }
+        Call prev = previous.get(site);
+        if (prev != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
+            SeriesKey[][] siteKeys = keys.computeIfAbsent(site, StreamingProfiler::seriesKeys);
+            for (Map.Entry<Long, Integer> e : rowOf.entrySet()) {
+                Integer before = prev.rowOf.get(e.getKey());
+                if (before == null) {
+                    continue;
                 }
-            } else {
-                if (prev == null || prev.values.capacity() != perRow) {
-                    prev = new Previous();
-                    prev.values = ByteBuffer.allocateDirect(perRow * Float.BYTES).order(ByteOrder.nativeOrder())
-                            .asFloatBuffer();
-                    previous.put(key, prev);
+                DistanceSums sums = FusedDistances.compute(prev.values, 4 * before * perRow, values,
+                        4 * e.getValue() * perRow, perRow);
+                SeriesKey[] k = siteKeys[(int) (e.getKey() >>> 32)];
+                for (int m = 0; m < METRICS.length; m++) {
+                    profile.add(k[m], site.layer(), step.index() - 1, sums.value(METRICS[m]));
                 }
-                prev.values.put(0, current, offset, perRow);
             }
-            prev.step = step.index();
+        }
+        c.retainReference();
+        Call replaced = previous.put(site, new Call(c, values, perRow, step.index(), rowOf));
+        if (replaced != null) {
+            replaced.tensor.releaseReference();
         }
     }
 
+    private static SeriesKey[][] seriesKeys(Site site) {
+        SeriesKey[][] out = new SeriesKey[Branch.values().length][METRICS.length];
+        for (Branch b : Branch.values()) {
+            for (int m = 0; m < METRICS.length; m++) {
+                out[b.ordinal()][m] = new SeriesKey(site.kind(), site.stream(), b, METRICS[m]);
+            }
+        }
+        return out;
+    }
+
+    /** Ends a run: drops the previous activations and counts the run. */
     @Override
     public void endRun() {
-        previous.clear();
+        close();
         profile.countRun();
+    }
+
+    /** Releases the activations still held (the profile is kept). */
+    @Override
+    public void close() {
+        previous.values().forEach(call -> call.tensor.releaseReference());
+        previous.clear();
     }
 }

@@ -56,7 +56,7 @@ class FusedDistancesTest {
         FloatBuffer b = direct(random(r, n, 1.0));
         DistanceSums inOrder = new DistanceSums(0, 0, 0, 0, 0, 0);
         for (int start = 0; start < n; start += FusedDistances.CHUNK) {
-            inOrder = inOrder.plus(FusedDistances.range(a, b, start, Math.min(start + FusedDistances.CHUNK, n), false));
+            inOrder = inOrder.plus(FusedDistances.best(a, b, start, Math.min(start + FusedDistances.CHUNK, n), false));
         }
         for (int run = 0; run < 3; run++) {
             assertEquals(inOrder, FusedDistances.compute(a, b, 0, n, false), "run " + run);
@@ -110,5 +110,48 @@ class FusedDistancesTest {
         DistanceSums s = FusedDistances.compute(ta.data_ptr_float().capacity(4096).asBuffer(),
                 tb.data_ptr_float().capacity(4096).asBuffer(), 0, 4096, false);
         assertEquals(torchL1, s.value(DistanceMetric.L1_MEAN), 1e-6 * torchL1);
+    }
+
+    @Test
+    void simdAndScalarKernelsBothMatchTheReference() {
+        assertTrue(FusedDistances.VECTOR, "the build runs tests with --add-modules jdk.incubator.vector");
+        Random r = new Random(11);
+        for (int n : new int[] {1, 15, 17, 255, 257, 4099, 100_003}) {
+            float[] a = random(r, n, 3.0);
+            float[] b = random(r, n, 3.0);
+            DistanceSums scalar = FusedDistances.range(direct(a), direct(b), 0, n, false);
+            DistanceSums simd = VectorDistances.range(direct(a), direct(b), 0, n, false);
+            for (DistanceMetric m : DistanceMetric.values()) {
+                double want = ReferenceDistances.value(m, a, b);
+                assertEquals(want, scalar.value(m), 1e-9 * Math.abs(want) + 1e-12, "scalar " + m + " n=" + n);
+                assertEquals(want, simd.value(m), 1e-9 * Math.abs(want) + 1e-12, "simd " + m + " n=" + n);
+            }
+            FloatBuffer prev = direct(a);
+            VectorDistances.range(prev, direct(b), 0, n, true);
+            float[] after = new float[n];
+            prev.get(0, after);
+            assertArrayEquals(b, after, "simd replace n=" + n);
+        }
+    }
+
+    @Test
+    void inPlaceReadsOfNativeBytesMatchTheReference() {
+        Random r = new Random(12);
+        for (int n : new int[] {1, 7, 9, 6272, 2 * FusedDistances.CHUNK + 5}) {
+            int skipA = 3;
+            int skipB = 11;
+            float[] a = random(r, n, 2.0);
+            float[] b = random(r, n, 2.0);
+            java.nio.ByteBuffer ba = java.nio.ByteBuffer.allocateDirect(4 * (n + skipA)).order(ByteOrder.nativeOrder());
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocateDirect(4 * (n + skipB)).order(ByteOrder.nativeOrder());
+            ba.asFloatBuffer().put(skipA, a);
+            bb.asFloatBuffer().put(skipB, b);
+            DistanceSums s = FusedDistances.compute(ba, 4 * skipA, bb, 4 * skipB, n);
+            assertEquals(n, s.n());
+            for (DistanceMetric m : DistanceMetric.values()) {
+                double want = ReferenceDistances.value(m, a, b);
+                assertEquals(want, s.value(m), 1e-9 * Math.abs(want) + 1e-12, m + " n=" + n);
+            }
+        }
     }
 }

@@ -9,10 +9,12 @@ import java.util.Map;
 /**
  * OpenMP reads its settings once, when libtorch loads. Spin-waiting threads cost about 6× on small machines, so
  * the launcher makes sure {@code OMP_WAIT_POLICY=PASSIVE} and thread counts are in the environment before the
- * JVM loads libtorch: if they are missing it starts itself again with them set.
+ * JVM loads libtorch, and that the Vector API module (the SIMD distance kernel) is present: if either is
+ * missing it starts itself again with them.
  */
 final class NativeEnvironment {
     static final String MARKER = "ditcache.relaunched";
+    static final String VECTOR_MODULE = "jdk.incubator.vector";
 
     private NativeEnvironment() {
     }
@@ -38,7 +40,8 @@ final class NativeEnvironment {
      * @return the child's exit code, or -1 when no relaunch was needed or possible
      */
     static int relaunchIfNeeded(Class<?> mainClass, String[] args) {
-        if (System.getProperty(MARKER) != null || System.getenv("OMP_WAIT_POLICY") != null) {
+        boolean vector = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+        if (System.getProperty(MARKER) != null || (System.getenv("OMP_WAIT_POLICY") != null && vector)) {
             return -1;
         }
         String java = ProcessHandle.current().info().command().orElse(null);
@@ -48,6 +51,10 @@ final class NativeEnvironment {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        if (!vector) {
+            cmd.add("--add-modules");
+            cmd.add(VECTOR_MODULE);
+        }
         cmd.add("-D" + MARKER + "=true");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -3,6 +3,8 @@ package io.ditcache.examples.bench;
 import io.ditcache.DistanceMetric;
 import io.ditcache.profile.DistanceSums;
 import io.ditcache.profile.FusedDistances;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
@@ -24,16 +26,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class DistanceBenchmark {
     private static final String[] NAMES = {"fused, 4 metrics", "fused, 4 metrics, one thread",
-        "fused, 4 metrics + copy b over a", "torch b.sub(a).abs().mean()", "torch, 4 metrics"};
+        "fused via heap blocks + copy b over a", "torch b.sub(a).abs().mean()", "torch, 4 metrics"};
 
     /**
      * Median times in milliseconds.
      *
      * @param elements      floats per tensor
      * @param repeats       timed repeats of each variant
-     * @param fused         {@link FusedDistances#compute} (as called, parallel for large inputs)
+     * @param fused         {@link FusedDistances#compute(java.nio.ByteBuffer, int, java.nio.ByteBuffer, int, int)}
+     *                      reading the tensors in place (the profiler's call; parallel for large inputs)
      * @param fusedOneThread the same kernel over the same chunks in sequence on the calling thread
-     * @param fusedCopy     {@link FusedDistances#compute} with {@code replace} (the profiler's call), on a scratch copy
+     * @param fusedCopy     the FloatBuffer form with {@code replace} (block copies through the heap, then b written
+     *                      over a), on a scratch copy
      * @param torchL1       {@code b.sub(a).abs().mean()} (L1_MEAN only)
      * @param torchAll      the four metrics with plain torch ops (sub/abs/mean, abs/sum, dot, two norms)
      * @param maxRelDiff    largest relative difference between the fused and the torch metric values
@@ -61,8 +65,10 @@ public final class DistanceBenchmark {
             FloatBuffer fa = floats(a);
             FloatBuffer fb = floats(b);
             FloatBuffer fs = floats(scratch);
+            ByteBuffer ba = bytes(a);
+            ByteBuffer bb = bytes(b);
 
-            double[] fusedValues = metrics(FusedDistances.compute(fa, fb, 0, elements, false));
+            double[] fusedValues = metrics(FusedDistances.compute(ba, 0, bb, 0, elements));
             double[] torchValues;
             try (PointerScope s = new PointerScope()) {
                 torchValues = torchAll(a, b);
@@ -73,8 +79,8 @@ public final class DistanceBenchmark {
             }
 
             Runnable[] variants = {
-                () -> FusedDistances.compute(fa, fb, 0, elements, false),
-                () -> oneThread(fa, fb, elements),
+                () -> FusedDistances.compute(ba, 0, bb, 0, elements),
+                () -> oneThread(ba, bb, elements),
                 () -> FusedDistances.compute(fs, fb, 0, elements, true),
                 () -> {
                     try (PointerScope s = new PointerScope()) {
@@ -148,6 +154,10 @@ public final class DistanceBenchmark {
                 new TensorOptions(ScalarType.Float));
     }
 
+    private static ByteBuffer bytes(Tensor t) {
+        return t.data_ptr_float().capacity(t.numel()).asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
     private static FloatBuffer floats(Tensor t) {
         return t.data_ptr_float().capacity(t.numel()).asBuffer();
     }
@@ -171,10 +181,10 @@ public final class DistanceBenchmark {
     }
 
     /** The fused kernel's chunks in sequence on this thread (each call is below the parallel threshold). */
-    private static double oneThread(FloatBuffer a, FloatBuffer b, int n) {
+    private static double oneThread(ByteBuffer a, ByteBuffer b, int n) {
         double sum = 0;
         for (int start = 0; start < n; start += SERIAL_SLICE) {
-            sum += FusedDistances.compute(a, b, start, Math.min(SERIAL_SLICE, n - start), false).sumAbsDiff();
+            sum += FusedDistances.compute(a, 4 * start, b, 4 * start, Math.min(SERIAL_SLICE, n - start)).sumAbsDiff();
         }
         return sum;
     }

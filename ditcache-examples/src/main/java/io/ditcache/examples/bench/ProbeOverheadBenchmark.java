@@ -88,10 +88,13 @@ public final class ProbeOverheadBenchmark {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         int conditions = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 50;
-        System.out.println("ProbeOverheadBenchmark: default model, DDIM, " + conditions + " conditions x " + steps
+        java.nio.file.Path dir = args.length > 3 ? java.nio.file.Path.of(args[3]) : null;
+        System.out.println("ProbeOverheadBenchmark: " + (dir == null ? "default model" : dir) + ", DDIM, " + conditions
+                + " conditions x " + steps
                 + " steps, guidance " + SamplingOptions.DEFAULT_GUIDANCE + " (batch " + 2 * conditions + ")");
         System.out.println(BenchEnvironment.describe());
-        Figures f = run(DefaultModel.load(), conditions, steps, 1, pairs);
+        Figures f = run(dir == null ? DefaultModel.load() : io.ditcache.model.ModelLoader.load(dir), conditions, steps, 1,
+                pairs);
         System.out.printf(Locale.ROOT, "median of %d A/B pairs after 1 warm-up pair:%n", f.pairs());
         System.out.printf(Locale.ROOT, "  A profiled (StreamingProfiler, all sites)  %9.1f ms  (%.2f ms/step)%n",
                 f.profiled(), f.profiled() / f.steps());

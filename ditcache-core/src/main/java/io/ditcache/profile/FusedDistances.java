@@ -9,26 +9,27 @@ import java.util.stream.IntStream;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU distance kernel: one pass over both float32 buffers, double accumulators. Optionally copies {@code b}
- * over {@code a} in the same pass, so a streaming probe keeps only one previous activation per site. Large
- * ranges are split into fixed chunks summed in a fixed order, so results do not depend on scheduling.
+ * The CPU distance kernel: one read-only pass over two float32 arrays in native memory, five double sums, no
+ * temporaries. With {@code --add-modules jdk.incubator.vector} it runs {@link VectorDistances} (SIMD, reading in
+ * place); otherwise a scalar loop. Large ranges are split into fixed chunks summed in a fixed order, so results
+ * do not depend on thread scheduling.
  */
 public final class FusedDistances {
     /** Elements per parallel chunk; ranges shorter than two chunks run on the calling thread. */
     static final int CHUNK = 1 << 20;
     /**
-     * Elements copied at a time into heap arrays: the loop over {@code float[]} runs about twice as fast as one
-     * over direct-buffer reads (bounds checks are hoisted), and 2 x 8 KB stay in the L1 cache.
+     * Elements the scalar loop copies at a time into heap arrays: a loop over {@code float[]} runs about twice as
+     * fast as one over direct-buffer reads (bounds checks are hoisted), and 2 x 8 KB stay in the L1 cache.
      */
     static final int BLOCK = 2048;
-    /**
-     * Whether {@link Math#fma} is a CPU instruction here. A float product is exact in double, so {@code fma(a, b, s)}
-     * and {@code s + a * b} give the same bits; fma is one instruction instead of two (about 25% faster), but
-     * without hardware support it is a slow software routine.
-     */
-    private static final boolean FMA = hardwareFma();
     /** Whether the JVM was started with {@code --add-modules jdk.incubator.vector} (then {@link VectorDistances} runs). */
     static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * Whether {@link Math#fma} is a CPU instruction here. A float product is exact in double, so {@code fma(a, b, s)}
+     * and {@code s + a * b} give the same bits; fma is one instruction instead of two, but without hardware support
+     * it is a slow software routine.
+     */
+    private static final boolean FMA = hardwareFma();
 
     static {
         if (!VECTOR) {
@@ -41,40 +42,18 @@ public final class FusedDistances {
     }
 
     /**
-     * Sums over {@code [offset, offset+length)} of {@code a} and {@code b} (absolute indices; buffer positions
-     * are ignored). When {@code replace} is set, {@code a[i] = b[i]} afterwards.
-     */
-    public static DistanceSums compute(FloatBuffer a, FloatBuffer b, int offset, int length, boolean replace) {
-        if (length < 2 * CHUNK) {
-            return best(a, b, offset, offset + length, replace);
-        }
-        int chunks = (length + CHUNK - 1) / CHUNK;
-        int end = offset + length;
-        // A parallel stream lets the calling thread work beside the common pool's workers (on 2 cores the pool
-        // has one worker, and a caller that only waited on its tasks left a core idle). toArray keeps the chunk
-        // order, and the sums are added in that order.
-        DistanceSums[] parts = IntStream.range(0, chunks).parallel()
-                .mapToObj(c -> best(a, b, offset + c * CHUNK, Math.min(offset + (c + 1) * CHUNK, end), replace))
-                .toArray(DistanceSums[]::new);
-        DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
-        for (DistanceSums p : parts) {
-            total = total.plus(p);
-        }
-        return total;
-    }
-
-    /**
      * Sums over {@code length} floats stored at byte offsets {@code aOffset} of {@code a} and {@code bOffset} of
-     * {@code b} (platform byte order; buffer positions are ignored). With the Vector API the floats are read in place;
-     * otherwise through the scalar loop.
+     * {@code b}, in the platform's byte order (buffer positions and order settings are ignored).
      */
     public static DistanceSums compute(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
         if (length < 2 * CHUNK) {
-            return bytes(a, aOffset, b, bOffset, length);
+            return chunk(a, aOffset, b, bOffset, length);
         }
         int chunks = (length + CHUNK - 1) / CHUNK;
+        // A parallel stream lets the calling thread work beside the common pool's workers (on 2 cores the pool
+        // has one worker). toArray keeps the chunk order, and the sums are added in that order.
         DistanceSums[] parts = IntStream.range(0, chunks).parallel()
-                .mapToObj(c -> bytes(a, aOffset + 4 * c * CHUNK, b, bOffset + 4 * c * CHUNK,
+                .mapToObj(c -> chunk(a, aOffset + 4 * c * CHUNK, b, bOffset + 4 * c * CHUNK,
                         Math.min(CHUNK, length - c * CHUNK)))
                 .toArray(DistanceSums[]::new);
         DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
@@ -84,11 +63,10 @@ public final class FusedDistances {
         return total;
     }
 
-    private static DistanceSums bytes(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
-        if (VECTOR) {
-            return VectorDistances.direct(a, aOffset, b, bOffset, length);
-        }
-        return range(floats(a, aOffset, length), floats(b, bOffset, length), 0, length, false);
+    /** One thread over one range: the SIMD kernel when available, else the scalar loop. */
+    static DistanceSums chunk(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
+        return VECTOR ? VectorDistances.direct(a, aOffset, b, bOffset, length)
+                : scalar(floats(a, aOffset, length), floats(b, bOffset, length), length);
     }
 
     private static FloatBuffer floats(ByteBuffer bytes, int offset, int length) {
@@ -96,18 +74,14 @@ public final class FusedDistances {
                 .asFloatBuffer();
     }
 
-    static DistanceSums best(FloatBuffer a, FloatBuffer b, int from, int to, boolean replace) {
-        return VECTOR ? VectorDistances.range(a, b, from, to, replace) : range(a, b, from, to, replace);
-    }
-
-    /** One thread over {@code [from, to)}: block by block through heap copies, two accumulators per sum. */
-    static DistanceSums range(FloatBuffer a, FloatBuffer b, int from, int to, boolean replace) {
-        int size = Math.min(BLOCK, to - from);
+    /** The scalar loop: block by block through heap copies, two accumulators per sum. */
+    static DistanceSums scalar(FloatBuffer a, FloatBuffer b, int length) {
+        int size = Math.min(BLOCK, length);
         float[] x = new float[size];
         float[] y = new float[size];
         double d0 = 0, d1 = 0, abs0 = 0, abs1 = 0, dot0 = 0, dot1 = 0, aa0 = 0, aa1 = 0, bb0 = 0, bb1 = 0;
-        for (int base = from; base < to; base += size) {
-            int n = Math.min(size, to - base);
+        for (int base = 0; base < length; base += size) {
+            int n = Math.min(size, length - base);
             a.get(base, x, 0, n);
             b.get(base, y, 0, n);
             int i = 0;
@@ -136,11 +110,8 @@ public final class FusedDistances {
                 aa0 = FMA ? Math.fma(a0, a0, aa0) : aa0 + a0 * a0;
                 bb0 = FMA ? Math.fma(b0, b0, bb0) : bb0 + b0 * b0;
             }
-            if (replace) {
-                a.put(base, y, 0, n);
-            }
         }
-        return new DistanceSums(to - from, d0 + d1, abs0 + abs1, dot0 + dot1, aa0 + aa1, bb0 + bb1);
+        return new DistanceSums(length, d0 + d1, abs0 + abs1, dot0 + dot1, aa0 + aa1, bb0 + bb1);
     }
 
     private static boolean hardwareFma() {

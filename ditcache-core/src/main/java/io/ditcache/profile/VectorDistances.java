@@ -2,7 +2,6 @@ package io.ditcache.profile;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -10,7 +9,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SIMD form of {@link FusedDistances#range}: the same five sums with the JDK's Vector API (incubating in
+ * The SIMD form of {@link FusedDistances}' scalar loop: the same five sums with the JDK's Vector API (incubating in
  * Java 17, so only used when the JVM runs with {@code --add-modules jdk.incubator.vector}). Floats are widened to
  * double lanes before any arithmetic, so differences and products are exact and only the order of the double
  * additions differs from the scalar loop: COSINE, which subtracts from 1, keeps its precision for nearly equal
@@ -25,26 +24,9 @@ final class VectorDistances {
     private VectorDistances() {
     }
 
-    static DistanceSums range(FloatBuffer a, FloatBuffer b, int from, int to, boolean replace) {
-        int size = Math.min(FusedDistances.BLOCK, to - from);
-        float[] x = new float[size];
-        float[] y = new float[size];
-        double[] sums = new double[5];
-        for (int base = from; base < to; base += size) {
-            int n = Math.min(size, to - base);
-            a.get(base, x, 0, n);
-            b.get(base, y, 0, n);
-            block(x, y, n, sums);
-            if (replace) {
-                a.put(base, y, 0, n);
-            }
-        }
-        return new DistanceSums(to - from, sums[0], sums[1], sums[2], sums[3], sums[4]);
-    }
-
     /**
-     * The same sums straight from native memory (no copies): {@code length} floats at byte offsets {@code aOffset}
-     * and {@code bOffset}, in the platform's byte order.
+     * The sums straight from native memory (no copies): {@code length} floats at byte offsets {@code aOffset} and
+     * {@code bOffset}, in the platform's byte order.
      */
     static DistanceSums direct(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
         ByteOrder order = ByteOrder.nativeOrder();
@@ -71,9 +53,11 @@ final class VectorDistances {
         double dot = vdot.reduceLanes(VectorOperators.ADD);
         double aa = vaa.reduceLanes(VectorOperators.ADD);
         double bb = vbb.reduceLanes(VectorOperators.ADD);
+        ByteBuffer at = i < length ? a.duplicate().order(order) : a;
+        ByteBuffer bt = i < length ? b.duplicate().order(order) : b;
         for (; i < length; i++) {
-            double a0 = a.order(order).getFloat(aOffset + 4 * i);
-            double b0 = b.order(order).getFloat(bOffset + 4 * i);
+            double a0 = at.getFloat(aOffset + 4 * i);
+            double b0 = bt.getFloat(bOffset + 4 * i);
             d += Math.abs(b0 - a0);
             abs += Math.abs(a0);
             dot += a0 * b0;
@@ -81,47 +65,5 @@ final class VectorDistances {
             bb += b0 * b0;
         }
         return new DistanceSums(length, d, abs, dot, aa, bb);
-    }
-
-    /**
-     * Adds one block's sums into {@code sums}. Kept apart from the buffer copies so that the compiler inlines every
-     * vector operation (a vector that is not inlined is boxed, which made the kernel 5x slower than the scalar loop).
-     */
-    private static void block(float[] x, float[] y, int n, double[] sums) {
-        DoubleVector vd = DoubleVector.zero(DOUBLES);
-        DoubleVector vabs = DoubleVector.zero(DOUBLES);
-        DoubleVector vdot = DoubleVector.zero(DOUBLES);
-        DoubleVector vaa = DoubleVector.zero(DOUBLES);
-        DoubleVector vbb = DoubleVector.zero(DOUBLES);
-        int lanes = FLOATS.length();
-        int i = 0;
-        for (; i + lanes <= n; i += lanes) {
-            DoubleVector va = (DoubleVector) FloatVector.fromArray(FLOATS, x, i).castShape(DOUBLES, 0);
-            DoubleVector vb = (DoubleVector) FloatVector.fromArray(FLOATS, y, i).castShape(DOUBLES, 0);
-            vd = vd.add(vb.sub(va).abs());
-            vabs = vabs.add(va.abs());
-            vdot = va.fma(vb, vdot);
-            vaa = va.fma(va, vaa);
-            vbb = vb.fma(vb, vbb);
-        }
-        double d = vd.reduceLanes(VectorOperators.ADD);
-        double abs = vabs.reduceLanes(VectorOperators.ADD);
-        double dot = vdot.reduceLanes(VectorOperators.ADD);
-        double aa = vaa.reduceLanes(VectorOperators.ADD);
-        double bb = vbb.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            double a0 = x[i];
-            double b0 = y[i];
-            d += Math.abs(b0 - a0);
-            abs += Math.abs(a0);
-            dot += a0 * b0;
-            aa += a0 * a0;
-            bb += b0 * b0;
-        }
-        sums[0] += d;
-        sums[1] += abs;
-        sums[2] += dot;
-        sums[3] += aa;
-        sums[4] += bb;
     }
 }

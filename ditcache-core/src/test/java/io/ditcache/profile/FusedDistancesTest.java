@@ -1,6 +1,5 @@
 package io.ditcache.profile;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,17 +7,22 @@ import io.ditcache.DistanceMetric;
 import io.ditcache.internal.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Random;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
+/** The fused kernel (SIMD and scalar) against the plain reference, element for element. */
 class FusedDistancesTest {
 
-    static FloatBuffer direct(float[] v) {
-        FloatBuffer b = ByteBuffer.allocateDirect(v.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        b.put(0, v);
+    /** Native memory holding {@code skip} zero floats and then {@code v}. */
+    static ByteBuffer direct(float[] v, int skip) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * (v.length + skip)).order(ByteOrder.nativeOrder());
+        b.asFloatBuffer().put(skip, v);
         return b;
+    }
+
+    static DistanceSums compute(float[] a, float[] b) {
+        return FusedDistances.compute(direct(a, 0), 0, direct(b, 0), 0, a.length);
     }
 
     static float[] random(Random r, int n, double scale) {
@@ -29,57 +33,77 @@ class FusedDistancesTest {
         return v;
     }
 
+    private static void assertMatchesReference(DistanceSums s, float[] a, float[] b, String what) {
+        assertEquals(a.length, s.n(), what);
+        for (DistanceMetric m : DistanceMetric.values()) {
+            double want = ReferenceDistances.value(m, a, b);
+            assertEquals(want, s.value(m), 1e-9 * Math.abs(want) + 1e-12, m + " " + what);
+        }
+    }
+
     @Test
     void matchesReferenceForEveryMetricSerialAndParallel() {
         Random r = new Random(1);
-        for (int n : new int[] {1, 2, 3, 1001, 2 * FusedDistances.CHUNK + 12345}) {
+        for (int n : new int[] {1, 2, 3, 1001, 6272, 2 * FusedDistances.CHUNK + 12345}) {
             float[] a = random(r, n, 1.0);
             float[] b = a.clone();
             for (int i = 0; i < n; i++) {
                 b[i] += (float) (0.1 * r.nextGaussian());
             }
-            DistanceSums s = FusedDistances.compute(direct(a), direct(b), 0, n, false);
-            assertEquals(n, s.n());
-            for (DistanceMetric m : DistanceMetric.values()) {
-                double want = ReferenceDistances.value(m, a, b);
-                double got = s.value(m);
-                assertEquals(want, got, 1e-6 * Math.abs(want) + 1e-9, m + " n=" + n);
-            }
+            assertMatchesReference(compute(a, b), a, b, "n=" + n);
         }
+    }
+
+    @Test
+    void simdAndScalarKernelsBothMatchTheReference() {
+        assertTrue(FusedDistances.VECTOR, "the build runs tests with --add-modules jdk.incubator.vector");
+        Random r = new Random(11);
+        for (int n : new int[] {1, 15, 17, 255, 257, 4099, 100_003}) {
+            float[] a = random(r, n, 3.0);
+            float[] b = random(r, n, 3.0);
+            ByteBuffer ba = direct(a, 3);
+            ByteBuffer bb = direct(b, 11);
+            assertMatchesReference(VectorDistances.direct(ba, 12, bb, 44, n), a, b, "simd n=" + n);
+            assertMatchesReference(FusedDistances.scalar(ba.duplicate().position(12).slice().order(
+                    ByteOrder.nativeOrder()).asFloatBuffer(), bb.duplicate().position(44).slice().order(
+                    ByteOrder.nativeOrder()).asFloatBuffer(), n), a, b, "scalar n=" + n);
+        }
+    }
+
+    @Test
+    void nearlyEqualActivationsKeepTheirCosinePrecision() {
+        Random r = new Random(5);
+        float[] a = random(r, 50_000, 1.0);
+        float[] b = a.clone();
+        for (int i = 0; i < b.length; i++) {
+            b[i] += (float) (1e-3 * r.nextGaussian());
+        }
+        double want = ReferenceDistances.value(DistanceMetric.COSINE, a, b);
+        assertTrue(want < 1e-5, "a tiny distance: " + want);
+        assertEquals(want, compute(a, b).value(DistanceMetric.COSINE), 1e-6 * want);
     }
 
     @Test
     void parallelSumsEqualTheChunksAddedInOrder() {
         Random r = new Random(4);
         int n = 3 * FusedDistances.CHUNK + 777;
-        FloatBuffer a = direct(random(r, n, 1.0));
-        FloatBuffer b = direct(random(r, n, 1.0));
+        ByteBuffer a = direct(random(r, n, 1.0), 0);
+        ByteBuffer b = direct(random(r, n, 1.0), 0);
         DistanceSums inOrder = new DistanceSums(0, 0, 0, 0, 0, 0);
         for (int start = 0; start < n; start += FusedDistances.CHUNK) {
-            inOrder = inOrder.plus(FusedDistances.best(a, b, start, Math.min(start + FusedDistances.CHUNK, n), false));
+            inOrder = inOrder.plus(FusedDistances.chunk(a, 4 * start, b, 4 * start,
+                    Math.min(FusedDistances.CHUNK, n - start)));
         }
         for (int run = 0; run < 3; run++) {
-            assertEquals(inOrder, FusedDistances.compute(a, b, 0, n, false), "run " + run);
+            assertEquals(inOrder, FusedDistances.compute(a, 0, b, 0, n), "run " + run);
         }
     }
 
     @Test
-    void replaceCopiesCurrentOverPreviousInTheSamePass() {
-        Random r = new Random(2);
-        float[] a = random(r, 2 * FusedDistances.BLOCK + 999, 1);
-        float[] b = random(r, a.length, 1);
-        FloatBuffer fa = direct(a);
-        FusedDistances.compute(fa, direct(b), 0, b.length, true);
-        float[] after = new float[b.length];
-        fa.get(0, after);
-        assertArrayEquals(b, after);
-    }
-
-    @Test
-    void offsetRangeCoversOnlyThatRange() {
+    void offsetsSelectTheRange() {
         float[] a = {100, 1, 2, 100};
-        float[] b = {-100, 2, 4, -100};
-        DistanceSums s = FusedDistances.compute(direct(a), direct(b), 1, 2, false);
+        float[] b = {-100, -100, 2, 4, -100};
+        DistanceSums s = FusedDistances.compute(direct(a, 0), 4, direct(b, 0), 8, 2);
         assertEquals(1.5, s.value(DistanceMetric.L1_MEAN), 1e-12);
         assertEquals(1.0, s.value(DistanceMetric.L1_REL), 1e-12);
         assertEquals(0.0, s.value(DistanceMetric.COSINE), 1e-12);
@@ -90,13 +114,15 @@ class FusedDistancesTest {
     void nonFiniteElementMakesEveryMetricNaN() {
         float[] a = {1, Float.POSITIVE_INFINITY, 3};
         float[] b = {1, 2, 3};
-        DistanceSums s = FusedDistances.compute(direct(a), direct(b), 0, 3, false);
+        DistanceSums s = compute(a, b);
         assertTrue(s.nonFinite());
         for (DistanceMetric m : DistanceMetric.values()) {
             assertTrue(Double.isNaN(s.value(m)), m.name());
         }
-        float[] c = {1, Float.NaN, 3};
-        assertTrue(FusedDistances.compute(direct(c), direct(b), 0, 3, false).nonFinite());
+        assertTrue(compute(new float[] {1, Float.NaN, 3}, b).nonFinite());
+        float[] wide = random(new Random(6), 1000, 1);
+        wide[517] = Float.NaN;
+        assertTrue(compute(wide, random(new Random(7), 1000, 1)).nonFinite(), "NaN inside the SIMD loop");
     }
 
     @Test
@@ -107,51 +133,8 @@ class FusedDistancesTest {
         Tensor ta = Tensors.fromFloats(a, 4096);
         Tensor tb = Tensors.fromFloats(b, 4096);
         double torchL1 = tb.sub(ta).abs().mean().item_double();
-        DistanceSums s = FusedDistances.compute(ta.data_ptr_float().capacity(4096).asBuffer(),
-                tb.data_ptr_float().capacity(4096).asBuffer(), 0, 4096, false);
+        DistanceSums s = FusedDistances.compute(ta.data_ptr_float().capacity(4096).asByteBuffer(), 0,
+                tb.data_ptr_float().capacity(4096).asByteBuffer(), 0, 4096);
         assertEquals(torchL1, s.value(DistanceMetric.L1_MEAN), 1e-6 * torchL1);
-    }
-
-    @Test
-    void simdAndScalarKernelsBothMatchTheReference() {
-        assertTrue(FusedDistances.VECTOR, "the build runs tests with --add-modules jdk.incubator.vector");
-        Random r = new Random(11);
-        for (int n : new int[] {1, 15, 17, 255, 257, 4099, 100_003}) {
-            float[] a = random(r, n, 3.0);
-            float[] b = random(r, n, 3.0);
-            DistanceSums scalar = FusedDistances.range(direct(a), direct(b), 0, n, false);
-            DistanceSums simd = VectorDistances.range(direct(a), direct(b), 0, n, false);
-            for (DistanceMetric m : DistanceMetric.values()) {
-                double want = ReferenceDistances.value(m, a, b);
-                assertEquals(want, scalar.value(m), 1e-9 * Math.abs(want) + 1e-12, "scalar " + m + " n=" + n);
-                assertEquals(want, simd.value(m), 1e-9 * Math.abs(want) + 1e-12, "simd " + m + " n=" + n);
-            }
-            FloatBuffer prev = direct(a);
-            VectorDistances.range(prev, direct(b), 0, n, true);
-            float[] after = new float[n];
-            prev.get(0, after);
-            assertArrayEquals(b, after, "simd replace n=" + n);
-        }
-    }
-
-    @Test
-    void inPlaceReadsOfNativeBytesMatchTheReference() {
-        Random r = new Random(12);
-        for (int n : new int[] {1, 7, 9, 6272, 2 * FusedDistances.CHUNK + 5}) {
-            int skipA = 3;
-            int skipB = 11;
-            float[] a = random(r, n, 2.0);
-            float[] b = random(r, n, 2.0);
-            java.nio.ByteBuffer ba = java.nio.ByteBuffer.allocateDirect(4 * (n + skipA)).order(ByteOrder.nativeOrder());
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocateDirect(4 * (n + skipB)).order(ByteOrder.nativeOrder());
-            ba.asFloatBuffer().put(skipA, a);
-            bb.asFloatBuffer().put(skipB, b);
-            DistanceSums s = FusedDistances.compute(ba, 4 * skipA, bb, 4 * skipB, n);
-            assertEquals(n, s.n());
-            for (DistanceMetric m : DistanceMetric.values()) {
-                double want = ReferenceDistances.value(m, a, b);
-                assertEquals(want, s.value(m), 1e-9 * Math.abs(want) + 1e-12, m + " n=" + n);
-            }
-        }
     }
 }

@@ -216,14 +216,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 1.."
                     + ProfileCommand.MAX_STEPS);
         }
-        if (!(guidance >= 1.0) || !Double.isFinite(guidance)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--guidance " + guidance
-                    + ": expected a finite number >= 1 (1 = no guidance)");
-        }
-        if (!Schedulers.names().contains(scheduler)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--scheduler " + scheduler + ": unknown, expected one of " + Schedulers.names());
-        }
+        OptionChecks.guidance(spec.commandLine(), guidance);
+        OptionChecks.scheduler(spec.commandLine(), scheduler);
         if (data != null && referenceFile != null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--data and --reference both name the reference images; give one");

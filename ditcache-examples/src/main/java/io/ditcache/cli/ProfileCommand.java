@@ -73,14 +73,8 @@ final class ProfileCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 2.."
                     + MAX_STEPS + " (a profile measures step-to-step change)");
         }
-        if (!(guidance >= 1.0) || !Double.isFinite(guidance)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--guidance " + guidance
-                    + ": expected a finite number >= 1 (1 = no guidance)");
-        }
-        if (!Schedulers.names().contains(scheduler)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--scheduler " + scheduler + ": unknown, expected one of " + Schedulers.names());
-        }
+        OptionChecks.guidance(spec.commandLine(), guidance);
+        OptionChecks.scheduler(spec.commandLine(), scheduler);
         DiTModel dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {

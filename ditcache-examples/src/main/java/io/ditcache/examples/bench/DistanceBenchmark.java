@@ -5,7 +5,6 @@ import io.ditcache.profile.DistanceSums;
 import io.ditcache.profile.FusedDistances;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Locale;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -26,7 +25,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class DistanceBenchmark {
     private static final String[] NAMES = {"fused, 4 metrics", "fused, 4 metrics, one thread",
-        "fused via heap blocks + copy b over a", "torch b.sub(a).abs().mean()", "torch, 4 metrics"};
+        "torch b.sub(a).abs().mean()", "torch, 4 metrics"};
 
     /**
      * Median times in milliseconds.
@@ -36,14 +35,12 @@ public final class DistanceBenchmark {
      * @param fused         {@link FusedDistances#compute(java.nio.ByteBuffer, int, java.nio.ByteBuffer, int, int)}
      *                      reading the tensors in place (the profiler's call; parallel for large inputs)
      * @param fusedOneThread the same kernel over the same chunks in sequence on the calling thread
-     * @param fusedCopy     the FloatBuffer form with {@code replace} (block copies through the heap, then b written
-     *                      over a), on a scratch copy
      * @param torchL1       {@code b.sub(a).abs().mean()} (L1_MEAN only)
      * @param torchAll      the four metrics with plain torch ops (sub/abs/mean, abs/sum, dot, two norms)
      * @param maxRelDiff    largest relative difference between the fused and the torch metric values
      * @param fusedCores    median of process CPU time / wall time during {@code fused}: the cores it kept busy
      */
-    public record Figures(int elements, int repeats, double fused, double fusedOneThread, double fusedCopy,
+    public record Figures(int elements, int repeats, double fused, double fusedOneThread,
             double torchL1, double torchAll, double maxRelDiff, double fusedCores) {
     }
 
@@ -61,10 +58,6 @@ public final class DistanceBenchmark {
         try (InferenceMode mode = new InferenceMode(); PointerScope outer = new PointerScope()) {
             Tensor a = randn(elements, 1);
             Tensor b = randn(elements, 2);
-            Tensor scratch = a.clone();
-            FloatBuffer fa = floats(a);
-            FloatBuffer fb = floats(b);
-            FloatBuffer fs = floats(scratch);
             ByteBuffer ba = bytes(a);
             ByteBuffer bb = bytes(b);
 
@@ -81,7 +74,6 @@ public final class DistanceBenchmark {
             Runnable[] variants = {
                 () -> FusedDistances.compute(ba, 0, bb, 0, elements),
                 () -> oneThread(ba, bb, elements),
-                () -> FusedDistances.compute(fs, fb, 0, elements, true),
                 () -> {
                     try (PointerScope s = new PointerScope()) {
                         b.sub(a).abs().mean().item_double();
@@ -112,7 +104,7 @@ public final class DistanceBenchmark {
                 }
             }
             return new Figures(elements, repeats, BenchEnvironment.median(ms[0]), BenchEnvironment.median(ms[1]),
-                    BenchEnvironment.median(ms[2]), BenchEnvironment.median(ms[3]), BenchEnvironment.median(ms[4]),
+                    BenchEnvironment.median(ms[2]), BenchEnvironment.median(ms[3]),
                     maxRel, BenchEnvironment.median(cores));
         }
     }
@@ -124,17 +116,16 @@ public final class DistanceBenchmark {
         System.out.println(BenchEnvironment.describe());
         Figures f = run(elements, 5, repeats);
         double mb = elements * (double) Float.BYTES / (1 << 20);
-        double[] t = {f.fused(), f.fusedOneThread(), f.fusedCopy(), f.torchL1(), f.torchAll()};
+        double[] t = {f.fused(), f.fusedOneThread(), f.torchL1(), f.torchAll()};
         String[] bytes = {
             String.format(Locale.ROOT, "reads 2 x %.0f MB", mb),
             String.format(Locale.ROOT, "reads 2 x %.0f MB", mb),
-            String.format(Locale.ROOT, "reads 2 x %.0f MB, writes %.0f MB", mb, mb),
             String.format(Locale.ROOT, "sub: reads 2 x %.0f MB, writes %.0f MB (new); abs: reads and writes %.0f MB"
                     + " (new); mean: reads %.0f MB", mb, mb, mb, mb),
             "the L1 chain plus abs(a)/sum, dot(a,b), norm(a), norm(b): at least 10 x " + String.format(Locale.ROOT,
                     "%.0f MB", mb),
         };
-        double[] traffic = {2 * mb, 2 * mb, 3 * mb, 6 * mb, 10 * mb};
+        double[] traffic = {2 * mb, 2 * mb, 6 * mb, 10 * mb};
         System.out.printf(Locale.ROOT, "median of %d repeats after 5 warm-up rounds, variants interleaved:%n", f.repeats());
         for (int v = 0; v < t.length; v++) {
             System.out.printf(Locale.ROOT, "  %-34s %8.2f ms  %6.1f GB/s  (%s)%n", NAMES[v], t[v],
@@ -156,10 +147,6 @@ public final class DistanceBenchmark {
 
     private static ByteBuffer bytes(Tensor t) {
         return t.data_ptr_float().capacity(t.numel()).asByteBuffer().order(ByteOrder.nativeOrder());
-    }
-
-    private static FloatBuffer floats(Tensor t) {
-        return t.data_ptr_float().capacity(t.numel()).asBuffer();
     }
 
     /** L1_MEAN, L1_REL, COSINE, NORM_RATIO with one torch op chain each (what one writes without a fused kernel). */

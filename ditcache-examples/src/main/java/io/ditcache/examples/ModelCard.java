@@ -28,10 +28,10 @@ public final class ModelCard {
     }
 
     /** One training step from the log. */
-    record Row(long step, double loss, double lr, double seconds) {
+    public record Row(long step, double loss, double lr, double seconds) {
     }
 
-    static List<Row> readLoss(Path lossCsv) throws IOException {
+    public static List<Row> readLoss(Path lossCsv) throws IOException {
         List<Row> rows = new ArrayList<>();
         for (String line : Files.readAllLines(lossCsv)) {
             if (line.isBlank()) {

@@ -7,22 +7,23 @@ import io.ditcache.model.dit.DiTModel;
 import java.io.IOException;
 
 /**
- * The embedded default model, shipped inside the jar as a diffusers checkpoint under {@value #RESOURCE_DIR}.
+ * The embedded default model, shipped inside the jar as a diffusers checkpoint under {@value #RESOURCE_DIR}: a
+ * class-conditional DiT trained on MNIST by ditcache's own trainer ({@code ditcache train}; its model card,
+ * {@code MODEL_CARD.md}, sits beside the weights). Layout {@link #CONFIG}: pixel space, 1 channel, 28×28, patch 4
+ * (49 tokens), 6 blocks, 4 heads × 32, 10 classes plus the null class, epsilon output.
  *
- * <p>Until the trained default lands it is made by a seeded recipe ({@link #recipe()}): the DiT layout of
- * {@link #CONFIG} (pixel space, 1 channel, 28×28, patch 4, 6 blocks, 4 heads × 32, 10 classes, learned sigma)
- * with {@link DiTInit#variancePreserving} weights from seed {@value #SEED}. {@code MakeDefaultModel} in the
- * examples writes it; a test checks the shipped weights equal the recipe bit for bit.
+ * <p>{@link #randomReference()} gives the same layout with random weights, the baseline a trained model's
+ * redundancy is compared with.
  */
 public final class DefaultModel {
     /** Classpath directory of the checkpoint. */
     public static final String RESOURCE_DIR = "io/ditcache/default-model";
     /** Name recorded in profiles. */
     public static final String NAME = "ditcache-default";
-    /** Seed of the recipe. */
+    /** Seed of {@link #randomReference()}. */
     public static final long SEED = 20261126L;
     /** Layout of the default. */
-    public static final DiTConfig CONFIG = new DiTConfig(28, 4, 1, 2, 6, 4, 32, 10, 1e-5, true);
+    public static final DiTConfig CONFIG = new DiTConfig(28, 4, 1, 1, 6, 4, 32, 10, 1e-5, true);
 
     private DefaultModel() {
     }
@@ -39,8 +40,11 @@ public final class DefaultModel {
         }
     }
 
-    /** Builds the default from its recipe (what {@link #load()} returns, made afresh). */
-    public static DiTModel recipe() {
+    /**
+     * The default's layout with random weights ({@link DiTInit#variancePreserving}, seed {@value #SEED}): every
+     * block active, nothing learned.
+     */
+    public static DiTModel randomReference() {
         DiTModel m = new DiTModel(CONFIG);
         DiTInit.variancePreserving(m, SEED);
         return m;

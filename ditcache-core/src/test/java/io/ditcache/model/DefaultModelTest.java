@@ -2,25 +2,51 @@ package io.ditcache.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.ditcache.ActivationProbe;
 import io.ditcache.internal.Tensors;
+import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.dit.DiTModel;
+import io.ditcache.sample.Sampler;
+import io.ditcache.sample.Samples;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Schedulers;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The shipped default checkpoint is exactly what its documented recipe makes. */
+/** The shipped default loads with its layout and samples bit for bit what it sampled when it was shipped. */
 class DefaultModelTest {
+
     @Test
-    void embeddedWeightsEqualTheRecipeBitForBit() throws Exception {
+    void embeddedModelSamplesExactlyAsRecordedWhenShipped(@TempDir Path dir) throws Exception {
         DiTModel shipped = DefaultModel.load();
-        DiTModel recipe = DefaultModel.recipe();
         assertEquals(DefaultModel.CONFIG, shipped.config());
-        Map<String, Tensor> a = shipped.stateDict();
-        Map<String, Tensor> b = recipe.stateDict();
-        assertEquals(a.keySet(), b.keySet());
-        for (String k : a.keySet()) {
-            assertArrayEquals(Tensors.toFloats(b.get(k)), Tensors.toFloats(a.get(k)), 0f, k);
+        Path golden = Fixtures.copy("/fixtures/default-model-samples.safetensors", dir.resolve("golden.safetensors"));
+        try (SafetensorsFile f = SafetensorsFile.open(golden)) {
+            Map<String, String> md = f.metadata();
+            List<Integer> labels = Arrays.stream(md.get("labels").split(",")).map(Integer::valueOf).toList();
+            List<Long> seeds = Arrays.stream(md.get("seeds").split(",")).map(Long::valueOf).toList();
+            SamplingOptions options = new SamplingOptions(SamplingOptions.grid(labels, seeds),
+                    Integer.parseInt(md.get("steps")), Double.parseDouble(md.get("guidance")));
+            Samples s = new Sampler(shipped, Schedulers.create(md.get("scheduler"), Map.of()))
+                    .sample(options, ActivationProbe.NONE);
+            assertArrayEquals(f.info("samples").dims(), s.shape());
+            assertArrayEquals(f.floats("samples"), s.values(), 0f, "bit for bit");
         }
+    }
+
+    @Test
+    void randomReferenceHasTheLayoutButOtherWeights() throws Exception {
+        DiTModel shipped = DefaultModel.load();
+        DiTModel random = DefaultModel.randomReference();
+        assertEquals(shipped.config(), random.config());
+        String key = "transformer_blocks.0.attn1.to_k.weight";
+        assertFalse(Arrays.equals(Tensors.toFloats(shipped.stateDict().get(key)),
+                Tensors.toFloats(random.stateDict().get(key))));
     }
 }

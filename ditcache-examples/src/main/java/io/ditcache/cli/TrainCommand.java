@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
                 + "resumes from OUT/train-state.safetensors when present.")
 final class TrainCommand implements Callable<Integer> {
     /** The trained default's layout: 28x28x1 pixels, patch 4, 6 blocks, 4 heads x 32, 10 classes. */
-    static final DiTConfig LAYOUT = new DiTConfig(28, 4, 1, 1, 6, 4, 32, 10, 1e-5, true);
+    static final DiTConfig LAYOUT = io.ditcache.model.DefaultModel.CONFIG;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

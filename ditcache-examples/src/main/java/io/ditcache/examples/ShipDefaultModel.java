@@ -20,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Makes a training run's EMA model the embedded default: measures it with {@code generate} (class accuracy, FD),
@@ -37,10 +38,11 @@ public final class ShipDefaultModel {
     private ShipDefaultModel() {
     }
 
-    /** The conditions and settings of the recorded samples. */
-    public static SamplingOptions goldenOptions() {
-        return new SamplingOptions(SamplingOptions.grid(List.of(0, 3, 7), List.of(0L, 1L)), 10, 3.0);
-    }
+    /** The conditions and settings of the recorded samples (also written into the file's metadata). */
+    static final List<Integer> GOLDEN_LABELS = List.of(0, 3, 7);
+    static final List<Long> GOLDEN_SEEDS = List.of(0L, 1L);
+    static final int GOLDEN_STEPS = 10;
+    static final double GOLDEN_GUIDANCE = 3.0;
 
     /** Evaluates and ships; returns the metrics JSON of the evaluation. */
     public static JsonNode ship(Path run, double guidance, int samples) throws Exception {
@@ -93,10 +95,15 @@ public final class ShipDefaultModel {
 
     /** Samples the shipped checkpoint and stores the result for the bit-for-bit test. */
     static void recordGolden(Path modelDir) throws Exception {
+        SamplingOptions options = new SamplingOptions(SamplingOptions.grid(GOLDEN_LABELS, GOLDEN_SEEDS), GOLDEN_STEPS,
+                GOLDEN_GUIDANCE);
         Samples s = new Sampler(ModelLoader.load(modelDir), Schedulers.create("ddim", Map.of()))
-                .sample(goldenOptions(), ActivationProbe.NONE);
+                .sample(options, ActivationProbe.NONE);
         new SafetensorsWriter().metadata("format", "pt")
-                .metadata("settings", "classes 0,3,7 x seeds 0,1; 10 DDIM steps; guidance 3")
+                .metadata("labels", GOLDEN_LABELS.stream().map(String::valueOf).collect(Collectors.joining(",")))
+                .metadata("seeds", GOLDEN_SEEDS.stream().map(String::valueOf).collect(Collectors.joining(",")))
+                .metadata("steps", Integer.toString(GOLDEN_STEPS)).metadata("guidance", Double.toString(GOLDEN_GUIDANCE))
+                .metadata("scheduler", "ddim")
                 .put("samples", s.values(), s.shape()).write(GOLDEN);
     }
 

@@ -20,7 +20,7 @@ class DiTModelLifetimeTest {
 
     @Test
     void forwardAndEvalWorkAfterTheGarbageCollectorRan() throws InterruptedException {
-        DiTModel model = DefaultModel.recipe();
+        DiTModel model = DefaultModel.randomReference();
         float[] before = forward(model);
         collectGarbage(model);
         model.eval();

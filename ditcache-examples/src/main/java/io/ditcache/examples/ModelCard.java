@@ -95,8 +95,9 @@ public final class ModelCard {
                   Xavier-uniform linear weights), seed %d.
                 - AdamW lr %s (linear warm-up over %d steps, then constant), betas 0.9/0.999, weight decay %s,
                   batch %d, EMA decay %s, class dropout %s (null class for classifier-free guidance).
-                - Steps: %d. Wall time: %.1f min on this machine (2 cores, OMP_NUM_THREADS=2); last 200-step mean
-                  loss %.4f.
+                - Steps: %d. Wall time: %.1f min on a 2-core machine (OMP_NUM_THREADS=2), counted from loss.csv and
+                  including pauses while the machine ran other work (about 0.5 s per step alone); last 200-step
+                  mean loss %.4f.
 
                 ![loss](loss.png)
 

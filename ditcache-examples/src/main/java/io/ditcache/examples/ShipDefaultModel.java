@@ -65,14 +65,15 @@ public final class ShipDefaultModel {
                 ## Quality (50 DDIM steps, guidance %s, %d samples, classes 0..9 in turn)
                 - class accuracy under the embedded digit classifier: %.4f
                 - Fréchet distance of classifier features to the 10,000 MNIST test images: %.3f
-                  (real training images at the same sample count: %s)
+                  (real training images score %s at %s samples: the reference point; FD grows as counts shrink)
 
                 ![samples](samples.png)
 
                 Made with `ditcache train --data data/mnist --out %s`, shipped with
                 `io.ditcache.examples.ShipDefaultModel %s %s %d`.
                 """, guidance, samples, metrics.path("class_accuracy").asDouble(), metrics.path("fd").asDouble(),
-                metrics.path("fd_real").path("fd").asText("n/a"), run, run, guidance, samples);
+                metrics.path("fd_real").path("fd").asText("n/a"), metrics.path("fd_real").path("samples").asText("?"),
+                run, run, guidance, samples);
         ModelCard.write(RESOURCES, "ditcache-default (MNIST DiT)", TrainingOptions.defaults(
                 (int) ModelCard.readLoss(loss).get(ModelCard.readLoss(loss).size() - 1).step()), loss,
                 wallSeconds(loss), extra);

@@ -51,8 +51,8 @@ import picocli.CommandLine.Option;
                 + "class accuracy under the digit classifier and Fréchet distance to real MNIST test images. Writes "
                 + "samples.png (one row per class) and metrics.json.")
 final class GenerateCommand implements Callable<Integer> {
-    /** Default guidance: strong enough that samples follow their class, not so strong that they collapse. */
-    static final String DEFAULT_GUIDANCE = "3.0";
+    /** Default guidance, measured on the shipped MNIST DiT: 1.25 gave the best class accuracy and FD (1.0: 80 %, 1.25: 84 %, 1.5: 76 %, 2: 43 %, 4: 6 % over 100 samples at step 9,500). */
+    static final String DEFAULT_GUIDANCE = "1.25";
     /** Samples per sampler call. */
     static final int BATCH = 50;
     /** Each sample is drawn this many times larger in samples.png. */

@@ -60,7 +60,7 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--latents", description = "safetensors file with the initial noise as tensor 'latents'")
     Path latents;
 
-    @Option(names = "--guidance", defaultValue = "4.0",
+    @Option(names = "--guidance", defaultValue = GenerateCommand.DEFAULT_GUIDANCE,
             description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
     double guidance;
 

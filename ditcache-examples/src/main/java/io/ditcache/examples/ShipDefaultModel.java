@@ -42,7 +42,7 @@ public final class ShipDefaultModel {
     static final List<Integer> GOLDEN_LABELS = List.of(0, 3, 7);
     static final List<Long> GOLDEN_SEEDS = List.of(0L, 1L);
     static final int GOLDEN_STEPS = 10;
-    static final double GOLDEN_GUIDANCE = 3.0;
+    static final double GOLDEN_GUIDANCE = 1.25;
 
     /** Evaluates and ships; returns the metrics JSON of the evaluation. */
     public static JsonNode ship(Path run, double guidance, int samples) throws Exception {
@@ -110,7 +110,7 @@ public final class ShipDefaultModel {
 
     public static void main(String[] args) throws Exception {
         Path run = Path.of(args.length > 0 ? args[0] : "runs/mnist-dit");
-        double guidance = args.length > 1 ? Double.parseDouble(args[1]) : 3.0;
+        double guidance = args.length > 1 ? Double.parseDouble(args[1]) : 1.25;
         int samples = args.length > 2 ? Integer.parseInt(args[2]) : 500;
         JsonNode m = ship(run, guidance, samples);
         System.out.println("shipped " + run + " as the default: class accuracy " + m.path("class_accuracy").asDouble()

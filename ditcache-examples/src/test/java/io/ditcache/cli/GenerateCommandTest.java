@@ -64,7 +64,7 @@ class GenerateCommandTest {
         assertEquals("ditcache-default", m.get("model").asText());
         assertEquals("ddim", m.get("scheduler").asText());
         assertEquals(2, m.get("steps").asInt());
-        assertEquals(3.0, m.get("guidance").asDouble());
+        assertEquals(Double.parseDouble(GenerateCommand.DEFAULT_GUIDANCE), m.get("guidance").asDouble());
         assertEquals(5, m.get("seeds").get("first").asLong());
         assertEquals(16, m.get("seeds").get("last").asLong());
         assertEquals(100, m.get("fd_real").get("samples").asInt(), "the nearest stored count");

@@ -30,6 +30,14 @@ public interface ActivationProbe {
     /** Observes one activation. */
     void observe(Step step, Site site, Tensor activation);
 
+    /**
+     * This probe, with {@code onStep} told the index of each step as its first activation arrives (progress bars,
+     * periodic measurements). The listener only hears steps at which {@code inner} wants some site.
+     */
+    static ActivationProbe onEachStep(ActivationProbe inner, java.util.function.IntConsumer onStep) {
+        return new StepNotifyingProbe(inner, onStep);
+    }
+
     /** Called by the sampler after the last step of a run. */
     default void endRun() {
     }

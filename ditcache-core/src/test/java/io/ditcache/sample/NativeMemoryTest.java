@@ -3,8 +3,6 @@ package io.ditcache.sample;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.ActivationProbe;
-import io.ditcache.Site;
-import io.ditcache.Step;
 import io.ditcache.model.Fixtures;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.dit.DiTModel;
@@ -16,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -43,31 +40,13 @@ class NativeMemoryTest {
         SamplingOptions options = new SamplingOptions(
                 List.of(new Condition(1, 1), new Condition(2, 2), new Condition(3, 3), new Condition(4, 4)), STEPS, 4.0);
         long[] nativeBytes = new long[2];
-        Profiling.run(model, "fixture", Schedulers.create("ddim", Map.of()), options, null, inner -> new ActivationProbe() {
-            private int lastStep = -1;
-
-            @Override
-            public boolean wants(Site site) {
-                return inner.wants(site);
-            }
-
-            @Override
-            public void observe(Step step, Site site, Tensor activation) {
-                if (step.index() != lastStep) {
-                    lastStep = step.index();
-                    if (step.index() == WARMUP_STEPS) {
+        Profiling.run(model, "fixture", Schedulers.create("ddim", Map.of()), options, null,
+                inner -> ActivationProbe.onEachStep(inner, step -> {
+                    if (step == WARMUP_STEPS) {
                         nativeBytes[0] = nativeBytes();
                     }
-                }
-                inner.observe(step, site, activation);
-            }
-
-            @Override
-            public void endRun() {
-                inner.endRun();
-                nativeBytes[1] = nativeBytes();
-            }
-        });
+                }));
+        nativeBytes[1] = nativeBytes();
         long growth = nativeBytes[1] - nativeBytes[0];
         assertTrue(nativeBytes[0] > 0 && growth < BOUND, "RSS less committed heap grew by " + growth / (1 << 20)
                 + " MB from step " + WARMUP_STEPS + " (" + nativeBytes[0] / (1 << 20) + " MB) to step " + STEPS + " ("

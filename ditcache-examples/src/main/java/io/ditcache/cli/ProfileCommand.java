@@ -1,5 +1,6 @@
 package io.ditcache.cli;
 
+import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
@@ -101,7 +102,7 @@ final class ProfileCommand implements Callable<Integer> {
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(
                         System.err)).build()) {
             profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
-                    p -> new StepProgress(p, bar));
+                    p -> ActivationProbe.onEachStep(p, step -> bar.step()));
         }
         profile.writeJson(out.resolve("profile.json"));
         profile.writeCsv(out.resolve("profile.csv"));

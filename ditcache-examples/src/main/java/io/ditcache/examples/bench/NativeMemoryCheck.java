@@ -1,8 +1,6 @@
 package io.ditcache.examples.bench;
 
 import io.ditcache.ActivationProbe;
-import io.ditcache.Site;
-import io.ditcache.Step;
 import io.ditcache.model.DefaultModel;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.Profiling;
@@ -13,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * Whether native memory stays flat over a long sampling loop: the default model sampled for many DDIM steps
@@ -121,7 +118,6 @@ public final class NativeMemoryCheck {
         final List<Integer> at = new ArrayList<>();
         final List<Long> rss = new ArrayList<>();
         final List<Long> heap = new ArrayList<>();
-        int lastStep = -1;
 
         RssReadings(int every) {
             this.every = every;
@@ -134,28 +130,11 @@ public final class NativeMemoryCheck {
         }
 
         ActivationProbe wrap(ActivationProbe inner) {
-            return new ActivationProbe() {
-                @Override
-                public boolean wants(Site site) {
-                    return inner.wants(site);
+            return ActivationProbe.onEachStep(inner, step -> {
+                if (step % every == 0) {
+                    read(step);
                 }
-
-                @Override
-                public void observe(Step step, Site site, Tensor activation) {
-                    if (step.index() != lastStep) {
-                        lastStep = step.index();
-                        if (step.index() % every == 0) {
-                            read(step.index());
-                        }
-                    }
-                    inner.observe(step, site, activation);
-                }
-
-                @Override
-                public void endRun() {
-                    inner.endRun();
-                }
-            };
+            });
         }
     }
 

@@ -1,20 +1,18 @@
-package io.ditcache.cli;
+package io.ditcache;
 
-import io.ditcache.ActivationProbe;
-import io.ditcache.Site;
-import io.ditcache.Step;
-import me.tongfei.progressbar.ProgressBar;
+import java.util.Objects;
+import java.util.function.IntConsumer;
 import org.bytedeco.pytorch.Tensor;
 
-/** Passes everything to a probe and moves a terminal progress bar (with ETA) one tick per sampling step. */
-final class StepProgress implements ActivationProbe {
+/** Passes everything to a probe and tells a listener when a call with a new step index begins. */
+final class StepNotifyingProbe implements ActivationProbe {
     private final ActivationProbe inner;
-    private final ProgressBar bar;
+    private final IntConsumer onStep;
     private int lastStep = -1;
 
-    StepProgress(ActivationProbe inner, ProgressBar bar) {
-        this.inner = inner;
-        this.bar = bar;
+    StepNotifyingProbe(ActivationProbe inner, IntConsumer onStep) {
+        this.inner = Objects.requireNonNull(inner, "inner");
+        this.onStep = Objects.requireNonNull(onStep, "onStep");
     }
 
     @Override
@@ -26,7 +24,7 @@ final class StepProgress implements ActivationProbe {
     public void observe(Step step, Site site, Tensor activation) {
         if (step.index() != lastStep) {
             lastStep = step.index();
-            bar.step();
+            onStep.accept(step.index());
         }
         inner.observe(step, site, activation);
     }

@@ -18,14 +18,7 @@ final class Elements {
         if (!dtype.isFloatingPoint()) {
             throw new IllegalArgumentException(dtype + " is not a floating-point type");
         }
-        ByteBuffer scratch = ByteBuffer.allocate(CHUNK * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        long at = offset;
-        while (dst.hasRemaining()) {
-            int n = Math.min(CHUNK, dst.remaining());
-            scratch.clear().limit(n * dtype.byteSize());
-            src.read(at, scratch);
-            scratch.flip();
-            at += (long) n * dtype.byteSize();
+        chunks(src, offset, dtype, dst.remaining(), (scratch, n) -> {
             switch (dtype) {
                 case F32 -> {
                     for (int i = 0; i < n; i++) {
@@ -49,7 +42,7 @@ final class Elements {
                 }
                 default -> throw new AssertionError(dtype);
             }
-        }
+        });
     }
 
     /** Fills {@code dst} with the elements of an integer or bool type stored at {@code offset}, widened. */
@@ -57,14 +50,7 @@ final class Elements {
         if (dtype.isFloatingPoint()) {
             throw new IllegalArgumentException(dtype + " is not an integer type");
         }
-        ByteBuffer scratch = ByteBuffer.allocate(CHUNK * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        long at = offset;
-        while (dst.hasRemaining()) {
-            int n = Math.min(CHUNK, dst.remaining());
-            scratch.clear().limit(n * dtype.byteSize());
-            src.read(at, scratch);
-            scratch.flip();
-            at += (long) n * dtype.byteSize();
+        chunks(src, offset, dtype, dst.remaining(), (scratch, n) -> {
             for (int i = 0; i < n; i++) {
                 dst.put(switch (dtype) {
                     case I64 -> scratch.getLong();
@@ -76,7 +62,28 @@ final class Elements {
                     default -> throw new AssertionError(dtype);
                 });
             }
+        });
+    }
+
+    /** Reads {@code count} little-endian elements at {@code offset} in bounded chunks, handing each to {@code use}. */
+    private static void chunks(ByteSource src, long offset, DType dtype, int count, ChunkUser use) {
+        ByteBuffer scratch = ByteBuffer.allocate(CHUNK * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        long at = offset;
+        for (int done = 0; done < count; ) {
+            int n = Math.min(CHUNK, count - done);
+            scratch.clear().limit(n * dtype.byteSize());
+            src.read(at, scratch);
+            scratch.flip();
+            at += (long) n * dtype.byteSize();
+            use.accept(scratch, n);
+            done += n;
         }
+    }
+
+    /** Takes one chunk of {@code n} elements, positioned at its start. */
+    @FunctionalInterface
+    private interface ChunkUser {
+        void accept(ByteBuffer scratch, int n);
     }
 
     /** Fills {@code dst} with BOOL elements stored at {@code offset}, as 0 or 1 (what libtorch's bool holds). */

@@ -228,6 +228,31 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
+     * The elements of a float-typed tensor as float64, flattened in row-major order: F64 exactly as stored, the
+     * narrower float types widened.
+     *
+     * @throws IllegalArgumentException if there is no such tensor, it is not float-typed, or it has more
+     *                                  elements than a Java array holds
+     */
+    public double[] doubles(String name) {
+        TensorInfo ti = info(name);
+        if (ti.dtype() != DType.F64) {
+            float[] f = floats(name);
+            double[] out = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                out[i] = f[i];
+            }
+            return out;
+        }
+        double[] out = new double[arrayLength(ti)];
+        ByteBuffer raw = ByteBuffer.allocate(Math.multiplyExact(out.length, 8)).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.read(dataStart + ti.begin(), raw);
+        raw.flip();
+        raw.asDoubleBuffer().get(out);
+        return out;
+    }
+
+    /**
      * The elements of an integer- or bool-typed tensor as int64, flattened in row-major order.
      *
      * @throws IllegalArgumentException if there is no such tensor, it is float-typed, or it has more elements

@@ -90,6 +90,13 @@ public final class SafetensorsWriter {
         return putBytes(name, DType.F32, b.array(), shape);
     }
 
+    /** Adds float64 values (row-major) as F64. */
+    public SafetensorsWriter put(String name, double[] data, long... shape) {
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(data.length, 8)).order(ByteOrder.LITTLE_ENDIAN);
+        b.asDoubleBuffer().put(data);
+        return putBytes(name, DType.F64, b.array(), shape);
+    }
+
     /** Adds int64 values (row-major) as I64. */
     public SafetensorsWriter put(String name, long[] data, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(data.length, 8)).order(ByteOrder.LITTLE_ENDIAN);

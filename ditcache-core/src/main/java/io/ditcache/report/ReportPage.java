@@ -16,7 +16,7 @@ final class ReportPage {
     record Figure(String file, String heading, String caption) {
     }
 
-    private static final String STYLE = """
+    static final String STYLE = """
             body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1800px;\
             margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45}
             h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin-top:1.5em}
@@ -135,7 +135,7 @@ final class ReportPage {
         return h.toString();
     }
 
-    private static void figures(StringBuilder h, List<Figure> figures) {
+    static void figures(StringBuilder h, List<Figure> figures) {
         for (Figure f : figures) {
             h.append("<figure>\n<h3>").append(esc(f.heading())).append("</h3>\n<a href=\"").append(esc(f.file()))
                     .append("\"><img src=\"").append(esc(f.file())).append("\" alt=\"").append(esc(f.heading()))
@@ -152,7 +152,7 @@ final class ReportPage {
         }
     }
 
-    private static void row(StringBuilder h, String name, String value) {
+    static void row(StringBuilder h, String name, String value) {
         h.append("<tr><th>").append(esc(name)).append("</th><td>").append(esc(value)).append("</td></tr>\n");
     }
 

@@ -83,6 +83,21 @@ public final class Schedulers {
      *                                  file, key, value and what was expected)
      */
     public static Scheduler fromConfigFile(String name, Path schedulerConfigJson) throws IOException {
+        Map<String, Object> config = readConfig(schedulerConfigJson);
+        try {
+            return create(name, config);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(schedulerConfigJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The keys of a diffusers {@code scheduler_config.json}, as plain JSON values.
+     *
+     * @throws IOException              if the file cannot be read or is not JSON (the message names the file)
+     * @throws IllegalArgumentException if it is not a JSON object
+     */
+    public static Map<String, Object> readConfig(Path schedulerConfigJson) throws IOException {
         Objects.requireNonNull(schedulerConfigJson, "schedulerConfigJson");
         Object parsed;
         try {
@@ -99,11 +114,7 @@ public final class Schedulers {
         }
         Map<String, Object> config = new LinkedHashMap<>();
         map.forEach((k, v) -> config.put(String.valueOf(k), v));
-        try {
-            return create(name, config);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(schedulerConfigJson + ": " + e.getMessage(), e);
-        }
+        return config;
     }
 
     /**

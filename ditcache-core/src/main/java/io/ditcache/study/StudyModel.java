@@ -1,0 +1,83 @@
+package io.ditcache.study;
+
+import io.ditcache.internal.Tensors;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.profile.Profiling;
+import io.ditcache.sched.Schedulers;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A model as a study records it: a label (used in file names and tables), a fingerprint of its weights (so that
+ * shards of different models never merge) and its identity as profiles record it.
+ *
+ * @param label       letters, digits, '.', '_' and '-'
+ * @param fingerprint first 16 hex digits of SHA-256 over the parameters (float32, key order)
+ * @param identity    {@link Profiling#describe} of the model under {@code label}
+ * @param schedulerConfig the keys of the checkpoint's {@code scheduler_config.json} (empty: diffusers'
+ *                    defaults); its class decides which schedulers the model's training objective allows
+ */
+public record StudyModel(String label, String fingerprint, Map<String, Object> identity,
+        Map<String, Object> schedulerConfig) {
+    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
+    public StudyModel {
+        Objects.requireNonNull(label, "label");
+        if (!LABEL.matcher(label).matches() || label.startsWith(".")) {
+            throw new IllegalArgumentException("model label \"" + label
+                    + "\": expected 1 to 100 letters, digits, '.', '_' or '-', not starting with '.'");
+        }
+        Objects.requireNonNull(fingerprint, "fingerprint");
+        identity = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(identity));
+        schedulerConfig = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(schedulerConfig));
+    }
+
+    /**
+     * The schedulers this model's training objective allows: {@code flowmatch} alone for a flow-matching
+     * model (scheduler config class {@code FlowMatchEulerDiscreteScheduler}), every other one for a DDPM-trained
+     * model.
+     */
+    public List<String> allowedSchedulers() {
+        boolean flow = "FlowMatchEulerDiscreteScheduler".equals(schedulerConfig.get("_class_name"));
+        return Schedulers.names().stream().filter(n -> flow == n.equals("flowmatch")).toList();
+    }
+
+    /** Describes {@code model} under {@code label}. */
+    public static StudyModel of(String label, DiTModel model, Map<String, Object> schedulerConfig) {
+        return new StudyModel(label, fingerprint(model), Profiling.describe(model, label), schedulerConfig);
+    }
+
+    /** A label made of the allowed characters of {@code name} (others become '_'). */
+    public static String labelFor(String name) {
+        String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (s.isEmpty() || s.startsWith(".")) {
+            s = "m" + s;
+        }
+        return s.length() > 100 ? s.substring(0, 100) : s;
+    }
+
+    static String fingerprint(DiTModel model) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+        for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+            sha.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            float[] values = Tensors.toFloats(e.getValue());
+            ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(values);
+            sha.update(b.array());
+        }
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+    }
+}

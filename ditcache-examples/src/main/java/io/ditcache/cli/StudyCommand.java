@@ -82,7 +82,8 @@ final class StudyCommand implements Callable<Integer> {
         try {
             part = Shard.parse(shard);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, "--shard " + e.getMessage());
+            throw new CommandLine.ParameterException(cl, "--shard " + shard + ": expected i/n with 1 <= i <= n, "
+                    + "for example 2/4");
         }
         List<StudyModel> described = new ArrayList<>();
         List<DiTModel> loaded = new ArrayList<>();

@@ -1,6 +1,9 @@
 package io.ditcache.sample;
 
 import io.ditcache.ActivationProbe;
+import io.ditcache.CachePolicy;
+import io.ditcache.CacheStats;
+import io.ditcache.model.dit.CacheSession;
 import io.ditcache.Branch;
 import io.ditcache.Step;
 import io.ditcache.internal.Tensors;
@@ -63,6 +66,23 @@ public final class Sampler {
      * @param probe        observes every call; its {@link ActivationProbe#endRun()} is called at the end
      */
     public Samples sample(SamplingOptions options, Samples initialNoise, ActivationProbe probe) {
+        return run(options, initialNoise, probe, null, null);
+    }
+
+    /**
+     * Samples with a cache: every block of every step is computed or reused as {@code policy} decides per sample
+     * and branch; {@code stats} records what was applied. A policy that never reuses gives bit for bit the
+     * samples of {@link #sample(SamplingOptions, Samples, ActivationProbe)}.
+     *
+     * @param initialNoise as in {@link #sample(SamplingOptions, Samples, ActivationProbe)}
+     */
+    public Samples sample(SamplingOptions options, Samples initialNoise, CachePolicy policy, CacheStats stats) {
+        return run(options, initialNoise, ActivationProbe.NONE, Objects.requireNonNull(policy, "policy"),
+                Objects.requireNonNull(stats, "stats"));
+    }
+
+    private Samples run(SamplingOptions options, Samples initialNoise, ActivationProbe probe, CachePolicy policy,
+            CacheStats stats) {
         DiTConfig c = model.config();
         List<Condition> conds = options.conditions();
         int b = conds.size();
@@ -89,7 +109,8 @@ public final class Sampler {
         scheduler.setTimesteps(n);
         double[] timesteps = scheduler.timesteps();
         Tensor latents;
-        try (InferenceMode mode = new InferenceMode()) {
+        CacheSession cache = policy == null ? null : new CacheSession(policy, stats, model.layers(), n, rows);
+        try (InferenceMode mode = new InferenceMode(); CacheSession closing = cache) {
             try (PointerScope scope = new PointerScope()) {
                 Tensor noise = initialNoise == null ? noise(generators, latentShape())
                         : broadcast(initialNoise, b, latentShape());
@@ -99,7 +120,7 @@ public final class Sampler {
             try {
                 for (int i = 0; i < n; i++) {
                     try (PointerScope scope = new PointerScope()) {
-                        Tensor next = step(options, latents, label, rows, generators, timesteps, i, probe);
+                        Tensor next = step(options, latents, label, rows, generators, timesteps, i, probe, cache);
                         next.retainReference();
                         latents.releaseReference();
                         latents = next;
@@ -116,7 +137,7 @@ public final class Sampler {
 
     /** One denoising step; every tensor it makes belongs to the caller's scope. */
     private Tensor step(SamplingOptions options, Tensor latents, long[] label, List<Branch> rows,
-            List<Generator> generators, double[] timesteps, int i, ActivationProbe probe) {
+            List<Generator> generators, double[] timesteps, int i, ActivationProbe probe, CacheSession cache) {
         DiTConfig c = model.config();
         int b = options.conditions().size();
         boolean guided = options.guided();
@@ -124,7 +145,8 @@ public final class Sampler {
         x = scheduler.scaleModelInput(x, i);
         Tensor t = Tensors.fromFloats(new float[] {(float) timesteps[i]}, 1);
         Tensor labels = Tensors.fromLongs(label, label.length);
-        Tensor out = model.forward(x, t, labels, new Step(i, options.steps(), timesteps[i], rows), probe);
+        Step call = new Step(i, options.steps(), timesteps[i], rows);
+        Tensor out = cache == null ? model.forward(x, t, labels, call, probe) : model.forward(x, t, labels, call, cache);
         Tensor eps = c.learnedSigma() ? out.narrow(1, 0, c.inChannels()) : out;
         if (guided) {
             Tensor cond = eps.narrow(0, 0, b);

@@ -45,6 +45,19 @@ final class DiTBlock extends Module {
     }
 
     Tensor forward(Tensor x, Tensor timesteps, Tensor labels, Step step, ActivationProbe probe) {
+        return forward(x, timesteps, labels, step, probe, null, null, null);
+    }
+
+    /**
+     * The block, with optional reuse of its attention or feed-forward output.
+     *
+     * @param attention  the attention output to use instead of computing it (before the gate), or null
+     * @param mlp        the feed-forward output to use instead of computing it (before the gate), or null
+     * @param parts      if not null, receives the attention output at [0] and the feed-forward output at [1]
+     *                   (computed or given)
+     */
+    Tensor forward(Tensor x, Tensor timesteps, Tensor labels, Step step, ActivationProbe probe, Tensor attention,
+            Tensor mlp, Tensor[] parts) {
         TensorVector mod = modulation.forward(torch.silu(embedding.forward(timesteps, labels))).chunk(6, 1);
         Tensor shiftMsa = mod.get(0).unsqueeze(1);
         Tensor scaleMsa = mod.get(1).unsqueeze(1);
@@ -53,12 +66,19 @@ final class DiTBlock extends Module {
         Tensor scaleMlp = mod.get(4).unsqueeze(1);
         Tensor gateMlp = mod.get(5).unsqueeze(1);
 
-        Tensor h = modulate(layerNorm(x, NORM1_EPS), shiftMsa, scaleMsa);
-        if (layer == 0) {
-            SelfAttention.observe(probe, step, layer, SiteKind.MODULATED_INPUT, h);
+        Tensor attn = attention;
+        if (attn == null || (layer == 0 && probe.wants(Site.of(0, SiteKind.MODULATED_INPUT)))) {
+            Tensor h = modulate(layerNorm(x, NORM1_EPS), shiftMsa, scaleMsa);
+            if (layer == 0) {
+                SelfAttention.observe(probe, step, layer, SiteKind.MODULATED_INPUT, h);
+            }
+            if (attn == null) {
+                attn = this.attention.forward(h, layer, step, probe);
+            }
         }
-        Tensor hidden = gateMsa.mul(attention.forward(h, layer, step, probe)).add(x);
-        Tensor ff = feedForward.forward(modulate(layerNorm(hidden, normEps), shiftMlp, scaleMlp));
+        Tensor hidden = gateMsa.mul(attn).add(x);
+        Tensor ff = mlp != null ? mlp
+                : feedForward.forward(modulate(layerNorm(hidden, normEps), shiftMlp, scaleMlp));
         SelfAttention.observe(probe, step, layer, SiteKind.MLP_OUT, ff);
         Tensor out = gateMlp.mul(ff).add(hidden);
         SelfAttention.observe(probe, step, layer, SiteKind.BLOCK_OUT, out);
@@ -66,7 +86,17 @@ final class DiTBlock extends Module {
         if (probe.wants(residual)) {
             probe.observe(step, residual, out.sub(x));
         }
+        if (parts != null) {
+            parts[0] = attn;
+            parts[1] = ff;
+        }
         return out;
+    }
+
+    /** Block 0's normalised, timestep-modulated input (TeaCache's signal), computed on its own. */
+    Tensor modulatedInput(Tensor x, Tensor timesteps, Tensor labels) {
+        TensorVector mod = modulation.forward(torch.silu(embedding.forward(timesteps, labels))).chunk(6, 1);
+        return modulate(layerNorm(x, NORM1_EPS), mod.get(0).unsqueeze(1), mod.get(1).unsqueeze(1));
     }
 
     private Tensor layerNorm(Tensor x, double eps) {

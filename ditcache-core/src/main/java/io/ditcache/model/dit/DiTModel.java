@@ -128,6 +128,42 @@ public final class DiTModel extends Module {
         for (DiTBlock block : blocks) {
             x = block.forward(x, t, y, step, probe);
         }
+        return head(x, t, y, n, h, w);
+    }
+
+    /**
+     * One forward pass with a cache: each block is computed or reused as {@code cache}'s policy decides for each
+     * row. Arguments as {@link #forward(Tensor, Tensor, Tensor, Step, ActivationProbe)}; {@code step} must be the
+     * session's next step.
+     */
+    public Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Step step, CacheSession cache) {
+        validate(latents, timesteps, labels);
+        long n = latents.size(0);
+        Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
+        Tensor y = labels.reshape(n);
+        long h = latents.size(2) / config.patchSize();
+        long w = latents.size(3) / config.patchSize();
+        Tensor x = cache.blocks(blocks, patchEmbed.forward(latents.to(ScalarType.Float)), t, y, step);
+        return head(x, t, y, n, h, w);
+    }
+
+    /** The patch embedding of {@code latents} (with positions): the first hidden state. */
+    Tensor embed(Tensor latents) {
+        return patchEmbed.forward(latents.to(ScalarType.Float));
+    }
+
+    DiTBlock block(int layer) {
+        return blocks.get(layer);
+    }
+
+    /** {@link #head(Tensor, Tensor, Tensor, long, long, long)} for the configured square sample size. */
+    Tensor head(Tensor x, Tensor t, Tensor y) {
+        long side = config.sampleSize() / config.patchSize();
+        return head(x, t.numel() == 1 ? t.reshape(1).expand(x.size(0)) : t, y, x.size(0), side, side);
+    }
+
+    /** The final layer: norm, modulation by block 0's conditioning, projection, unpatchify. */
+    private Tensor head(Tensor x, Tensor t, Tensor y, long n, long h, long w) {
         Tensor conditioning = blocks.get(0).embedding().forward(t, y);
         TensorVector shiftScale = projOut1.forward(torch.silu(conditioning)).chunk(2, 1);
         x = torch.layer_norm(x, new long[] {config.innerDim()}, new TensorOptional(), new TensorOptional(),

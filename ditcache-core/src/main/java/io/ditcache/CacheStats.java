@@ -1,0 +1,206 @@
+package io.ditcache;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What cache points actually did in one sampling run: the decision applied to every (step, layer, row), with
+ * each row's branch and sample. From it: counts per decision, per step, per layer and per branch, the fraction
+ * of block evaluations skipped, a trace, and a summary for the terminal and for JSON.
+ *
+ * <p>A block evaluation is its attention plus its feed-forward: {@code REUSE} and
+ * {@code REUSE_ATTENTION_AND_MLP} skip both, {@code REUSE_ATTENTION} and {@code REUSE_MLP} one of the two (half an
+ * evaluation).
+ */
+public final class CacheStats {
+    private int steps;
+    private int layers;
+    private List<Branch> branches = List.of();
+    private List<Integer> samples = List.of();
+    private CachePolicy.Decision[][][] applied = new CachePolicy.Decision[0][0][0];
+
+    /** Starts recording a run; called by the sampler. */
+    public void begin(int steps, int layers, List<Branch> rowBranches, List<Integer> rowSamples) {
+        this.steps = steps;
+        this.layers = layers;
+        this.branches = List.copyOf(rowBranches);
+        this.samples = List.copyOf(rowSamples);
+        this.applied = new CachePolicy.Decision[steps][layers][rowBranches.size()];
+    }
+
+    /** Records the decision applied at one (step, layer, row). */
+    public void record(int step, int layer, int row, CachePolicy.Decision decision) {
+        applied[step][layer][row] = decision;
+    }
+
+    public int steps() {
+        return steps;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int rows() {
+        return branches.size();
+    }
+
+    /** The decision applied, or null where none was recorded. */
+    public CachePolicy.Decision applied(int step, int layer, int row) {
+        return applied[step][layer][row];
+    }
+
+    /** How often each decision was applied. */
+    public Map<CachePolicy.Decision, Long> counts() {
+        Map<CachePolicy.Decision, Long> out = new EnumMap<>(CachePolicy.Decision.class);
+        for (CachePolicy.Decision d : CachePolicy.Decision.values()) {
+            out.put(d, 0L);
+        }
+        forEach((s, l, r, d) -> out.merge(d, 1L, Long::sum));
+        return out;
+    }
+
+    /** Fraction of block evaluations (attention + feed-forward) skipped, over every recorded cell. */
+    public double skippedFraction() {
+        double[] sum = new double[2];
+        forEach((s, l, r, d) -> {
+            sum[0] += skipped(d);
+            sum[1]++;
+        });
+        return sum[1] == 0 ? 0 : sum[0] / sum[1];
+    }
+
+    /** Fraction skipped per step (over layers and rows). */
+    public double[] skippedPerStep() {
+        double[] out = new double[steps];
+        int[] n = new int[steps];
+        forEach((s, l, r, d) -> {
+            out[s] += skipped(d);
+            n[s]++;
+        });
+        for (int s = 0; s < steps; s++) {
+            out[s] = n[s] == 0 ? 0 : out[s] / n[s];
+        }
+        return out;
+    }
+
+    /** Fraction skipped per layer (over steps and rows). */
+    public double[] skippedPerLayer() {
+        double[] out = new double[layers];
+        int[] n = new int[layers];
+        forEach((s, l, r, d) -> {
+            out[l] += skipped(d);
+            n[l]++;
+        });
+        for (int l = 0; l < layers; l++) {
+            out[l] = n[l] == 0 ? 0 : out[l] / n[l];
+        }
+        return out;
+    }
+
+    /** Fraction skipped per branch. */
+    public Map<Branch, Double> skippedPerBranch() {
+        Map<Branch, double[]> acc = new EnumMap<>(Branch.class);
+        forEach((s, l, r, d) -> {
+            double[] a = acc.computeIfAbsent(branches.get(r), b -> new double[2]);
+            a[0] += skipped(d);
+            a[1]++;
+        });
+        Map<Branch, Double> out = new EnumMap<>(Branch.class);
+        acc.forEach((b, a) -> out.put(b, a[0] / a[1]));
+        return out;
+    }
+
+    /**
+     * The trace of one row: per step, one character per layer ({@code C} compute, {@code R} reuse, {@code a}
+     * attention reused, {@code m} MLP reused, {@code b} both reused).
+     */
+    public List<String> trace(int row) {
+        List<String> out = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            StringBuilder b = new StringBuilder();
+            for (int l = 0; l < layers; l++) {
+                CachePolicy.Decision d = applied[s][l][row];
+                b.append(d == null ? '.' : switch (d) {
+                    case COMPUTE -> 'C';
+                    case REUSE -> 'R';
+                    case REUSE_ATTENTION -> 'a';
+                    case REUSE_MLP -> 'm';
+                    case REUSE_ATTENTION_AND_MLP -> 'b';
+                });
+            }
+            out.add(b.toString());
+        }
+        return out;
+    }
+
+    /** JSON-friendly summary: counts, skipped fractions (overall, per branch, per step, per layer), row 0's trace. */
+    public Map<String, Object> summary() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps", steps);
+        m.put("layers", layers);
+        m.put("rows", rows());
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts().forEach((d, c) -> counts.put(d.name().toLowerCase(Locale.ROOT), c));
+        m.put("counts", counts);
+        m.put("skipped_fraction", skippedFraction());
+        Map<String, Double> perBranch = new LinkedHashMap<>();
+        skippedPerBranch().forEach((b, v) -> perBranch.put(b.name(), v));
+        m.put("skipped_per_branch", perBranch);
+        m.put("skipped_per_step", skippedPerStep());
+        m.put("skipped_per_layer", skippedPerLayer());
+        if (rows() > 0) {
+            m.put("trace_row_0", trace(0));
+        }
+        return m;
+    }
+
+    /** One line for the terminal. */
+    @Override
+    public String toString() {
+        Map<CachePolicy.Decision, Long> c = counts();
+        return String.format(Locale.ROOT, "%d steps x %d layers x %d rows: %.1f%% of block evaluations skipped "
+                + "(compute %d, reuse %d, attention %d, mlp %d, both %d)", steps, layers, rows(),
+                100 * skippedFraction(), c.get(CachePolicy.Decision.COMPUTE), c.get(CachePolicy.Decision.REUSE),
+                c.get(CachePolicy.Decision.REUSE_ATTENTION), c.get(CachePolicy.Decision.REUSE_MLP),
+                c.get(CachePolicy.Decision.REUSE_ATTENTION_AND_MLP));
+    }
+
+    private static double skipped(CachePolicy.Decision d) {
+        return switch (d) {
+            case COMPUTE -> 0;
+            case REUSE, REUSE_ATTENTION_AND_MLP -> 1;
+            case REUSE_ATTENTION, REUSE_MLP -> 0.5;
+        };
+    }
+
+    private interface CellVisitor {
+        void visit(int step, int layer, int row, CachePolicy.Decision d);
+    }
+
+    private void forEach(CellVisitor v) {
+        for (int s = 0; s < steps; s++) {
+            for (int l = 0; l < layers; l++) {
+                for (int r = 0; r < branches.size(); r++) {
+                    if (applied[s][l][r] != null) {
+                        v.visit(s, l, r, applied[s][l][r]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Sample index of each row within its branch. */
+    public List<Integer> rowSamples() {
+        return samples;
+    }
+
+    /** Branch of each row. */
+    public List<Branch> rowBranches() {
+        return branches;
+    }
+}

@@ -1,0 +1,137 @@
+package io.ditcache.model.dit;
+
+import io.ditcache.internal.Extrapolation;
+import io.ditcache.internal.Tensors;
+import java.util.Arrays;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The values one cache point (a block's residual, attention output or feed-forward output) computed at its last
+ * {@code history} computed steps, per batch row: {@code history} persistent {@code [rows, ...]} tensors, slot 0
+ * the newest, with the step index of each row's entry. Rows are updated independently (in place), so rows whose
+ * decisions differ keep different histories.
+ *
+ * <p>Native memory: the slot tensors are retained across the sampler's per-step scopes and released by
+ * {@link #close()}.
+ */
+final class CacheSlots implements AutoCloseable {
+    private final int history;
+    private final int rows;
+    private final Tensor[] slots;
+    /** {@code steps[k][row]}: step of slot k's entry for row, or -1. */
+    private final int[][] steps;
+
+    CacheSlots(int history, int rows) {
+        this.history = history;
+        this.rows = rows;
+        this.slots = new Tensor[history];
+        this.steps = new int[history][rows];
+        for (int[] s : steps) {
+            Arrays.fill(s, -1);
+        }
+    }
+
+    /** Entries held for {@code row}. */
+    int available(int row) {
+        int n = 0;
+        while (n < history && steps[n][row] >= 0) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Records {@code value} ({@code [rowIds.length, ...]}) as computed at {@code step} for the rows
+     * {@code rowIds}, shifting their older entries back.
+     */
+    void update(Tensor value, int[] rowIds, int step) {
+        if (slots[0] == null) {
+            long[] shape = Tensors.shape(value);
+            shape[0] = rows;
+            for (int k = 0; k < history; k++) {
+                slots[k] = torch.zeros(shape);
+                slots[k].retainReference();
+            }
+        }
+        boolean all = rowIds.length == rows;
+        Tensor idx = all ? null : Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
+        for (int k = history - 1; k > 0; k--) {
+            if (all) {
+                slots[k].copy_(slots[k - 1]);
+            } else {
+                slots[k].index_copy_(0, idx, slots[k - 1].index_select(0, idx));
+            }
+            for (int r : rowIds) {
+                steps[k][r] = steps[k - 1][r];
+            }
+        }
+        if (all) {
+            slots[0].copy_(value);
+        } else {
+            slots[0].index_copy_(0, idx, value);
+        }
+        for (int r : rowIds) {
+            steps[0][r] = step;
+        }
+    }
+
+    /**
+     * The value forecast at {@code step} for rows {@code rowIds}: the polynomial of degree
+     * {@code min(order, entries - 1)} through each row's newest entries (order 0: the newest entry itself).
+     */
+    Tensor forecast(int[] rowIds, int step, int order) {
+        boolean all = rowIds.length == rows;
+        Tensor idx = all ? null : Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
+        int use = order + 1;
+        for (int r : rowIds) {
+            use = Math.min(use, available(r));
+        }
+        if (use < 1) {
+            throw new IllegalStateException("no cached value for a row that reuses");
+        }
+        Tensor newest = all ? slots[0] : slots[0].index_select(0, idx);
+        if (use == 1) {
+            return all ? newest.clone() : newest;
+        }
+        double[][] w = new double[rowIds.length][];
+        boolean same = true;
+        for (int i = 0; i < rowIds.length; i++) {
+            int[] known = new int[use];
+            for (int k = 0; k < use; k++) {
+                known[k] = steps[k][rowIds[i]];
+            }
+            w[i] = Extrapolation.weights(known, step);
+            same &= Arrays.equals(w[i], w[0]);
+        }
+        Tensor out = null;
+        for (int k = 0; k < use; k++) {
+            Tensor v = k == 0 ? newest : all ? slots[k] : slots[k].index_select(0, idx);
+            Tensor term;
+            if (same) {
+                term = v.mul(Tensors.scalar(w[0][k]));
+            } else {
+                float[] col = new float[rowIds.length];
+                for (int i = 0; i < rowIds.length; i++) {
+                    col[i] = (float) w[i][k];
+                }
+                long[] shape = new long[(int) v.dim()];
+                Arrays.fill(shape, 1);
+                shape[0] = rowIds.length;
+                term = v.mul(Tensors.fromFloats(col, shape));
+            }
+            out = out == null ? term : out.add(term);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        for (int k = 0; k < history; k++) {
+            if (slots[k] != null) {
+                slots[k].releaseReference();
+                slots[k] = null;
+            }
+        }
+    }
+}

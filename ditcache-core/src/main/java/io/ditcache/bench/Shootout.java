@@ -1,0 +1,209 @@
+package io.ditcache.bench;
+
+import io.ditcache.CacheStats;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.quality.DigitClassifier;
+import io.ditcache.quality.ImageMetrics;
+import io.ditcache.quality.ReferenceFeatures;
+import io.ditcache.quality.SampleQuality;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.Sampler;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Measures cache policies against uncached sampling on one model: identical conditions and seeds for every run;
+ * wall time of cached and uncached runs interleaved in this process after a warm-up, median of the repeats;
+ * fidelity of the cached samples to the uncached ones (PSNR, SSIM, max abs error) and, with a judge, their class
+ * accuracy and Fréchet distance. Samples are clamped to [-1, 1] (the image range) before any metric.
+ */
+public final class Shootout {
+    private static final Logger LOG = LoggerFactory.getLogger(Shootout.class);
+
+    /** Hears progress, for a progress bar. */
+    public interface Listener {
+        /** Total sampling runs to come. */
+        default void planned(int runs) {
+        }
+
+        /** After each sampling run. */
+        default void runDone(String what) {
+        }
+    }
+
+    /**
+     * A quality judge: digit classifier and the real-image features it made.
+     */
+    public record Judge(DigitClassifier classifier, ReferenceFeatures reference) {
+        public Judge {
+            Objects.requireNonNull(classifier, "classifier");
+            Objects.requireNonNull(reference, "reference");
+            reference.checkMadeBy(classifier);
+        }
+    }
+
+    /**
+     * Settings.
+     *
+     * @param steps     sampling steps
+     * @param samples   number of samples: classes 0, 1, ... in turn, seeds {@code seed, seed+1, ...}
+     * @param guidance  classifier-free guidance scale
+     * @param seed      first seed
+     * @param batch     samples per sampling call
+     * @param repeats   timed runs per case (and as many uncached runs interleaved with them), >= 1
+     * @param warmups   untimed runs of uncached sampling before the first measurement
+     */
+    public record Settings(int steps, int samples, double guidance, long seed, int batch, int repeats, int warmups) {
+        public Settings {
+            if (steps < 2 || samples < 2 || batch < 1 || repeats < 1 || warmups < 0) {
+                throw new IllegalArgumentException("steps >= 2, samples >= 2, batch >= 1, repeats >= 1 and warmups >= 0"
+                        + " expected, got " + steps + ", " + samples + ", " + batch + ", " + repeats + ", " + warmups);
+            }
+        }
+    }
+
+    /** The outcome: uncached sampling's own quality and one row per case. */
+    public record Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
+            double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows) {
+    }
+
+    private Shootout() {
+    }
+
+    /**
+     * Runs the shootout.
+     *
+     * @param schedulers makes a fresh scheduler for each run
+     * @param judge      null to leave class accuracy and FD out
+     */
+    public static Result run(DiTModel model, Supplier<Scheduler> schedulers, Settings s, List<ShootoutCase> cases,
+            Judge judge, Listener listener) {
+        int[] labels = new int[s.samples()];
+        List<List<Condition>> batches = new ArrayList<>();
+        for (int from = 0; from < s.samples(); from += s.batch()) {
+            List<Condition> b = new ArrayList<>();
+            for (int i = from; i < Math.min(s.samples(), from + s.batch()); i++) {
+                labels[i] = i % Math.min(10, model.config().numClasses());
+                b.add(new Condition(labels[i], s.seed() + i));
+            }
+            batches.add(b);
+        }
+        listener.planned(s.warmups() + 1 + cases.size() * 2 * s.repeats());
+        for (int w = 0; w < s.warmups(); w++) {
+            sample(model, schedulers, s, batches, null);
+            listener.runDone("warm-up");
+        }
+        Timed reference = sample(model, schedulers, s, batches, null);
+        listener.runDone("uncached");
+        double baseAcc = Double.NaN;
+        double baseFd = Double.NaN;
+        if (judge != null) {
+            SampleQuality q = SampleQuality.measure(reference.images, labels, judge.classifier(), judge.reference());
+            baseAcc = q.classAccuracy();
+            baseFd = q.fd();
+        }
+        List<ShootoutRow> rows = new ArrayList<>();
+        List<Double> allBase = new ArrayList<>();
+        allBase.add(reference.seconds);
+        for (ShootoutCase c : cases) {
+            double[] base = new double[s.repeats()];
+            double[] cached = new double[s.repeats()];
+            Timed first = null;
+            for (int r = 0; r < s.repeats(); r++) {
+                // alternate the order so that slow drift of the machine hits both sides alike
+                if (r % 2 == 0) {
+                    base[r] = sample(model, schedulers, s, batches, null).seconds;
+                    Timed t = sample(model, schedulers, s, batches, c);
+                    cached[r] = t.seconds;
+                    first = first == null ? t : first;
+                } else {
+                    Timed t = sample(model, schedulers, s, batches, c);
+                    cached[r] = t.seconds;
+                    base[r] = sample(model, schedulers, s, batches, null).seconds;
+                }
+                listener.runDone(c.policy() + " " + c.params());
+                listener.runDone("uncached");
+            }
+            double mb = median(base);
+            double mc = median(cached);
+            Arrays.stream(base).forEach(allBase::add);
+            double acc = Double.NaN;
+            double fd = Double.NaN;
+            if (judge != null) {
+                SampleQuality q = SampleQuality.measure(first.images, labels, judge.classifier(), judge.reference());
+                acc = q.classAccuracy();
+                fd = q.fd();
+            }
+            int side = model.config().sampleSize();
+            int channels = model.config().inChannels();
+            ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
+                    .mapToDouble(CacheStats::skippedFraction).average().orElse(0),
+                    ImageMetrics.psnr(first.images, reference.images, ImageMetrics.UNIT_RANGE),
+                    ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, side, side,
+                            ImageMetrics.UNIT_RANGE),
+                    maxAbs(first.images, reference.images), acc, fd, mc, mb, first.stats.get(0).summary());
+            LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
+                    row.skippedFraction(), row.psnr());
+            rows.add(row);
+        }
+        double baseSeconds = median(allBase.stream().mapToDouble(Double::doubleValue).toArray());
+        Map<String, Object> sched = schedulers.get().describe();
+        return new Result(s, sched, baseSeconds, baseAcc, baseFd, rows);
+    }
+
+    private record Timed(float[] images, double seconds, List<CacheStats> stats) {
+    }
+
+    private static Timed sample(DiTModel model, Supplier<Scheduler> schedulers, Settings s,
+            List<List<Condition>> batches, ShootoutCase c) {
+        float[] images = null;
+        List<CacheStats> stats = new ArrayList<>();
+        int at = 0;
+        long start = System.nanoTime();
+        for (List<Condition> b : batches) {
+            SamplingOptions o = new SamplingOptions(b, s.steps(), s.guidance());
+            Sampler sampler = new Sampler(model, schedulers.get());
+            float[] v;
+            if (c == null) {
+                v = sampler.sample(o, null, io.ditcache.ActivationProbe.NONE).values();
+            } else {
+                CacheStats st = new CacheStats();
+                v = sampler.sample(o, null, c.factory().get(), st).values();
+                stats.add(st);
+            }
+            if (images == null) {
+                images = new float[v.length / b.size() * s.samples()];
+            }
+            System.arraycopy(v, 0, images, at, v.length);
+            at += v.length;
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (int i = 0; i < images.length; i++) {
+            images[i] = Math.max(-1f, Math.min(1f, images[i]));
+        }
+        return new Timed(images, seconds, stats);
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    private static double maxAbs(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs((double) a[i] - b[i]));
+        }
+        return m;
+    }
+}

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ditcache", mixinStandardHelpOptions = true, version = "ditcache 0.1.0",
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
         subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class,
-                TrainCommand.class, GenerateCommand.class,
+                TrainCommand.class, GenerateCommand.class, PolicyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(DitCacheCommand.class);

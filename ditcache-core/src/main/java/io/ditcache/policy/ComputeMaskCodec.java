@@ -1,0 +1,183 @@
+package io.ditcache.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ditcache.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The JSON form ({@value ComputeMask#FORMAT}) of a {@link ComputeMask}. */
+final class ComputeMaskCodec {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Slack for a computed fraction written as a rounded decimal. */
+    private static final double FRACTION_TOLERANCE = 1e-9;
+
+    private ComputeMaskCodec() {
+    }
+
+    static void write(ComputeMask mask, Path file) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", ComputeMask.FORMAT);
+        root.put("steps", mask.steps());
+        root.put("layers", mask.layers());
+        root.put("computed_fraction", mask.computedFraction());
+        root.put("estimated_error", mask.estimatedError());
+        ObjectNode criterion = root.putObject("criterion");
+        if (mask.criterion() instanceof ComputeMask.Budget b) {
+            criterion.put("budget", b.fraction());
+        } else {
+            criterion.put("target_error", ((ComputeMask.TargetError) mask.criterion()).maxError());
+        }
+        root.put("source", mask.source());
+        // "compute" goes last, one line per step, so that the file reads as the grid it is
+        String head = JSON.writeValueAsString(root).stripTrailing();
+        StringBuilder text = new StringBuilder(head.substring(0, head.length() - 1).stripTrailing());
+        text.append(",\n  \"compute\" : [");
+        for (int t = 0; t < mask.steps(); t++) {
+            text.append(t == 0 ? "\n    [" : ",\n    [");
+            for (int l = 0; l < mask.layers(); l++) {
+                text.append(l == 0 ? "" : ", ").append(mask.computes(t, l) ? 1 : 0);
+            }
+            text.append(']');
+        }
+        text.append("\n  ]\n}");
+        AtomicFiles.writeString(file, text + "\n");
+    }
+
+    static ComputeMask read(Path file) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            // Jackson's own message spans lines; keep its first and the location
+            String at = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ")";
+            throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage().lines().findFirst()
+                    .orElse("") + at, e);
+        }
+        String where = file.toString();
+        if (root == null || !root.isObject()) {
+            throw new IOException(where + ": expected a JSON object, found "
+                    + (root == null || root.isMissingNode() ? "nothing" : abbreviate(root)));
+        }
+        JsonNode format = root.get("format");
+        if (format == null || !ComputeMask.FORMAT.equals(format.asText(null)) || !format.isTextual()) {
+            throw new IOException(where + ": key \"format\" is " + format + ", expected \"" + ComputeMask.FORMAT
+                    + "\"");
+        }
+        int steps = positiveInt(root, "steps", where);
+        int layers = positiveInt(root, "layers", where);
+        boolean[][] compute = grid(root, steps, layers, where);
+        int computed = 0;
+        for (boolean[] row : compute) {
+            for (boolean c : row) {
+                computed += c ? 1 : 0;
+            }
+        }
+        double fraction = (double) computed / ((long) steps * layers);
+        double written = number(root, "computed_fraction", where, "a number");
+        if (Math.abs(written - fraction) > FRACTION_TOLERANCE) {
+            throw new IOException(where + ": key \"computed_fraction\" is " + written + ", expected " + fraction
+                    + " (" + computed + " of " + ((long) steps * layers) + " entries of \"compute\" are 1)");
+        }
+        double error = number(root, "estimated_error", where, "a finite number >= 0");
+        if (error < 0) {
+            throw new IOException(where + ": key \"estimated_error\" is " + error + ", expected a finite number >= 0");
+        }
+        ComputeMask.Criterion criterion = criterion(root, where);
+        if (criterion instanceof ComputeMask.Budget b && fraction > b.fraction()) {
+            throw new IOException(where + ": key \"computed_fraction\" is " + fraction + ", expected at most the "
+                    + "criterion's budget " + b.fraction());
+        }
+        if (criterion instanceof ComputeMask.TargetError e && error > e.maxError()) {
+            throw new IOException(where + ": key \"estimated_error\" is " + error + ", expected at most the "
+                    + "criterion's target_error " + e.maxError());
+        }
+        JsonNode source = root.get("source");
+        if (source == null || !source.isTextual()) {
+            throw new IOException(where + ": key \"source\" is " + source + ", expected a string");
+        }
+        return new ComputeMask(compute, criterion, error, source.asText());
+    }
+
+    private static int positiveInt(JsonNode root, String key, String where) throws IOException {
+        JsonNode v = root.get(key);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected an integer >= 1");
+        }
+        return v.asInt();
+    }
+
+    private static double number(JsonNode root, String key, String where, String expected) throws IOException {
+        JsonNode v = root.get(key);
+        if (v == null || !v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected " + expected);
+        }
+        return v.asDouble();
+    }
+
+    private static boolean[][] grid(JsonNode root, int steps, int layers, String where) throws IOException {
+        JsonNode m = root.get("compute");
+        String shape = "a [" + steps + "][" + layers + "] array ([step][layer]) of 0 and 1";
+        if (m == null || !m.isArray()) {
+            throw new IOException(where + ": key \"compute\" is " + abbreviate(m) + ", expected " + shape);
+        }
+        if (m.size() != steps) {
+            throw new IOException(where + ": key \"compute\" has " + m.size() + " steps, expected " + shape);
+        }
+        boolean[][] out = new boolean[steps][layers];
+        for (int t = 0; t < steps; t++) {
+            JsonNode row = m.get(t);
+            if (!row.isArray() || row.size() != layers) {
+                throw new IOException(where + ": compute[" + t + "] is " + abbreviate(row) + ", expected an array "
+                        + "of " + layers + " layers");
+            }
+            for (int l = 0; l < layers; l++) {
+                JsonNode v = row.get(l);
+                if (!v.isIntegralNumber() || (v.asLong() != 0 && v.asLong() != 1)) {
+                    throw new IOException(where + ": compute[" + t + "][" + l + "] is " + v + ", expected 0 or 1");
+                }
+                out[t][l] = v.asLong() == 1;
+                if (t == 0 && !out[t][l]) {
+                    throw new IOException(where + ": compute[0][" + l + "] is 0, expected 1 (step 0 computes "
+                            + "every block: nothing is cached before it)");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static ComputeMask.Criterion criterion(JsonNode root, String where) throws IOException {
+        JsonNode c = root.get("criterion");
+        String expected = "{\"budget\": F} with F in (0, 1] or {\"target_error\": E} with E >= 0";
+        if (c == null || !c.isObject() || c.size() != 1) {
+            throw new IOException(where + ": key \"criterion\" is " + c + ", expected " + expected);
+        }
+        List<String> names = new ArrayList<>();
+        c.fieldNames().forEachRemaining(names::add);
+        String name = names.get(0);
+        JsonNode v = c.get(name);
+        try {
+            if (name.equals("budget") && v.isNumber()) {
+                return new ComputeMask.Budget(v.asDouble());
+            }
+            if (name.equals("target_error") && v.isNumber()) {
+                return new ComputeMask.TargetError(v.asDouble());
+            }
+        } catch (IllegalArgumentException e) {
+            // out of range: reported below with the file and key
+        }
+        throw new IOException(where + ": key \"criterion\" is " + c + ", expected " + expected);
+    }
+
+    /** A value for a message: arrays and objects cut short, so that a message stays one readable line. */
+    private static String abbreviate(JsonNode v) {
+        String s = String.valueOf(v);
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+}

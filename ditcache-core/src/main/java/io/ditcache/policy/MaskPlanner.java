@@ -1,0 +1,161 @@
+package io.ditcache.policy;
+
+import io.ditcache.RedundancyProfile;
+import java.util.Comparator;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * Chooses a {@link ComputeMask} from a {@link ReuseErrorModel}: the cells to reuse, for a compute budget or an
+ * error target.
+ *
+ * <p>Greedy: start with every cell computed and repeatedly reuse the computed cell whose reuse adds the least
+ * estimated error; ties go to the lowest step, then the lowest layer. Step 0 always computes. Reusing cell
+ * {@code (j, l)}, computed with the previous computed step {@code k} and the next one {@code k'} (or the end of
+ * the run, {@code N}), joins two runs of reused cells into one: every step {@code t} in {@code j .. k'-1} then
+ * counts from {@code k} instead of {@code j}, so the error grows by exactly
+ *
+ * <pre>  (k' - j) * e(l, k, j)</pre>
+ *
+ * and only the computed neighbours {@code k} and {@code k'} of the same layer change their own increase. The
+ * budget and the target walk the same order, so a target's mask is the budget mask of the fraction it reaches.
+ */
+public final class MaskPlanner {
+    private final ReuseErrorModel model;
+
+    public MaskPlanner(ReuseErrorModel model) {
+        this.model = Objects.requireNonNull(model, "model");
+    }
+
+    /**
+     * The mask computing at most {@code budget} of a {@code steps}-step run's block evaluations, planned from
+     * {@code profile} ({@link ReuseErrorModel#fromProfile}).
+     */
+    public static ComputeMask forBudget(RedundancyProfile profile, int steps, double budget) {
+        return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps)).planForBudget(budget);
+    }
+
+    /**
+     * The mask of a {@code steps}-step run whose estimated error stays within {@code maxError}, planned from
+     * {@code profile} ({@link ReuseErrorModel#fromProfile}).
+     */
+    public static ComputeMask forTarget(RedundancyProfile profile, int steps, double maxError) {
+        return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps)).planForTarget(maxError);
+    }
+
+    /**
+     * Reuses cells in greedy order until the computed fraction is at most {@code budget}.
+     *
+     * @param budget fraction of block evaluations to compute, in (0, 1], at least {@code 1/steps} (step 0)
+     */
+    public ComputeMask planForBudget(double budget) {
+        ComputeMask.Budget criterion = new ComputeMask.Budget(budget);
+        long cells = (long) model.steps() * model.layers();
+        double least = (double) model.layers() / cells;
+        if (budget < least) {
+            throw new IllegalArgumentException("budget " + budget + " is below " + least + ", the fraction step 0 "
+                    + "alone computes in a " + model.steps() + "-step run (step 0 runs every block)");
+        }
+        Greedy g = new Greedy();
+        while ((double) g.computed / cells > budget) {
+            g.reuseCheapest();
+        }
+        return new ComputeMask(g.compute, criterion, model.cost(g.compute), model.source());
+    }
+
+    /**
+     * Reuses cells in greedy order while the estimated error stays within {@code maxError}.
+     *
+     * @param maxError finite, >= 0
+     */
+    public ComputeMask planForTarget(double maxError) {
+        ComputeMask.TargetError criterion = new ComputeMask.TargetError(maxError);
+        Greedy g = new Greedy();
+        while (g.hasCandidate() && g.costAfterCheapest() <= maxError) {
+            g.reuseCheapest();
+        }
+        return new ComputeMask(g.compute, criterion, model.cost(g.compute), model.source());
+    }
+
+    /** A cell that can still be reused and the error its reuse adds. */
+    private record Candidate(double increase, int step, int layer) {
+        static final Comparator<Candidate> ORDER = Comparator.comparingDouble(Candidate::increase)
+                .thenComparingInt(Candidate::step).thenComparingInt(Candidate::layer);
+    }
+
+    /** The greedy's state: the grid, each layer's computed steps as a linked list, and the candidates in order. */
+    private final class Greedy {
+        final int steps = model.steps();
+        final int layers = model.layers();
+        final boolean[][] compute = new boolean[steps][layers];
+        /** Previous and next computed step of each computed cell ({@code steps} = none after it). */
+        final int[][] prev = new int[layers][steps];
+        final int[][] next = new int[layers][steps];
+        final double[] layerCost = new double[layers];
+        final Candidate[][] current = new Candidate[steps][layers];
+        final TreeSet<Candidate> candidates = new TreeSet<>(Candidate.ORDER);
+        int computed = steps * layers;
+
+        Greedy() {
+            for (int t = 0; t < steps; t++) {
+                java.util.Arrays.fill(compute[t], true);
+            }
+            for (int l = 0; l < layers; l++) {
+                for (int t = 0; t < steps; t++) {
+                    prev[l][t] = t - 1;
+                    next[l][t] = t + 1;
+                }
+                for (int t = 1; t < steps; t++) {
+                    update(t, l);
+                }
+            }
+        }
+
+        boolean hasCandidate() {
+            return !candidates.isEmpty();
+        }
+
+        /** The mask's total error if the cheapest candidate were reused, summed as {@link ReuseErrorModel#cost}. */
+        double costAfterCheapest() {
+            Candidate c = candidates.first();
+            compute[c.step()][c.layer()] = false;
+            double changed = model.layerCost(compute, c.layer());
+            compute[c.step()][c.layer()] = true;
+            double total = 0;
+            for (int l = 0; l < layers; l++) {
+                total += l == c.layer() ? changed : layerCost[l];
+            }
+            return total;
+        }
+
+        void reuseCheapest() {
+            Candidate c = candidates.pollFirst();
+            int j = c.step();
+            int l = c.layer();
+            current[j][l] = null;
+            compute[j][l] = false;
+            computed--;
+            int k = prev[l][j];
+            int k2 = next[l][j];
+            next[l][k] = k2;
+            if (k2 < steps) {
+                prev[l][k2] = k;
+                update(k2, l);
+            }
+            if (k > 0) {
+                update(k, l);
+            }
+            layerCost[l] = model.layerCost(compute, l);
+        }
+
+        /** Re-ranks computed cell {@code (j, l)} after its neighbours changed. */
+        private void update(int j, int l) {
+            if (current[j][l] != null) {
+                candidates.remove(current[j][l]);
+            }
+            double increase = (next[l][j] - j) * model.reuseError(l, prev[l][j], j);
+            current[j][l] = new Candidate(increase, j, l);
+            candidates.add(current[j][l]);
+        }
+    }
+}

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code ditcache} command line. */
 @Command(name = "ditcache", mixinStandardHelpOptions = true, version = "ditcache 0.1.0",
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
-        subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class,
+        subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class, BenchCommand.class,
                 TrainCommand.class, GenerateCommand.class, PolicyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
@@ -20,7 +20,7 @@ public final class DitCacheCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, merge, train, generate)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, merge, policy, bench, train, generate)");
     }
 
     /**

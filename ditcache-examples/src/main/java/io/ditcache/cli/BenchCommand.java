@@ -1,0 +1,155 @@
+package io.ditcache.cli;
+
+import io.ditcache.RedundancyProfile;
+import io.ditcache.bench.Shootout;
+import io.ditcache.bench.ShootoutCase;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTModel;
+import io.ditcache.profile.Profiling;
+import io.ditcache.quality.DigitClassifier;
+import io.ditcache.quality.ReferenceFeatures;
+import io.ditcache.report.ShootoutReport;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
+import io.ditcache.sched.Schedulers;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bench}: the cache-policy shootout on one model. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measures every cache policy over a sweep of its parameter against uncached sampling: speedup "
+                + "(interleaved, median of repeats), skipped fraction, PSNR/SSIM/max error against uncached "
+                + "samples, class accuracy and FD; writes shootout.csv, shootout.json, pareto.png, report.html.")
+final class BenchCommand implements Callable<Integer> {
+    /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
+    static final long CALIBRATION_SEED = 1_000_000L;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
+    Path model;
+
+    @Option(names = "--steps", defaultValue = "50", description = "sampling steps (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--samples", defaultValue = "20", description = "samples, classes in turn (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--scheduler", defaultValue = "ddim", description = "scheduler (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--guidance", defaultValue = GenerateCommand.DEFAULT_GUIDANCE,
+            description = "classifier-free guidance scale (default: ${DEFAULT-VALUE})")
+    double guidance;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "timed runs per setting (default: ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--batch", defaultValue = "50", description = "samples per sampling call (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--policies", split = ",", description = "policy families to run (default: all: "
+            + "fora, delta-dit, pab, fbcache, dbcache, teacache, magcache, taylorseer, profile-guided, "
+            + "profile-guided+taylor1)")
+    List<String> policies;
+
+    @Option(names = "--profile", description = "calibration profile.json for TeaCache, MagCache and profile-guided, "
+            + "made at the same step count (default: profiled here from 10 conditions with other seeds)")
+    Path profile;
+
+    @Option(names = "--out", required = true, description = "output folder")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cl = spec.commandLine();
+        if (steps < 3 || steps > ProfileCommand.MAX_STEPS) {
+            throw new CommandLine.ParameterException(cl, "--steps " + steps + ": expected 3.." + ProfileCommand.MAX_STEPS);
+        }
+        if (samples < 2 || repeats < 1 || batch < 1) {
+            throw new CommandLine.ParameterException(cl, "--samples " + samples + ", --repeats " + repeats
+                    + ", --batch " + batch + ": expected samples >= 2 (FD needs a covariance), repeats >= 1, batch >= 1");
+        }
+        OptionChecks.guidance(cl, guidance);
+        OptionChecks.scheduler(cl, scheduler);
+        List<String> families = policies == null ? PolicySweeps.names() : policies;
+        for (String f : families) {
+            if (!PolicySweeps.names().contains(f)) {
+                throw new CommandLine.ParameterException(cl, "--policies " + f + ": unknown, expected some of "
+                        + PolicySweeps.names());
+            }
+        }
+        PrintWriter o = cl.getOut();
+        DiTModel dit;
+        Optional<Path> schedulerConfig;
+        try (Checkpoint ckpt = ModelSource.open(model)) {
+            dit = ModelLoader.load(ckpt);
+            schedulerConfig = ckpt.schedulerConfig();
+        }
+        Map<String, Object> schedConfig = schedulerConfig.isPresent() ? Schedulers.readConfig(schedulerConfig.get())
+                : Map.of();
+        Supplier<Scheduler> schedulers = () -> Schedulers.create(scheduler, schedConfig);
+        RedundancyProfile calibration;
+        if (profile != null) {
+            calibration = RedundancyProfile.readJson(profile);
+            if (calibration.steps() != steps || calibration.layers() != dit.layers()) {
+                throw new CommandLine.ParameterException(cl, "--profile " + profile + ": " + calibration.layers()
+                        + " layers x " + calibration.steps() + " steps, expected " + dit.layers() + " x " + steps);
+            }
+        } else {
+            int classes = Math.min(10, dit.config().numClasses());
+            List<Integer> labels = IntStream.range(0, classes).boxed().toList();
+            SamplingOptions calib = new SamplingOptions(SamplingOptions.grid(labels, List.of(CALIBRATION_SEED)), steps,
+                    guidance);
+            calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(), calib, null);
+        }
+        List<ShootoutCase> cases = new ArrayList<>();
+        for (String f : families) {
+            cases.addAll(PolicySweeps.cases(f, calibration, steps));
+        }
+        Shootout.Judge judge = null;
+        if (dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
+                && dit.config().numClasses() >= DigitClassifier.CLASSES) {
+            judge = new Shootout.Judge(DigitClassifier.loadDefault(), ReferenceFeatures.loadDefault());
+        }
+        Shootout.Settings settings = new Shootout.Settings(steps, samples, guidance, 0, Math.min(batch, samples),
+                repeats, 1);
+        Shootout.Result result;
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
+                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+            result = Shootout.run(dit, schedulers, settings, cases, judge, new Shootout.Listener() {
+                @Override
+                public void planned(int runs) {
+                    bar.maxHint(runs);
+                }
+
+                @Override
+                public void runDone(String what) {
+                    bar.step();
+                    bar.setExtraMessage(what);
+                }
+            });
+        }
+        Path page = ShootoutReport.write(result, out);
+        o.print(ShootoutReport.format(result));
+        o.println("wrote " + page.toAbsolutePath() + " and " + ShootoutReport.CSV);
+        o.flush();
+        return 0;
+    }
+}

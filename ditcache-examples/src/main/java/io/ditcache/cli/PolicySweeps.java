@@ -1,0 +1,93 @@
+package io.ditcache.cli;
+
+import io.ditcache.CachePolicy;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.bench.ShootoutCase;
+import io.ditcache.policy.MaskPlanner;
+import io.ditcache.policy.Policies;
+import io.ditcache.policy.ProfileGuidedPolicy;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The parameter sweep of each policy in {@code bench}: from settings close to "compute everything" to
+ * aggressive ones, so that each policy traces a curve of speed against fidelity.
+ */
+final class PolicySweeps {
+    /** Name of the profile-guided family in sweeps. */
+    static final String GUIDED = "profile-guided";
+
+    private PolicySweeps() {
+    }
+
+    /** Every policy family the shootout knows, in table order. */
+    static List<String> names() {
+        List<String> out = new ArrayList<>(Policies.names().stream().filter(n -> !n.equals(Policies.NONE)).toList());
+        out.add(GUIDED);
+        out.add(GUIDED + "+taylor1");
+        out.add(GUIDED + "+taylor2");
+        return out;
+    }
+
+    /**
+     * The cases of {@code family}.
+     *
+     * @param profile calibration profile (same steps as the run) for TeaCache, MagCache and profile-guided
+     */
+    static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps) {
+        List<Map<String, Object>> sweep = switch (family) {
+            case "fora" -> each("interval", 2, 3);
+            case "delta-dit" -> each("interval", 2, 3).stream().map(m -> with(m, "firstBlock", 1)).toList();
+            case "pab" -> each("interval", 2, 3, 4);
+            case "fbcache" -> each("threshold", 0.05, 0.1, 0.2, 0.3);
+            case "dbcache" -> each("threshold", 0.1, 0.2, 0.3).stream().map(m -> with(with(with(with(m,
+                    "firstBlocks", 1), "lastBlocks", 1), "warmupSteps", 2), "maxContinuousCachedSteps", 3)).toList();
+            case "teacache" -> each("threshold", 0.1, 0.2, 0.4, 0.8);
+            case "magcache" -> each("threshold", 0.02, 0.05, 0.1, 0.2).stream().map(m -> with(m, "maxSkips", 3))
+                    .toList();
+            case "taylorseer" -> each("interval", 2, 3, 4);
+            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2" -> each("budget", 0.6, 0.5, 0.4, 0.35);
+            default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
+                    + names());
+        };
+        List<ShootoutCase> out = new ArrayList<>();
+        for (Map<String, Object> params : sweep) {
+            String text = params.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                    .collect(Collectors.joining(" "));
+            out.add(new ShootoutCase(family, text, factory(family, params, profile, steps)));
+        }
+        return out;
+    }
+
+    private static java.util.function.Supplier<CachePolicy> factory(String family, Map<String, Object> params,
+            RedundancyProfile profile, int steps) {
+        if (family.startsWith(GUIDED)) {
+            ProfileGuidedPolicy p = new ProfileGuidedPolicy(MaskPlanner.forBudget(profile, steps,
+                    ((Number) params.get("budget")).doubleValue()));
+            CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
+                    : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
+            return () -> policy;
+        }
+        CachePolicy check = Policies.create(family, params, profile); // fails now, not mid-run, on a bad setting
+        return () -> Policies.create(check.describe());
+    }
+
+    private static List<Map<String, Object>> each(String key, Object... values) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Object v : values) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(key, v);
+            out.add(m);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> with(Map<String, Object> m, String key, Object value) {
+        Map<String, Object> out = new LinkedHashMap<>(m);
+        out.put(key, value);
+        return out;
+    }
+}

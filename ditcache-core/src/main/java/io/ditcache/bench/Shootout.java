@@ -147,8 +147,9 @@ public final class Shootout {
             ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
                     .mapToDouble(CacheStats::skippedFraction).average().orElse(0),
                     ImageMetrics.psnr(first.images, reference.images, ImageMetrics.UNIT_RANGE),
-                    ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, side, side,
-                            ImageMetrics.UNIT_RANGE),
+                    side < ImageMetrics.SSIM_WINDOW ? Double.NaN // too small for SSIM's window
+                            : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, side, side,
+                                    ImageMetrics.UNIT_RANGE),
                     maxAbs(first.images, reference.images), acc, fd, mc, mb, first.stats.get(0).summary());
             LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
                     row.skippedFraction(), row.psnr());

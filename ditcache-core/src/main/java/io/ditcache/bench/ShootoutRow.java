@@ -11,7 +11,7 @@ import java.util.Map;
  * @param skippedFraction fraction of block evaluations skipped ({@link io.ditcache.CacheStats#skippedFraction()})
  * @param psnr            PSNR of the cached samples against the uncached ones, over all pixels (dB, data range 2;
  *                        +Infinity when identical)
- * @param ssim            mean SSIM of cached vs uncached samples
+ * @param ssim            mean SSIM of cached vs uncached samples (NaN for images smaller than SSIM's window)
  * @param maxAbsErr       largest absolute pixel difference
  * @param classAccuracy   class accuracy of the cached samples (NaN without a judge)
  * @param fd              Fréchet distance of the cached samples to the reference features (NaN without a judge)

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.ActivationProbe;
+import io.ditcache.CachePolicy;
+import io.ditcache.CacheStats;
+import io.ditcache.policy.PolicyFile;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
@@ -94,6 +97,13 @@ final class GenerateCommand implements Callable<Integer> {
             + "(default: the embedded MNIST test features)")
     Path referenceFile;
 
+    @Option(names = "--policy", description = "cache policy file: a compute mask from 'policy' or a policy "
+            + "description such as {\"name\": \"fora\", \"interval\": 3} (default: no cache)")
+    Path policyFile;
+
+    /** What the cache did over all batches (null without --policy). */
+    private List<CacheStats> cacheStats;
+
     @Option(names = "--out", defaultValue = "ditcache-samples", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
@@ -102,6 +112,7 @@ final class GenerateCommand implements Callable<Integer> {
         checkArguments();
         PrintWriter o = spec.commandLine().getOut();
         // resources first: a missing classifier or reference fails before any sampling
+        CachePolicy policy = policyFile == null ? null : PolicyFile.read(policyFile, null);
         try (DigitClassifier classifier = classifier()) {
             Reference ref = reference(classifier);
             DiTModel dit;
@@ -116,13 +127,17 @@ final class GenerateCommand implements Callable<Integer> {
 
             int[] labels = new int[samples];
             float[] images = new float[samples * DigitClassifier.PIXELS];
-            sample(dit, sched, labels, images);
+            sample(dit, sched, policy, labels, images);
             SampleQuality q = SampleQuality.measure(images, labels, classifier, ref.features());
 
             Files.createDirectories(out);
             SampleGrid.write(out.resolve(PNG), images, labels, DigitClassifier.SIZE, DigitClassifier.SIZE, SCALE);
-            writeJson(out.resolve(JSON), q, ref, classifier);
+            writeJson(out.resolve(JSON), q, ref, classifier, policy);
             print(o, q, ref);
+            if (policy != null) {
+                o.println("cache (" + policy.name() + "): " + String.format(java.util.Locale.ROOT,
+                        "%.1f%% of block evaluations skipped", 100 * skipped()));
+            }
             o.println("wrote " + out.toAbsolutePath().resolve(PNG) + " and " + JSON);
             o.flush();
         }
@@ -177,7 +192,8 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void sample(DiTModel dit, Scheduler sched, int[] labels, float[] images) {
+    private void sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+        cacheStats = policy == null ? null : new ArrayList<>();
         int batches = (samples + BATCH - 1) / BATCH;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
@@ -199,7 +215,16 @@ final class GenerateCommand implements Callable<Integer> {
                     labels[i] = i % DigitClassifier.CLASSES;
                     conds.add(new Condition(labels[i], seed + i));
                 }
-                float[] v = sampler.sample(new SamplingOptions(conds, steps, guidance), ticks).values();
+                SamplingOptions batch = new SamplingOptions(conds, steps, guidance);
+                float[] v;
+                if (policy == null) {
+                    v = sampler.sample(batch, ticks).values();
+                } else {
+                    CacheStats stats = new CacheStats();
+                    v = sampler.sample(batch, null, policy, stats).values();
+                    cacheStats.add(stats);
+                    bar.stepBy(steps);
+                }
                 for (int k = 0; k < v.length; k++) {
                     images[from * DigitClassifier.PIXELS + k] = Math.max(-1f, Math.min(1f, v[k]));
                 }
@@ -218,6 +243,10 @@ final class GenerateCommand implements Callable<Integer> {
         }
         OptionChecks.guidance(spec.commandLine(), guidance);
         OptionChecks.scheduler(spec.commandLine(), scheduler);
+        if (policyFile != null && !Files.isRegularFile(policyFile)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--policy " + policyFile
+                    + ": no such file (expected a policy JSON file)");
+        }
         if (data != null && referenceFile != null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--data and --reference both name the reference images; give one");
@@ -252,7 +281,12 @@ final class GenerateCommand implements Callable<Integer> {
                 () -> o.println("reference point: none (no real-image FD at hand)"));
     }
 
-    private void writeJson(Path file, SampleQuality q, Reference ref, DigitClassifier classifier) throws IOException {
+    private double skipped() {
+        return cacheStats.stream().mapToDouble(CacheStats::skippedFraction).average().orElse(0);
+    }
+
+    private void writeJson(Path file, SampleQuality q, Reference ref, DigitClassifier classifier, CachePolicy policy)
+            throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("class_accuracy", q.classAccuracy());
@@ -283,6 +317,14 @@ final class GenerateCommand implements Callable<Integer> {
         ObjectNode r = root.putObject("reference");
         r.put("source", ref.features().source());
         r.put("images", ref.features().count());
+        if (policy != null) {
+            root.set("policy", json.valueToTree(policy.describe()));
+            ObjectNode cache = root.putObject("cache");
+            cache.put("skipped_fraction", skipped());
+            cache.set("first_batch", json.valueToTree(cacheStats.get(0).summary()));
+        } else {
+            root.putNull("policy");
+        }
         AtomicFiles.writeString(file, json.writeValueAsString(root) + "\n");
     }
 }

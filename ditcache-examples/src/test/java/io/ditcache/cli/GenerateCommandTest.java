@@ -13,6 +13,7 @@ import io.ditcache.quality.ReferenceFeatures;
 import java.awt.image.BufferedImage;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,28 @@ class GenerateCommandTest {
         assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
         assertTrue(m.get("fd").asDouble() > 0);
         assertEquals(256, m.get("reference").get("images").asInt());
+    }
+
+    @Test
+    void aPolicyFileCachesAndIsRecorded(@TempDir Path out) throws Exception {
+        Path policy = out.resolve("fora.json");
+        Files.writeString(policy, "{\"name\": \"fora\", \"interval\": 2}");
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "6", "--samples", "4", "--policy", policy.toString(),
+                "--out", out.resolve("g").toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("cache (fora): 50.0% of block evaluations skipped"), r.out());
+        JsonNode m = metrics(out.resolve("g"));
+        assertEquals("fora", m.get("policy").get("name").asText());
+        assertEquals(2, m.get("policy").get("interval").asInt());
+        assertEquals(0.5, m.get("cache").get("skipped_fraction").asDouble(), 1e-12, "steps 1, 3 and 5 of 6 reuse");
+
+        Files.writeString(policy, "{\"name\": \"fora\", \"interval\": 0}");
+        CliRun bad = CliRun.of("generate", "--steps", "2", "--samples", "2", "--policy", policy.toString(), "--out",
+                out.resolve("h").toString());
+        assertEquals(1, bad.exitCode(), bad.toString());
+        assertEquals(1, bad.errLines().size(), bad.toString());
+        assertTrue(bad.err().startsWith("generate: " + policy + ": ") && bad.err().contains("interval"), bad.toString());
     }
 
     @Test

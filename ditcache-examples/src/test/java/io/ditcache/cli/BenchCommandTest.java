@@ -1,0 +1,56 @@
+package io.ditcache.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ditcache bench} on the fixture DiT (no digit judge): the table's files and columns, and bad options. */
+class BenchCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesTheShootoutTablePlotAndPage() throws Exception {
+        Path model = FixtureDit.checkpoint(dir.resolve("dit"));
+        Path out = dir.resolve("b");
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--steps", "5", "--samples", "2", "--repeats", "1",
+                "--policies", "fora,fbcache,profile-guided+taylor1", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
+        assertEquals("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,fd", csv.get(0));
+        assertEquals(1 + 2 + 4 + 4, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x4");
+        String[] fora = csv.get(1).split(",", -1);
+        assertEquals("fora", fora[0]);
+        assertEquals("interval=2", fora[1]);
+        assertTrue(Double.parseDouble(fora[2]) > 0, "speedup");
+        assertEquals(0.4, Double.parseDouble(fora[3]), 1e-12, "steps 1 and 3 of 5 reuse");
+        assertTrue(Double.parseDouble(fora[4]) > 0, "psnr of reused samples is finite");
+        assertEquals("", fora[7], "no digit judge for this model");
+        JsonNode json = new ObjectMapper().readTree(out.resolve("shootout.json").toFile());
+        assertEquals("ditcache-shootout/1", json.path("format").asText());
+        assertEquals(10, json.path("rows").size());
+        assertTrue(json.path("rows").get(0).path("cache").path("skipped_fraction").isNumber());
+        assertTrue(Files.size(out.resolve("pareto.png")) > 1000);
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<img src=\"pareto.png\""));
+        assertTrue(r.out().contains("fora") && r.out().contains("speedup"), r::toString);
+    }
+
+    @Test
+    void badOptionsFailInOneLine() throws Exception {
+        Path model = FixtureDit.checkpoint(dir.resolve("dit"));
+        CliRun unknown = CliRun.of("bench", "--model", model.toString(), "--policies", "fora,nocache", "--out",
+                dir.resolve("x").toString());
+        assertEquals(2, unknown.exitCode(), unknown::toString);
+        assertTrue(unknown.err().startsWith("bench: --policies nocache: unknown"), unknown::toString);
+        CliRun steps = CliRun.of("bench", "--steps", "2", "--out", dir.resolve("x").toString());
+        assertEquals(2, steps.exitCode(), steps::toString);
+        assertEquals(1, steps.errLines().size(), steps::toString);
+    }
+}

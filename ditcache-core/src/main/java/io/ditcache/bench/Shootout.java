@@ -103,13 +103,7 @@ public final class Shootout {
         }
         Timed reference = sample(model, schedulers, s, batches, null);
         listener.runDone("uncached");
-        double baseAcc = Double.NaN;
-        double baseFd = Double.NaN;
-        if (judge != null) {
-            SampleQuality q = SampleQuality.measure(reference.images, labels, judge.classifier(), judge.reference());
-            baseAcc = q.classAccuracy();
-            baseFd = q.fd();
-        }
+        double[] baseQuality = quality(judge, reference.images, labels);
         List<ShootoutRow> rows = new ArrayList<>();
         List<Double> allBase = new ArrayList<>();
         allBase.add(reference.seconds);
@@ -135,13 +129,7 @@ public final class Shootout {
             double mb = median(base);
             double mc = median(cached);
             Arrays.stream(base).forEach(allBase::add);
-            double acc = Double.NaN;
-            double fd = Double.NaN;
-            if (judge != null) {
-                SampleQuality q = SampleQuality.measure(first.images, labels, judge.classifier(), judge.reference());
-                acc = q.classAccuracy();
-                fd = q.fd();
-            }
+            double[] quality = quality(judge, first.images, labels);
             int side = model.config().sampleSize();
             int channels = model.config().inChannels();
             ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
@@ -150,14 +138,24 @@ public final class Shootout {
                     side < ImageMetrics.SSIM_WINDOW ? Double.NaN // too small for SSIM's window
                             : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, side, side,
                                     ImageMetrics.UNIT_RANGE),
-                    maxAbs(first.images, reference.images), acc, fd, mc, mb, first.stats.get(0).summary());
+                    maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
+                    first.stats.get(0).summary());
             LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
                     row.skippedFraction(), row.psnr());
             rows.add(row);
         }
         double baseSeconds = median(allBase.stream().mapToDouble(Double::doubleValue).toArray());
         Map<String, Object> sched = schedulers.get().describe();
-        return new Result(s, sched, baseSeconds, baseAcc, baseFd, rows);
+        return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows);
+    }
+
+    /** Class accuracy and FD of {@code images}, or NaNs without a judge. */
+    private static double[] quality(Judge judge, float[] images, int[] labels) {
+        if (judge == null) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        SampleQuality q = SampleQuality.measure(images, labels, judge.classifier(), judge.reference());
+        return new double[] {q.classAccuracy(), q.fd()};
     }
 
     private record Timed(float[] images, double seconds, List<CacheStats> stats) {

@@ -118,17 +118,12 @@ public final class DiTModel extends Module {
      * @return {@code [N, out_channels, H, W]}
      */
     public Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Step step, ActivationProbe probe) {
-        validate(latents, timesteps, labels);
-        long n = latents.size(0);
-        Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
-        Tensor y = labels.reshape(n);
-        long h = latents.size(2) / config.patchSize();
-        long w = latents.size(3) / config.patchSize();
-        Tensor x = patchEmbed.forward(latents.to(ScalarType.Float));
-        for (DiTBlock block : blocks) {
-            x = block.forward(x, t, y, step, probe);
-        }
-        return head(x, t, y, n, h, w);
+        return forward(latents, timesteps, labels, (x, t, y) -> {
+            for (DiTBlock block : blocks) {
+                x = block.forward(x, t, y, step, probe);
+            }
+            return x;
+        });
     }
 
     /**
@@ -137,13 +132,22 @@ public final class DiTModel extends Module {
      * session's next step.
      */
     public Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Step step, CacheSession cache) {
+        return forward(latents, timesteps, labels, (x, t, y) -> cache.blocks(blocks, x, t, y, step));
+    }
+
+    /** How the blocks run: from the first hidden state, per-row timesteps and labels, to the last hidden state. */
+    private interface Blocks {
+        Tensor run(Tensor x, Tensor t, Tensor y);
+    }
+
+    private Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Blocks blocksRun) {
         validate(latents, timesteps, labels);
         long n = latents.size(0);
         Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
         Tensor y = labels.reshape(n);
         long h = latents.size(2) / config.patchSize();
         long w = latents.size(3) / config.patchSize();
-        Tensor x = cache.blocks(blocks, patchEmbed.forward(latents.to(ScalarType.Float)), t, y, step);
+        Tensor x = blocksRun.run(patchEmbed.forward(latents.to(ScalarType.Float)), t, y);
         return head(x, t, y, n, h, w);
     }
 

@@ -115,6 +115,20 @@ public final class CacheStats {
         return out;
     }
 
+    /** Fraction skipped per batch row (a sample of a branch: {@link #rowBranches()}, {@link #rowSamples()}). */
+    public double[] skippedPerRow() {
+        double[] out = new double[rows()];
+        int[] n = new int[rows()];
+        forEach((s, l, r, d) -> {
+            out[r] += skipped(d);
+            n[r]++;
+        });
+        for (int r = 0; r < out.length; r++) {
+            out[r] = n[r] == 0 ? 0 : out[r] / n[r];
+        }
+        return out;
+    }
+
     /**
      * The trace of one row: per step, one character per layer ({@code C} compute, {@code R} reuse, {@code a}
      * attention reused, {@code m} MLP reused, {@code b} both reused).
@@ -153,6 +167,16 @@ public final class CacheStats {
         m.put("skipped_per_branch", perBranch);
         m.put("skipped_per_step", skippedPerStep());
         m.put("skipped_per_layer", skippedPerLayer());
+        List<Map<String, Object>> perRow = new ArrayList<>();
+        double[] rowFractions = skippedPerRow();
+        for (int r = 0; r < rows(); r++) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("branch", branches.get(r).name());
+            row.put("sample", samples.get(r));
+            row.put("skipped_fraction", rowFractions[r]);
+            perRow.add(row);
+        }
+        m.put("skipped_per_row", perRow);
         if (rows() > 0) {
             m.put("trace_row_0", trace(0));
         }

@@ -193,6 +193,9 @@ class CacheSessionTest {
         assertEquals(List.of("CCC", "CCC", "CCC", "CCC"), stats.trace(2));
         assertEquals(3.0 / 16, stats.skippedFraction(), 1e-12);
         assertEquals(0.0, stats.skippedPerBranch().get(Branch.COND));
+        assertArrayEquals(new double[] {0, 0, 0, 0.75}, stats.skippedPerRow(), 1e-12, "per sample and branch");
+        assertEquals(List.of(Branch.COND, Branch.COND, Branch.UNCOND, Branch.UNCOND), stats.rowBranches());
+        assertEquals(List.of(0, 1, 0, 1), stats.rowSamples());
         // guidance mixes the branches, so sample 1 changes and sample 0 (all rows computed) stays as uncached
         float[] a = cached.values();
         float[] b = plain.values();

@@ -90,9 +90,9 @@ final class BenchCommand implements Callable<Integer> {
         OptionChecks.scheduler(cl, scheduler);
         List<String> families = policies == null ? PolicySweeps.names() : policies;
         for (String f : families) {
-            if (!PolicySweeps.names().contains(f)) {
+            if (!PolicySweeps.known().contains(f)) {
                 throw new CommandLine.ParameterException(cl, "--policies " + f + ": unknown, expected some of "
-                        + PolicySweeps.names());
+                        + PolicySweeps.known());
             }
         }
         PrintWriter o = cl.getOut();

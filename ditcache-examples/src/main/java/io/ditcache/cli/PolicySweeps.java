@@ -23,11 +23,21 @@ final class PolicySweeps {
     private PolicySweeps() {
     }
 
-    /** Every policy family the shootout knows, in table order. */
+    /**
+     * Every policy family the shootout runs by default, in table order. {@code profile-guided+taylor2} is known
+     * but not in the default list: on the irregular spacing of a mask, second-order forecasts measured worse
+     * than first-order ones (50 DDIM steps, default model: 25 dB against 39 dB at a budget of 0.4).
+     */
     static List<String> names() {
         List<String> out = new ArrayList<>(Policies.names().stream().filter(n -> !n.equals(Policies.NONE)).toList());
         out.add(GUIDED);
         out.add(GUIDED + "+taylor1");
+        return out;
+    }
+
+    /** The default families and those only run on request. */
+    static List<String> known() {
+        List<String> out = new ArrayList<>(names());
         out.add(GUIDED + "+taylor2");
         return out;
     }

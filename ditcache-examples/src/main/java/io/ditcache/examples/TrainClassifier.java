@@ -34,7 +34,7 @@ public final class TrainClassifier {
     public static final int BATCH = 128;
     public static final long SEED = 0;
     /** Sample counts at which the real-image reference distance is measured. */
-    static final int[] REAL_COUNTS = {100, 1_000, 10_000};
+    static final int[] REAL_COUNTS = {100, 500, 1_000, 10_000};
     static final int DRAWS = 10;
 
     private TrainClassifier() {

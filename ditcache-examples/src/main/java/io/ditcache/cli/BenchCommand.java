@@ -123,16 +123,16 @@ final class BenchCommand implements Callable<Integer> {
         for (String f : families) {
             cases.addAll(PolicySweeps.cases(f, calibration, steps));
         }
-        Shootout.Judge judge = null;
-        if (dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
-                && dit.config().numClasses() >= DigitClassifier.CLASSES) {
-            judge = new Shootout.Judge(DigitClassifier.loadDefault(), ReferenceFeatures.loadDefault());
-        }
+        boolean digits = dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
+                && dit.config().numClasses() >= DigitClassifier.CLASSES;
         Shootout.Settings settings = new Shootout.Settings(steps, samples, guidance, 0, Math.min(batch, samples),
                 repeats, 1);
         Shootout.Result result;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+        try (DigitClassifier classifier = digits ? DigitClassifier.loadDefault() : null;
+                ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
+                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
+                        .build()) {
+            Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault()) : null;
             result = Shootout.run(dit, schedulers, settings, cases, judge, new Shootout.Listener() {
                 @Override
                 public void planned(int runs) {

@@ -22,8 +22,18 @@ public final class FusedDistances {
      * fast as one over direct-buffer reads (bounds checks are hoisted), and 2 x 8 KB stay in the L1 cache.
      */
     static final int BLOCK = 2048;
-    /** Whether the JVM was started with {@code --add-modules jdk.incubator.vector} (then {@link VectorDistances} runs). */
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /**
+     * System property that chooses the kernel: {@code scalar} forces the scalar loop (CI runs the suite once that
+     * way, so that no test passes only with the SIMD kernel); unset or {@code auto}, the SIMD kernel runs when
+     * its module is present.
+     */
+    public static final String KERNEL_PROPERTY = "ditcache.distance.kernel";
+    /**
+     * Whether {@link VectorDistances} runs: the JVM was started with {@code --add-modules jdk.incubator.vector}
+     * and {@link #KERNEL_PROPERTY} does not ask for the scalar loop.
+     */
+    static final boolean VECTOR = vectorKernel(System.getProperty(KERNEL_PROPERTY, "auto"),
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
     /**
      * Whether {@link Math#fma} is a CPU instruction here. A float product is exact in double, so {@code fma(a, b, s)}
      * and {@code s + a * b} give the same bits; fma is one instruction instead of two, but without hardware support
@@ -32,7 +42,7 @@ public final class FusedDistances {
     private static final boolean FMA = hardwareFma();
 
     static {
-        if (!VECTOR) {
+        if (!VECTOR && !"scalar".equals(System.getProperty(KERNEL_PROPERTY))) {
             LoggerFactory.getLogger(FusedDistances.class).info("distance kernel: scalar loop; start the JVM with "
                     + "--add-modules jdk.incubator.vector for the SIMD kernel (about 3x faster)");
         }
@@ -112,6 +122,20 @@ public final class FusedDistances {
             }
         }
         return new DistanceSums(length, d0 + d1, abs0 + abs1, dot0 + dot1, aa0 + aa1, bb0 + bb1);
+    }
+
+    /**
+     * The kernel for a value of {@link #KERNEL_PROPERTY}.
+     *
+     * @throws IllegalArgumentException for a value other than {@code auto} or {@code scalar}
+     */
+    static boolean vectorKernel(String property, boolean modulePresent) {
+        return switch (property) {
+            case "auto" -> modulePresent;
+            case "scalar" -> false;
+            default -> throw new IllegalArgumentException("system property " + KERNEL_PROPERTY + " = '" + property
+                    + "': expected auto or scalar");
+        };
     }
 
     private static boolean hardwareFma() {

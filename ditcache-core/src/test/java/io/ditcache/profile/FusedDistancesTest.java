@@ -1,6 +1,8 @@
 package io.ditcache.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.DistanceMetric;
@@ -56,7 +58,9 @@ class FusedDistancesTest {
 
     @Test
     void simdAndScalarKernelsBothMatchTheReference() {
-        assertTrue(FusedDistances.VECTOR, "the build runs tests with --add-modules jdk.incubator.vector");
+        // Both kernels are called directly, whichever one the property chose for this JVM.
+        assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+                "the build runs tests with --add-modules jdk.incubator.vector");
         Random r = new Random(11);
         for (int n : new int[] {1, 15, 17, 255, 257, 4099, 100_003}) {
             float[] a = random(r, n, 3.0);
@@ -136,5 +140,18 @@ class FusedDistancesTest {
         DistanceSums s = FusedDistances.compute(ta.data_ptr_float().capacity(4096).asByteBuffer(), 0,
                 tb.data_ptr_float().capacity(4096).asByteBuffer(), 0, 4096);
         assertEquals(torchL1, s.value(DistanceMetric.L1_MEAN), 1e-6 * torchL1);
+    }
+
+    @Test
+    void kernelPropertyForcesTheScalarLoopAndRefusesUnknownValues() {
+        assertTrue(FusedDistances.vectorKernel("auto", true));
+        assertFalse(FusedDistances.vectorKernel("auto", false));
+        assertFalse(FusedDistances.vectorKernel("scalar", true));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FusedDistances.vectorKernel("avx", true));
+        assertTrue(e.getMessage().contains("ditcache.distance.kernel = 'avx'"), e.getMessage());
+        assertEquals("scalar".equals(System.getProperty(FusedDistances.KERNEL_PROPERTY)) ? false
+                : ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), FusedDistances.VECTOR,
+                "the kernel this JVM runs");
     }
 }

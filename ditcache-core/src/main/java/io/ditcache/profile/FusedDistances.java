@@ -1,11 +1,14 @@
 package io.ditcache.profile;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import io.ditcache.backend.DistanceSums;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+import org.bytedeco.javacpp.FloatPointer;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -71,6 +74,42 @@ public final class FusedDistances {
             total = total.plus(p);
         }
         return total;
+    }
+
+    /**
+     * Sums over {@code length} floats at element offsets {@code aOffset} of {@code a} and {@code bOffset} of
+     * {@code b} (from each pointer's address; positions are ignored): 64-bit offsets and lengths, so ranges beyond 2 GiB are fine.
+     * Chunks and their summation order are those of {@link #compute(ByteBuffer, int, ByteBuffer, int, int)}, so
+     * both give the same bits for the same range.
+     */
+    public static DistanceSums compute(FloatPointer a, long aOffset, FloatPointer b, long bOffset, long length) {
+        if (length < 2L * CHUNK) {
+            int n = (int) length;
+            return chunk(window(a, aOffset, n), 0, window(b, bOffset, n), 0, n);
+        }
+        long chunks = (length + CHUNK - 1) / CHUNK;
+        DistanceSums[] parts = LongStream.range(0, chunks).parallel()
+                .mapToObj(c -> {
+                    int n = (int) Math.min(CHUNK, length - c * CHUNK);
+                    return chunk(window(a, aOffset + c * CHUNK, n), 0, window(b, bOffset + c * CHUNK, n), 0, n);
+                })
+                .toArray(DistanceSums[]::new);
+        DistanceSums total = new DistanceSums(0, 0, 0, 0, 0, 0);
+        for (DistanceSums p : parts) {
+            total = total.plus(p);
+        }
+        return total;
+    }
+
+    /**
+     * A byte buffer over {@code n} floats at element offset {@code offset} from {@code p}'s address. (A direct
+     * buffer starts at its pointer's address whatever the position, and holds at most 2 GiB: so the window gets an
+     * address of its own.)
+     */
+    private static ByteBuffer window(FloatPointer p, long offset, int n) {
+        FloatPointer w = p.getPointer(offset);
+        w.position(0).capacity(n).limit(n);
+        return w.asByteBuffer();
     }
 
     /** One thread over one range: the SIMD kernel when available, else the scalar loop. */

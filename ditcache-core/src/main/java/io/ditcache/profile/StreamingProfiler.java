@@ -8,8 +8,11 @@ import io.ditcache.SeriesKey;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.ditcache.backend.DistanceAccumulator;
+import io.ditcache.backend.DistanceBackend;
+import io.ditcache.backend.DistanceBackends;
+import io.ditcache.backend.DistanceSums;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +25,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The redundancy profiler: an {@link ActivationProbe} that keeps exactly one previous activation per site, and on
  * each call folds the four {@link DistanceMetric}s between each sample's previous and current activation (per
- * guidance branch) into a {@link RedundancyProfile}, one pass over both with {@link FusedDistances}.
+ * guidance branch) into a {@link RedundancyProfile}, one pass over both in a {@link DistanceBackend} (the CPU's
+ * {@link FusedDistances}, or a device backend found by {@link DistanceBackends}). The backend keeps the distances
+ * until the run ends ({@link #endRun()}), then they are folded into the profile in the order they were taken.
  *
  * <p>The previous activation is kept by reference (the model's own tensor, retained until the next call of the
  * same site), not copied: the kernel then only reads, which halves its memory traffic. Models must therefore not
@@ -37,9 +42,17 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     private final Set<SiteKind> kinds;
     private final Map<Site, Call> previous = new HashMap<>();
     private final Map<Site, SeriesKey[][]> keys = new HashMap<>();
+    /** The cells of the comparisons queued in {@link #distances}, in the order queued. */
+    private final List<Cell> pending = new ArrayList<>();
+    private DistanceBackend backend;
+    private DistanceAccumulator distances;
+
+    /** Where one queued comparison's distances go. */
+    private record Cell(SeriesKey[] keys, int layer, int step) {
+    }
 
     /** One call's activation of a site: the retained tensor, its rows, and which sample of which branch each is. */
-    private record Call(Tensor tensor, ByteBuffer values, int perRow, int step, Map<Long, Integer> rowOf) {
+    private record Call(Tensor tensor, long perRow, int step, Map<Long, Integer> rowOf) {
         static long sample(Branch branch, int sample) {
             return ((long) branch.ordinal() << 32) | sample;
         }
@@ -78,8 +91,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         }
         Tensor c = activation.scalar_type().intern() == ScalarType.Float && activation.is_contiguous()
                 ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
-        int perRow = Math.toIntExact(c.numel() / batch);
-        ByteBuffer values = c.data_ptr_float().capacity(c.numel()).asByteBuffer().order(ByteOrder.nativeOrder());
+        long perRow = c.numel() / batch;
         Map<Long, Integer> rowOf = new HashMap<>();
         int[] seen = new int[Branch.values().length];
         for (int row = 0; row < batch; row++) {
@@ -89,24 +101,59 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         Call prev = previous.get(site);
         if (prev != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
             SeriesKey[][] siteKeys = keys.computeIfAbsent(site, StreamingProfiler::seriesKeys);
+            DistanceAccumulator acc = accumulatorFor(c);
             for (Map.Entry<Long, Integer> e : rowOf.entrySet()) {
                 Integer before = prev.rowOf.get(e.getKey());
                 if (before == null) {
                     continue;
                 }
-                DistanceSums sums = FusedDistances.compute(prev.values, 4 * before * perRow, values,
-                        4 * e.getValue() * perRow, perRow);
-                SeriesKey[] k = siteKeys[(int) (e.getKey() >>> 32)];
-                for (int m = 0; m < METRICS.length; m++) {
-                    profile.add(k[m], site.layer(), step.index() - 1, sums.value(METRICS[m]));
-                }
+                acc.add(prev.tensor, before * perRow, c, e.getValue() * perRow, perRow);
+                pending.add(new Cell(siteKeys[(int) (e.getKey() >>> 32)], site.layer(), step.index() - 1));
             }
         }
         c.retainReference();
-        Call replaced = previous.put(site, new Call(c, values, perRow, step.index(), rowOf));
+        Call replaced = previous.put(site, new Call(c, perRow, step.index(), rowOf));
         if (replaced != null) {
             replaced.tensor.releaseReference();
         }
+    }
+
+    /** The accumulator of the backend for this activation's device (switching backends keeps the order). */
+    private DistanceAccumulator accumulatorFor(Tensor activation) {
+        if (backend == null || !backend.accepts(activation)) {
+            flush();
+            if (distances != null) {
+                distances.close();
+            }
+            backend = DistanceBackends.forActivation(activation);
+            distances = backend.newAccumulator();
+        }
+        return distances;
+    }
+
+    /** Folds every queued comparison's distances into the profile, in the order they were queued. */
+    private void flush() {
+        if (distances == null || pending.isEmpty()) {
+            return;
+        }
+        List<DistanceSums> sums = distances.drain();
+        if (sums.size() != pending.size()) {
+            throw new IllegalStateException("distance backend " + backend.name() + " returned " + sums.size()
+                    + " results for " + pending.size() + " comparisons");
+        }
+        for (int i = 0; i < sums.size(); i++) {
+            Cell cell = pending.get(i);
+            DistanceSums s = sums.get(i);
+            for (int m = 0; m < METRICS.length; m++) {
+                profile.add(cell.keys[m], cell.layer, cell.step, s.value(METRICS[m]));
+            }
+        }
+        pending.clear();
+    }
+
+    /** The name of the distance backend in use, or empty before the first comparison. */
+    public java.util.Optional<String> backendName() {
+        return java.util.Optional.ofNullable(backend).map(DistanceBackend::name);
     }
 
     private static SeriesKey[][] seriesKeys(Site site) {
@@ -119,16 +166,20 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         return out;
     }
 
-    /** Ends a run: drops the previous activations and counts the run. */
+    /**
+     * Ends a run: reads the run's distances back from the backend into the profile, drops the previous
+     * activations and counts the run.
+     */
     @Override
     public void endRun() {
         close();
         profile.countRun();
     }
 
-    /** Releases the activations still held (the profile is kept). */
+    /** Reads back the distances still queued into the profile and releases the activations still held. */
     @Override
     public void close() {
+        flush();
         previous.values().forEach(call -> call.tensor.releaseReference());
         previous.clear();
     }

@@ -1,5 +1,6 @@
 package io.ditcache.profile;
 
+import io.ditcache.backend.DistanceSums;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;

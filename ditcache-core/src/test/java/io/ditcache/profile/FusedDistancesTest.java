@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.DistanceMetric;
+import io.ditcache.backend.DistanceSums;
 import io.ditcache.internal.Tensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -153,5 +157,23 @@ class FusedDistancesTest {
         assertEquals("scalar".equals(System.getProperty(FusedDistances.KERNEL_PROPERTY)) ? false
                 : ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), FusedDistances.VECTOR,
                 "the kernel this JVM runs");
+    }
+
+    @Test
+    void pointerFormWithLongOffsetsGivesTheBufferFormsBits() {
+        Random r = new Random(5);
+        int n = 2 * FusedDistances.CHUNK + 4321;
+        float[] a = random(r, n + 40, 2.0);
+        float[] b = random(r, n + 40, 2.0);
+        try (PointerScope scope = new PointerScope()) {
+            FloatPointer pa = new FloatPointer(a);
+            FloatPointer pb = new FloatPointer(b);
+            ByteBuffer ba = pa.capacity(a.length).asByteBuffer();
+            ByteBuffer bb = pb.capacity(b.length).asByteBuffer();
+            for (int[] c : new int[][] {{0, 0, 7}, {3, 11, 1000}, {17, 5, n}, {40, 40, n}}) {
+                assertEquals(FusedDistances.compute(ba, 4 * c[0], bb, 4 * c[1], c[2]),
+                        FusedDistances.compute(pa, c[0], pb, c[1], c[2]), Arrays.toString(c));
+            }
+        }
     }
 }

@@ -19,6 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 class StreamingProfilerTest {
@@ -79,6 +82,7 @@ class StreamingProfilerTest {
         observe(p, 0, 4, row(0, 0));
         observe(p, 2, 4, row(2, 0));
         observe(p, 3, 4, row(3, 0));
+        p.endRun();
         ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN)).orElseThrow();
         assertEquals(0, s.count(1, 0));
         assertEquals(0, s.count(1, 1));
@@ -114,6 +118,7 @@ class StreamingProfilerTest {
         observe(p, 0, 3, row(0, 0));
         observe(p, 1, 3, bad);
         observe(p, 2, 3, row(2, 0));
+        p.close();
         for (DistanceMetric m : DistanceMetric.values()) {
             ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, m)).orElseThrow();
             assertEquals(1, s.nonFinite(1, 0), m.name());
@@ -133,5 +138,36 @@ class StreamingProfilerTest {
             assertTrue(e.getMessage().contains("batch 1"), e.getMessage());
         }
         assertFalse(p.profile().hasNonFinite());
+    }
+
+    /**
+     * Rows past 2 GiB: step 1's third row starts 2^29 + 32 elements (2 GiB + 128 bytes) into its tensor. Only the
+     * compared rows are written (1 GiB each); the rest of the 3 GiB tensor is never touched.
+     */
+    @Test
+    void activationsOver2GiBAreComparedAtTheirOffsets() {
+        long perRow = (1L << 28) + 16;
+        RedundancyProfile prof = profile(2);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        try (PointerScope scope = new PointerScope()) {
+            Tensor a = torch.empty(1, perRow);
+            a.fill_(new Scalar(1.5f));
+            p.observe(new Step(0, 2, 1000, List.of(Branch.COND)), SITE, a);
+        }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor b = torch.empty(3, perRow);
+            b.select(0, 0).narrow(0, 0, 4096).fill_(new Scalar(7f)); // an UNCOND row: must not be read as COND's
+            b.select(0, 2).fill_(new Scalar(2f));
+            p.observe(new Step(1, 2, 999, List.of(Branch.UNCOND, Branch.UNCOND, Branch.COND)), SITE, b);
+        }
+        p.endRun();
+        ProfileSeries l1 = prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN)).orElseThrow();
+        assertEquals(0.5, l1.mean(1, 0), 1e-12);
+        assertEquals(1.0 / 3, prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_REL)).orElseThrow()
+                .mean(1, 0), 1e-12);
+        assertEquals(4.0 / 3, prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.NORM_RATIO)).orElseThrow()
+                .mean(1, 0), 1e-12);
+        assertEquals(0, prof.series(new SeriesKey(SiteKind.K, TokenStream.IMAGE, Branch.UNCOND,
+                DistanceMetric.L1_MEAN)).map(s -> s.count(1, 0)).orElse(0L), "UNCOND had no previous call");
     }
 }

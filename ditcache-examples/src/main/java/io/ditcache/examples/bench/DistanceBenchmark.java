@@ -1,7 +1,7 @@
 package io.ditcache.examples.bench;
 
 import io.ditcache.DistanceMetric;
-import io.ditcache.profile.DistanceSums;
+import io.ditcache.backend.DistanceSums;
 import io.ditcache.profile.FusedDistances;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,9 +1,9 @@
-package io.ditcache.profile;
+package io.ditcache.backend;
 
 import io.ditcache.DistanceMetric;
 
 /**
- * The five sums one pass over two activations {@code a} (step i) and {@code b} (step i+1) yields, from which
+ * The six sums one pass over two activations {@code a} (step i) and {@code b} (step i+1) yields, from which
  * every {@link DistanceMetric} follows.
  */
 public record DistanceSums(long n, double sumAbsDiff, double sumAbsA, double dot, double sumSqA, double sumSqB) {
@@ -21,7 +21,8 @@ public record DistanceSums(long n, double sumAbsDiff, double sumAbsA, double dot
         return metric.of(n, sumAbsDiff, sumAbsA, dot, sumSqA, sumSqB);
     }
 
-    DistanceSums plus(DistanceSums o) {
+    /** The sums over both ranges (this one first). */
+    public DistanceSums plus(DistanceSums o) {
         return new DistanceSums(n + o.n, sumAbsDiff + o.sumAbsDiff, sumAbsA + o.sumAbsA, dot + o.dot,
                 sumSqA + o.sumSqA, sumSqB + o.sumSqB);
     }

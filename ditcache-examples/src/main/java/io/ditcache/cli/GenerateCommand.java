@@ -232,15 +232,18 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */
+    static final long BYTES_PER_SAMPLE = (long) (DigitClassifier.PIXELS + DigitClassifier.FEATURES) * Float.BYTES;
+
     private void checkArguments() {
-        if (samples < 2) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--samples " + samples
-                    + ": expected >= 2 (the Fréchet distance needs a covariance)");
-        }
-        if (steps < 1 || steps > ProfileCommand.MAX_STEPS) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 1.."
-                    + ProfileCommand.MAX_STEPS);
-        }
+        CommandLine cl = spec.commandLine();
+        OptionChecks.count(cl, "--samples", samples, 2, maxSamples(), samples < 2
+                ? "the Fréchet distance needs a covariance" : OptionChecks.itemLimit("sample", DigitClassifier.PIXELS,
+                        BYTES_PER_SAMPLE));
+        OptionChecks.count(cl, "--steps", steps, 1, ProfileCommand.MAX_STEPS, null);
+        OptionChecks.count(cl, "--seed", seed, Long.MIN_VALUE, Long.MAX_VALUE - (samples - 1),
+                "sample i has seed --seed + i, which must fit in a 64-bit integer");
+        OptionChecks.outputDirectory(cl, "--out", out);
         OptionChecks.guidance(spec.commandLine(), guidance);
         OptionChecks.scheduler(spec.commandLine(), scheduler);
         if (policyFile != null && !Files.isRegularFile(policyFile)) {
@@ -251,6 +254,10 @@ final class GenerateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--data and --reference both name the reference images; give one");
         }
+    }
+
+    static long maxSamples() {
+        return OptionChecks.maxItems(DigitClassifier.PIXELS, BYTES_PER_SAMPLE);
     }
 
     private void checkModel(DiTConfig c) {

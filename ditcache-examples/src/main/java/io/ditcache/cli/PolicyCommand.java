@@ -59,10 +59,10 @@ final class PolicyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--target-error " + target
                     + ": expected a finite number >= 0");
         }
-        if (steps != null && (steps < 2 || steps > ProfileCommand.MAX_STEPS)) {
-            throw new CommandLine.ParameterException(cl, "--steps " + steps + ": expected 2.."
-                    + ProfileCommand.MAX_STEPS);
+        if (steps != null) {
+            OptionChecks.count(cl, "--steps", steps, 2, ProfileCommand.MAX_STEPS, null);
         }
+        OptionChecks.outputFile(cl, "--out", out);
         if (!Files.isRegularFile(profile)) {
             throw new java.io.IOException("--profile " + profile + ": no such file");
         }

@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,8 +45,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
     boolean capture;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.outputFile(spec.commandLine(), "--out", out);
         DiTModel dit;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = ModelLoader.load(ckpt);

@@ -127,7 +127,12 @@ final class GenerateCommand implements Callable<Integer> {
 
             int[] labels = new int[samples];
             float[] images = new float[samples * DigitClassifier.PIXELS];
-            sample(dit, sched, policy, labels, images);
+            int nonFinite = sample(dit, sched, policy, labels, images);
+            if (nonFinite > 0) {
+                throw new IllegalStateException(nonFinite + " of " + samples + " samples of model "
+                        + ModelSource.name(model) + " are non-finite (NaN or infinite pixels); class accuracy and FD "
+                        + "need finite samples (look for NaN weights with 'ditcache profile')");
+            }
             SampleQuality q = SampleQuality.measure(images, labels, classifier, ref.features());
 
             Files.createDirectories(out);
@@ -151,6 +156,10 @@ final class GenerateCommand implements Callable<Integer> {
     private Reference reference(DigitClassifier classifier) throws IOException {
         if (data != null) {
             ImageSet test = ImageSet.split(data, false);
+            if (test.size() < 2) {
+                throw new IOException("--data " + data + ": t10k-images-idx3-ubyte holds " + test.size()
+                        + " images, the reference needs at least 2");
+            }
             ReferenceFeatures f = ReferenceFeatures.compute(classifier, test, Map.of("data", data + " t10k"));
             Optional<ReferenceFeatures.RealDistance> real = Optional.empty();
             ImageSet train = trainSplit(data);
@@ -192,7 +201,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+    /** Samples into {@code labels} and {@code images}; returns how many samples hold a NaN or infinite value. */
+    private int sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+        int nonFinite = 0;
         cacheStats = policy == null ? null : new ArrayList<>();
         int batches = (samples + BATCH - 1) / BATCH;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
@@ -225,11 +236,18 @@ final class GenerateCommand implements Callable<Integer> {
                     cacheStats.add(stats);
                     bar.stepBy(steps);
                 }
-                for (int k = 0; k < v.length; k++) {
-                    images[from * DigitClassifier.PIXELS + k] = Math.max(-1f, Math.min(1f, v[k]));
+                for (int k = 0; k < v.length; k += DigitClassifier.PIXELS) {
+                    boolean finite = true;
+                    for (int p = k; p < k + DigitClassifier.PIXELS; p++) {
+                        finite &= Float.isFinite(v[p]);
+                        // clamping would turn an infinite pixel into a plausible one: count first
+                        images[from * DigitClassifier.PIXELS + p] = Math.max(-1f, Math.min(1f, v[p]));
+                    }
+                    nonFinite += finite ? 0 : 1;
                 }
             }
         }
+        return nonFinite;
     }
 
     /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */

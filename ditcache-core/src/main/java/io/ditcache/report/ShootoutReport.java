@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutRow;
-import io.ditcache.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -51,8 +50,8 @@ public final class ShootoutReport {
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
                     num(r.classAccuracy()), num(r.fd()))).append('\n');
         }
-        AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
-        AtomicFiles.write(dir.resolve(JSON), tmp -> MAPPER.writeValue(tmp.toFile(), json(result)));
+        ChartImages.writeText(csv.toString(), dir.resolve(CSV));
+        ChartImages.writeText(MAPPER.writeValueAsString(json(result)), dir.resolve(JSON));
         ChartImages.writePng(pareto(result), 1100, 700, dir.resolve(PARETO));
         Path page = dir.resolve(PAGE);
         ChartImages.writeText(html(result), page);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,12 +61,19 @@ class PngFilesTest {
         }
     }
 
-    /** Writes a report into {@code args[0]}; on failure prints the message as the CLI does and exits with 1. */
+    /**
+     * Writes into {@code args[1]} a profile report ({@code args[0]} = "report") or a 20 kB text file ("text"); on
+     * failure prints the message as the CLI does and exits with 1.
+     */
     static final class WriteReport {
         public static void main(String[] args) {
             System.setProperty("java.awt.headless", "true");
             try {
-                ProfileReport.write(ToyProfiles.pattern("toy", 1.0), Path.of(args[0]));
+                if (args[0].equals("report")) {
+                    ProfileReport.write(ToyProfiles.pattern("toy", 1.0), Path.of(args[1]));
+                } else {
+                    ChartImages.writeText("x".repeat(20_000), Path.of(args[1]));
+                }
             } catch (IOException e) {
                 System.err.println("report: " + e.getMessage());
                 System.exit(1);
@@ -75,28 +81,41 @@ class PngFilesTest {
         }
     }
 
-    @Test
-    void aWriteThatRunsOutOfSpaceIsOneLineNamingTheFile(@TempDir Path dir) throws Exception {
-        // a file-size limit of 8 KiB makes every write past it fail (EFBIG), as a full disk does (ENOSPC), and
-        // holds for root too; it once ended as "I/O error writing PNG file!", naming no file
-        File bash = new File("/bin/bash");
-        assertTrue(bash.canExecute(), "a Unix shell runs the limited JVM");
-        Path out = dir.resolve("report");
+    /**
+     * Runs {@link WriteReport} in a JVM whose file-size limit of 8 KiB makes every write past it fail (EFBIG) as
+     * a full disk does (ENOSPC), for root too; returns the one line it printed.
+     */
+    private static String failedWrite(String mode, Path target) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(bash.getPath(), "-c", "ulimit -f 8 && exec \"$0\" \"$@\"", java,
-                "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"),
-                WriteReport.class.getName(), out.toString());
-        Process p = pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder("/bin/bash", "-c", "ulimit -f 8 && exec \"$0\" \"$@\"", java,
+                "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), WriteReport.class.getName(), mode,
+                target.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the writer finished");
         assertEquals(1, p.exitValue(), err);
         List<String> lines = err.lines().toList();
         assertEquals(1, lines.size(), () -> "one line, no stack trace:\n" + err);
-        String line = lines.get(0);
+        return lines.get(0);
+    }
+
+    @Test
+    void aPngWriteThatRunsOutOfSpaceIsOneLineNamingTheFile(@TempDir Path dir) throws Exception {
+        // this once ended as "I/O error writing PNG file!", naming no file
+        Path out = dir.resolve("report");
+        String line = failedWrite("report", out);
         assertTrue(line.startsWith("report: " + out.resolve("curves_")) && line.endsWith(".png: File too large"),
                 line);
         try (var left = Files.list(out)) {
             assertFalse(left.anyMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left");
+        }
+    }
+
+    @Test
+    void aTextWriteThatRunsOutOfSpaceNamesTheFile(@TempDir Path dir) throws Exception {
+        Path page = dir.resolve("report.html");
+        assertEquals("report: " + page + ": File too large", failedWrite("text", page));
+        try (var left = Files.list(dir)) {
+            assertEquals(0, left.count(), "no file, no temporary file");
         }
     }
 }

@@ -61,8 +61,10 @@ public final class ShootoutReport {
     /** The table as fixed-width text, best speedup first within each policy's order as given. */
     public static String format(Shootout.Result result) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "uncached: %.3f s per run, class accuracy %s, FD %s%n",
-                result.baselineSeconds(), num(result.baselineClassAccuracy()), num(result.baselineFd())));
+        b.append(String.format(Locale.ROOT, "uncached: %.3f s per run, %s%n", result.baselineSeconds(),
+                Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
+                        ? "class accuracy and FD not measured (no digit classifier for this model's samples)"
+                        : "class accuracy " + num(result.baselineClassAccuracy()) + ", FD " + num(result.baselineFd())));
         b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
                 "speedup", "skipped", "PSNR", "SSIM", "maxerr", "acc", "FD"));
         for (ShootoutRow r : result.rows()) {

@@ -40,6 +40,9 @@ class BenchCommandTest {
         assertTrue(Files.size(out.resolve("pareto.png")) > 1000);
         assertTrue(Files.readString(out.resolve("report.html")).contains("<img src=\"pareto.png\""));
         assertTrue(r.out().contains("fora") && r.out().contains("speedup"), r::toString);
+        // once "class accuracy , FD " with blanks
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("uncached: ") && l.endsWith(" s per run, class "
+                + "accuracy and FD not measured (no digit classifier for this model's samples)")), r::toString);
     }
 
     @Test

@@ -131,7 +131,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<ShootoutCase> cases = new ArrayList<>();
         for (String f : families) {
-            cases.addAll(PolicySweeps.cases(f, calibration, steps));
+            try {
+                cases.addAll(PolicySweeps.cases(f, calibration, steps));
+            } catch (IllegalArgumentException e) {
+                // a calibration the policies cannot use: name the file it came from
+                throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
+                        + e.getMessage(), e);
+            }
         }
         boolean digits = dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
                 && dit.config().numClasses() >= DigitClassifier.CLASSES;

@@ -8,6 +8,7 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
 import io.ditcache.policy.PolicyFile;
+import io.ditcache.policy.ProfileGuidedPolicy;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
@@ -122,6 +123,14 @@ final class GenerateCommand implements Callable<Integer> {
                 schedulerConfig = ckpt.schedulerConfig();
             }
             checkModel(dit.config());
+            if (policy instanceof ProfileGuidedPolicy guided && (guided.mask().steps() != steps
+                    || guided.mask().layers() != dit.layers())) {
+                // checked before sampling, where the mismatch would surface without the file's name
+                throw new IllegalArgumentException("--policy " + policyFile + ": a compute mask for "
+                        + guided.mask().steps() + " steps x " + guided.mask().layers() + " layers, but this run has "
+                        + steps + " steps x " + dit.layers() + " layers; plan one with 'ditcache policy --steps "
+                        + steps + "' from a profile of this model");
+            }
             Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
                     : Schedulers.create(scheduler, Map.of());
 

@@ -12,6 +12,7 @@ import io.ditcache.examples.TrainClassifier;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.CheckpointWriter;
 import io.ditcache.model.DefaultModel;
+import io.ditcache.policy.ComputeMask;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import java.awt.image.BufferedImage;
@@ -219,6 +220,23 @@ class GenerateCommandTest {
             b.putInt(d);
         }
         Files.write(file, b.array());
+    }
+
+    @Test
+    void aMaskOfAnotherLayoutIsNamedBeforeSampling(@TempDir Path dir) throws Exception {
+        Path mask = dir.resolve("mask.json");
+        boolean[][] all = new boolean[3][4];
+        for (boolean[] step : all) {
+            Arrays.fill(step, true);
+        }
+        new ComputeMask(all, new ComputeMask.Budget(1.0), 0.0, "other/ddim-3").write(mask);
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "5", "--samples", "2", "--policy", mask.toString(), "--out",
+                dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(List.of("generate: --policy " + mask + ": a compute mask for 3 steps x 4 layers, but this run "
+                + "has 5 steps x 6 layers; plan one with 'ditcache policy --steps 5' from a profile of this model"),
+                r.errLines(), r.toString());
     }
 
     private static boolean present(String resource) {

@@ -149,7 +149,7 @@ final class ProfileCommand implements Callable<Integer> {
     }
 
     /** The first few names, then how many more: a message stays one readable line. */
-    private static String abbreviate(Collection<String> names) {
+    static String abbreviate(Collection<String> names) {
         int shown = 5;
         String head = names.stream().limit(shown).collect(Collectors.joining(", "));
         return names.size() <= shown ? head : head + ", ... " + (names.size() - shown) + " more";

@@ -120,8 +120,8 @@ final class RunCommand implements Callable<Integer> {
         TreeSet<String> unknown = new TreeSet<>(names);
         unknown.removeAll(KNOWN_INPUTS);
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException(inputs + ": unknown input tensors " + unknown + ", expected "
-                    + DIT_INPUTS);
+            throw new IllegalArgumentException(inputs + ": unknown input tensors [" + ProfileCommand.abbreviate(unknown)
+                    + "], expected " + DIT_INPUTS);
         }
         TreeSet<String> other = new TreeSet<>(names);
         other.removeAll(DIT_INPUTS);

@@ -103,6 +103,15 @@ class CliErrorsTest {
     }
 
     @Test
+    void inputsThatAreACheckpointAreNamedInOneShortLine() throws IOException {
+        // the fixture's weights file has some 80 tensors: the line names a few and counts the rest
+        CliRun r = assertFailsCleanly(1, "unknown input tensors [", "run", "--model", model.toString(), "--inputs",
+                model.resolve(FixtureDit.WEIGHTS).toString(), "--out", out.toString());
+        assertTrue(r.err().contains(" more], expected [hidden_states, timestep, class_labels]"), r::toString);
+        assertTrue(r.err().length() < 400, r::toString);
+    }
+
+    @Test
     void unknownCommand() throws IOException {
         assertFailsCleanly(2, "'frob'", "frob", "--out", out.toString());
     }

@@ -63,6 +63,8 @@ final class GenerateCommand implements Callable<Integer> {
     static final int SCALE = 2;
     static final String PNG = "samples.png";
     static final String JSON = "metrics.json";
+    /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */
+    static final long BYTES_PER_SAMPLE = (long) (DigitClassifier.PIXELS + DigitClassifier.FEATURES) * Float.BYTES;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -259,9 +261,6 @@ final class GenerateCommand implements Callable<Integer> {
         return nonFinite;
     }
 
-    /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */
-    static final long BYTES_PER_SAMPLE = (long) (DigitClassifier.PIXELS + DigitClassifier.FEATURES) * Float.BYTES;
-
     private void checkArguments() {
         CommandLine cl = spec.commandLine();
         OptionChecks.count(cl, "--samples", samples, 2, maxSamples(), samples < 2
@@ -271,14 +270,14 @@ final class GenerateCommand implements Callable<Integer> {
         OptionChecks.count(cl, "--seed", seed, Long.MIN_VALUE, Long.MAX_VALUE - (samples - 1),
                 "sample i has seed --seed + i, which must fit in a 64-bit integer");
         OptionChecks.outputDirectory(cl, "--out", out);
-        OptionChecks.guidance(spec.commandLine(), guidance);
-        OptionChecks.scheduler(spec.commandLine(), scheduler);
+        OptionChecks.guidance(cl, guidance);
+        OptionChecks.scheduler(cl, scheduler);
         if (policyFile != null && !Files.isRegularFile(policyFile)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--policy " + policyFile
+            throw new CommandLine.ParameterException(cl, "--policy " + policyFile
                     + ": no such file (expected a policy JSON file)");
         }
         if (data != null && referenceFile != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(cl,
                     "--data and --reference both name the reference images; give one");
         }
     }

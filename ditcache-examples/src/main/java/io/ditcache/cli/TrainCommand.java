@@ -51,8 +51,8 @@ final class TrainCommand implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         OptionChecks.count(cl, "--steps", steps, 1, Long.MAX_VALUE, null);
         long px = (long) LAYOUT.sampleSize() * LAYOUT.sampleSize() * LAYOUT.inChannels();
-        // a batch's images are one Java array; its per-image schedule values are small beside them
-        long bytesPerImage = (px + 5) * Float.BYTES;
+        // a batch's images are one Java array, beside each image's timestep, label, signal and noise scale
+        long bytesPerImage = px * Float.BYTES + 2 * Long.BYTES + 2 * Float.BYTES;
         OptionChecks.count(cl, "--batch", batch, 1, OptionChecks.maxItems(px, bytesPerImage),
                 OptionChecks.itemLimit("image", px, bytesPerImage));
         OptionChecks.count(cl, "--checkpoint-every", checkpointEvery, 1, Long.MAX_VALUE, null);

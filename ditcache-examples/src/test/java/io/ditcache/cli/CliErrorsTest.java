@@ -80,6 +80,12 @@ class CliErrorsTest {
     }
 
     @Test
+    void missingLatentsFileBeforeTheModelLoads() throws IOException {
+        assertFailsCleanly(2, "--latents " + dir.resolve("nope.safetensors") + ": no such file", profile("--steps",
+                "3", "--latents", dir.resolve("nope.safetensors").toString()));
+    }
+
+    @Test
     void latentsOfWrongShape() throws IOException {
         Path noise = dir.resolve("noise.safetensors");
         new SafetensorsWriter().put("latents", new float[4 * 4 * 4], 1, 4, 4, 4).write(noise);

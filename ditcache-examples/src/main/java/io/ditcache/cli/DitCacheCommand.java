@@ -72,9 +72,12 @@ public final class DitCacheCommand implements Runnable {
     /** The first line of a failure's message, worded for the user: no class names, no backtraces. */
     static String oneLine(Throwable ex) {
         if (ex instanceof OutOfMemoryError) {
+            // JavaCPP's limit on native memory follows -Xmx unless set itself, so -Xmx is the one knob for both
+            String nativeLimit = firstLine(ex).contains("maxPhysicalBytes")
+                    ? " (or -Dorg.bytedeco.javacpp.maxPhysicalBytes for native memory alone)" : "";
             return "out of memory (" + firstLine(ex) + "); raise the Java heap limit (-Xmx" + maxHeapMiB()
                     + "m now) with DITCACHE_JAVA_OPTS, for example DITCACHE_JAVA_OPTS=-Xmx" + 2 * maxHeapMiB()
-                    + "m, or ask for less work (fewer samples, conditions or a smaller batch)";
+                    + "m" + nativeLimit + ", or ask for less work (fewer samples, conditions or a smaller batch)";
         }
         if (ex instanceof StackOverflowError) {
             return "stack overflow (a recursion too deep for the thread stack); raise it with -Xss in "

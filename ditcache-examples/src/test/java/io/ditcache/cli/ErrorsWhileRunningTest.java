@@ -54,6 +54,11 @@ class ErrorsWhileRunningTest {
         String line = oneLine(failWith(() -> new OutOfMemoryError("Java heap space")));
         assertTrue(line.startsWith("fail: out of memory (Java heap space); raise"), line);
         assertTrue(line.contains("-Xmx") && line.contains("DITCACHE_JAVA_OPTS"), line);
+        // JavaCPP's own limit on native memory
+        String physical = oneLine(failWith(() -> new OutOfMemoryError("Physical memory usage is too high: "
+                + "physicalBytes (137M) > maxPhysicalBytes (98304K)")));
+        assertTrue(physical.startsWith("fail: out of memory (Physical memory usage is too high"), physical);
+        assertTrue(physical.contains("-Dorg.bytedeco.javacpp.maxPhysicalBytes"), physical);
     }
 
     @Test

@@ -184,5 +184,26 @@ public final class FrechetDistance {
             throw new IllegalArgumentException(what + ": " + values.length + " values, expected " + count + " x "
                     + dim + " = " + (long) count * dim);
         }
+        int bad = nonFiniteRows(values, count, dim);
+        if (bad > 0) {
+            // checked here: libtorch's eigendecomposition of a NaN covariance fails as "linalg.eigh: The algorithm
+            // failed to converge", which names neither the cause nor the data
+            throw new IllegalArgumentException(what + ": " + bad + " of " + count
+                    + " vectors hold NaN or infinite values; a Fréchet distance needs finite features");
+        }
+    }
+
+    /** How many of the {@code count} rows of length {@code dim} hold a NaN or infinite value. */
+    static int nonFiniteRows(float[] values, int count, int dim) {
+        int bad = 0;
+        for (int s = 0; s < count; s++) {
+            for (int i = s * dim; i < (s + 1) * dim; i++) {
+                if (!Float.isFinite(values[i])) {
+                    bad++;
+                    break;
+                }
+            }
+        }
+        return bad;
     }
 }

@@ -57,9 +57,15 @@ public final class ReferenceFeatures {
     /**
      * The features of {@code images} under {@code classifier}.
      *
-     * @param metadata extra metadata (for example where the images come from and {@link #REAL_FD_KEY} values)
+     * @param metadata extra metadata (for example where the images come from, under {@code data}, and
+     *                 {@link #REAL_FD_KEY} values)
+     * @throws IllegalArgumentException if {@code images} holds fewer than 2 images
      */
     public static ReferenceFeatures compute(DigitClassifier classifier, ImageSet images, Map<String, String> metadata) {
+        if (images.size() < 2) {
+            throw new IllegalArgumentException(metadata.getOrDefault("data", "the reference images") + ": "
+                    + (images.size() == 0 ? "no images" : "1 image") + ", reference features need at least 2");
+        }
         Map<String, String> md = new LinkedHashMap<>();
         md.put("format", FORMAT);
         md.put(CLASSIFIER_KEY, classifier.fingerprint());
@@ -147,6 +153,10 @@ public final class ReferenceFeatures {
         }
         long[] fs = f.info("features").dims();
         long[] ls = f.info("labels").dims();
+        if (fs.length == 2 && fs[0] < 2) {
+            throw new CheckpointException(f.source() + ": tensor 'features' " + Arrays.toString(fs) + " holds "
+                    + (fs[0] == 0 ? "no images" : "1 image") + ", a reference needs at least 2");
+        }
         if (fs.length != 2 || fs[1] != DigitClassifier.FEATURES || fs[0] < 2 || ls.length != 1 || ls[0] != fs[0]) {
             throw new CheckpointException(f.source() + ": tensors 'features' " + Arrays.toString(fs) + " and 'labels' "
                     + Arrays.toString(ls) + ", expected [count >= 2, " + DigitClassifier.FEATURES + "] and [count]");
@@ -157,7 +167,13 @@ public final class ReferenceFeatures {
             for (int i = 0; i < l.length; i++) {
                 labels[i] = (int) l[i];
             }
-            return new ReferenceFeatures(f.floats("features"), labels, f.metadata(), f.source());
+            float[] features = f.floats("features");
+            int bad = FrechetDistance.nonFiniteRows(features, labels.length, DigitClassifier.FEATURES);
+            if (bad > 0) {
+                throw new CheckpointException(f.source() + ": tensor 'features' has " + bad + " of " + labels.length
+                        + " rows with NaN or infinite values, expected finite features");
+            }
+            return new ReferenceFeatures(features, labels, f.metadata(), f.source());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(e.getMessage(), e);
         }

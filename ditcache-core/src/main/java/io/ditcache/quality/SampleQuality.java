@@ -27,7 +27,8 @@ public record SampleQuality(double classAccuracy, double fd, int samples, int re
      * @param labels     the class requested for each image
      * @param classifier judge and feature extractor; must be the one that made {@code reference}
      * @param reference  real-image features (see {@link ReferenceFeatures#checkMadeBy})
-     * @throws IllegalArgumentException if the sizes disagree, {@code count < 2}, or a label is outside 0..9
+     * @throws IllegalArgumentException if the sizes disagree, {@code count < 2}, a label is outside 0..9 or a
+     *                                  pixel is NaN or infinite
      */
     public static SampleQuality measure(float[] images, int[] labels, DigitClassifier classifier,
             ReferenceFeatures reference) {
@@ -45,6 +46,11 @@ public record SampleQuality(double classAccuracy, double fd, int samples, int re
         if (images.length != (long) n * DigitClassifier.PIXELS) {
             throw new IllegalArgumentException(images.length + " pixel values for " + n + " labels, expected "
                     + (long) n * DigitClassifier.PIXELS);
+        }
+        int bad = FrechetDistance.nonFiniteRows(images, n, DigitClassifier.PIXELS);
+        if (bad > 0) {
+            throw new IllegalArgumentException(bad + " of " + n + " images have NaN or infinite pixels; class "
+                    + "accuracy and Fréchet distance need finite samples");
         }
         int[] requested = new int[DigitClassifier.CLASSES];
         int[] right = new int[DigitClassifier.CLASSES];

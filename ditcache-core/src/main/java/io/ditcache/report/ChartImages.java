@@ -3,10 +3,8 @@ package io.ditcache.report;
 import io.ditcache.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
-import javax.imageio.ImageIO;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,21 +30,22 @@ final class ChartImages {
 
     /** Writes a text file (UTF-8), atomically. */
     static void writeText(String text, Path target) throws IOException {
-        AtomicFiles.writeString(target, text);
+        try {
+            AtomicFiles.writeString(target, text);
+        } catch (FileSystemException e) {
+            throw e; // names its file already
+        } catch (IOException e) {
+            throw new IOException(target + ": " + e.getMessage(), e); // a full disk names no file
+        }
     }
 
     static void writePng(JFreeChart chart, int width, int height, Path target) throws IOException {
         preferHeadless();
-        AtomicFiles.write(target, tmp -> ChartUtils.saveChartAsPNG(tmp.toFile(), chart, width, height));
-        LOG.debug("wrote {} ({}x{})", target, width, height);
+        writePng(chart.createBufferedImage(width, height), target);
     }
 
     static void writePng(BufferedImage image, Path target) throws IOException {
-        AtomicFiles.write(target, tmp -> {
-            if (!ImageIO.write(image, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available for " + target);
-            }
-        });
+        PngFiles.write(image, target);
         LOG.debug("wrote {} ({}x{})", target, image.getWidth(), image.getHeight());
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutRow;
-import io.ditcache.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -51,8 +50,8 @@ public final class ShootoutReport {
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
                     num(r.classAccuracy()), num(r.fd()))).append('\n');
         }
-        AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
-        AtomicFiles.write(dir.resolve(JSON), tmp -> MAPPER.writeValue(tmp.toFile(), json(result)));
+        ChartImages.writeText(csv.toString(), dir.resolve(CSV));
+        ChartImages.writeText(MAPPER.writeValueAsString(json(result)), dir.resolve(JSON));
         ChartImages.writePng(pareto(result), 1100, 700, dir.resolve(PARETO));
         Path page = dir.resolve(PAGE);
         ChartImages.writeText(html(result), page);
@@ -62,8 +61,10 @@ public final class ShootoutReport {
     /** The table as fixed-width text, best speedup first within each policy's order as given. */
     public static String format(Shootout.Result result) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "uncached: %.3f s per run, class accuracy %s, FD %s%n",
-                result.baselineSeconds(), num(result.baselineClassAccuracy()), num(result.baselineFd())));
+        b.append(String.format(Locale.ROOT, "uncached: %.3f s per run, %s%n", result.baselineSeconds(),
+                Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
+                        ? "class accuracy and FD not measured (no digit classifier for this model's samples)"
+                        : "class accuracy " + num(result.baselineClassAccuracy()) + ", FD " + num(result.baselineFd())));
         b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
                 "speedup", "skipped", "PSNR", "SSIM", "maxerr", "acc", "FD"));
         for (ShootoutRow r : result.rows()) {

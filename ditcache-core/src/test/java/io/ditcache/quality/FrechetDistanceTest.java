@@ -138,4 +138,20 @@ class FrechetDistanceTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new FrechetDistance.Statistics(2, 2, new double[2], new double[3]));
     }
+
+    @Test
+    void nonFiniteFeaturesAreCountedBeforeTheEigendecomposition() {
+        float[] a = uniform(new Random(11), 10, 4);
+        float[] b = uniform(new Random(12), 10, 4);
+        a[4] = Float.NaN; // row 1
+        a[13] = Float.POSITIVE_INFINITY; // row 3
+        a[14] = Float.NaN; // row 3 again
+        // libtorch alone fails here with "linalg.eigh: The algorithm failed to converge"
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FrechetDistance.of(b, 10, a,
+                10, 4));
+        assertEquals("second set: 2 of 10 vectors hold NaN or infinite values; a Fréchet distance needs finite "
+                + "features", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> FrechetDistance.Statistics.of(a, 10, 4));
+        assertTrue(e.getMessage().startsWith("features: 2 of 10 vectors"), e.getMessage());
+    }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.data.ImageSet;
 import io.ditcache.io.CheckpointException;
+import io.ditcache.io.SafetensorsWriter;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -106,5 +107,56 @@ class SampleQualityTest {
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> ReferenceFeatures.loadDefault(new URLClassLoader(new URL[0], null)));
         assertTrue(e.getMessage().startsWith("no embedded reference features"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteSamplesAreCountedNotMeasured(@TempDir Path dir) throws IOException {
+        ImageSet slice = MnistSlice.read(dir);
+        ImageSet some = part(slice, 0, 12);
+        float[] images = some.pixels();
+        images[784 * 2 + 5] = Float.NaN;
+        Arrays.fill(images, 784 * 7, 784 * 8, Float.NEGATIVE_INFINITY);
+        try (DigitClassifier c = DigitClassifier.initialised(2)) {
+            ReferenceFeatures ref = ReferenceFeatures.compute(c, part(slice, 12, 40), Map.of());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SampleQuality.measure(images, some.labels(), c, ref));
+            assertEquals("2 of 12 images have NaN or infinite pixels; class accuracy and Fréchet distance need "
+                    + "finite samples", e.getMessage());
+        }
+    }
+
+    @Test
+    void referenceWithoutImagesSaysSo(@TempDir Path dir) throws IOException {
+        try (DigitClassifier c = DigitClassifier.initialised(2)) {
+            ImageSet none = new ImageSet(new float[0], new int[0], 28, 28);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ReferenceFeatures.compute(c, none, Map.of("data", "/data/mnist t10k")));
+            assertEquals("/data/mnist t10k: no images, reference features need at least 2", e.getMessage());
+
+            Path file = dir.resolve("empty.safetensors");
+            new SafetensorsWriter().metadata("format", ReferenceFeatures.FORMAT)
+                    .metadata(ReferenceFeatures.CLASSIFIER_KEY, c.fingerprint())
+                    .put("features", new float[0], 0, DigitClassifier.FEATURES).put("labels", new long[0], 0)
+                    .write(file);
+            CheckpointException read = assertThrows(CheckpointException.class, () -> ReferenceFeatures.read(file));
+            assertEquals(file + ": tensor 'features' [0, 128] holds no images, a reference needs at least 2",
+                    read.getMessage());
+        }
+    }
+
+    @Test
+    void referenceWithNonFiniteFeaturesNamesTheFile(@TempDir Path dir) throws IOException {
+        try (DigitClassifier c = DigitClassifier.initialised(2)) {
+            float[] features = new float[3 * DigitClassifier.FEATURES];
+            features[DigitClassifier.FEATURES + 7] = Float.NaN;
+            Path file = dir.resolve("nan.safetensors");
+            new SafetensorsWriter().metadata("format", ReferenceFeatures.FORMAT)
+                    .metadata(ReferenceFeatures.CLASSIFIER_KEY, c.fingerprint())
+                    .put("features", features, 3, DigitClassifier.FEATURES).put("labels", new long[3], 3)
+                    .write(file);
+            CheckpointException e = assertThrows(CheckpointException.class, () -> ReferenceFeatures.read(file));
+            assertEquals(file + ": tensor 'features' has 1 of 3 rows with NaN or infinite values, expected finite "
+                    + "features", e.getMessage());
+        }
     }
 }

@@ -38,6 +38,8 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
+    /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
+    static final int MAX_REPEATS = 1000;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -79,15 +81,18 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        if (steps < 3 || steps > ProfileCommand.MAX_STEPS) {
-            throw new CommandLine.ParameterException(cl, "--steps " + steps + ": expected 3.." + ProfileCommand.MAX_STEPS);
-        }
-        if (samples < 2 || repeats < 1 || batch < 1) {
-            throw new CommandLine.ParameterException(cl, "--samples " + samples + ", --repeats " + repeats
-                    + ", --batch " + batch + ": expected samples >= 2 (FD needs a covariance), repeats >= 1, batch >= 1");
-        }
+        OptionChecks.count(cl, "--steps", steps, 3, ProfileCommand.MAX_STEPS, null);
+        OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.ARRAY_LIMIT, "the Fréchet distance needs a "
+                + "covariance");
+        OptionChecks.count(cl, "--repeats", repeats, 1, MAX_REPEATS, "each repeat times every setting twice");
+        OptionChecks.count(cl, "--batch", batch, 1, Long.MAX_VALUE, null);
         OptionChecks.guidance(cl, guidance);
         OptionChecks.scheduler(cl, scheduler);
+        OptionChecks.outputDirectory(cl, "--out", out);
+        if (profile != null && !java.nio.file.Files.isRegularFile(profile)) {
+            throw new CommandLine.ParameterException(cl, "--profile " + profile + ": no such file (expected a "
+                    + "profile.json from 'profile')");
+        }
         List<String> families = policies == null ? PolicySweeps.names() : policies;
         for (String f : families) {
             if (!PolicySweeps.known().contains(f)) {
@@ -102,6 +107,11 @@ final class BenchCommand implements Callable<Integer> {
             dit = ModelLoader.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
+        // the uncached samples and those of one case are held at once, each sample in one shared Java array
+        long elements = (long) dit.config().inChannels() * dit.config().sampleSize() * dit.config().sampleSize();
+        long bytesPerSample = 2 * elements * Float.BYTES;
+        OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
+                OptionChecks.itemLimit("sample", elements, bytesPerSample));
         Map<String, Object> schedConfig = schedulerConfig.isPresent() ? Schedulers.readConfig(schedulerConfig.get())
                 : Map.of();
         Supplier<Scheduler> schedulers = () -> Schedulers.create(scheduler, schedConfig);
@@ -121,7 +131,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<ShootoutCase> cases = new ArrayList<>();
         for (String f : families) {
-            cases.addAll(PolicySweeps.cases(f, calibration, steps));
+            try {
+                cases.addAll(PolicySweeps.cases(f, calibration, steps));
+            } catch (IllegalArgumentException e) {
+                // a calibration the policies cannot use: name the file it came from
+                throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
+                        + e.getMessage(), e);
+            }
         }
         boolean digits = dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
                 && dit.config().numClasses() >= DigitClassifier.CLASSES;

@@ -8,6 +8,7 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
 import io.ditcache.policy.PolicyFile;
+import io.ditcache.policy.ProfileGuidedPolicy;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
@@ -62,6 +63,8 @@ final class GenerateCommand implements Callable<Integer> {
     static final int SCALE = 2;
     static final String PNG = "samples.png";
     static final String JSON = "metrics.json";
+    /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */
+    static final long BYTES_PER_SAMPLE = (long) (DigitClassifier.PIXELS + DigitClassifier.FEATURES) * Float.BYTES;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -122,12 +125,25 @@ final class GenerateCommand implements Callable<Integer> {
                 schedulerConfig = ckpt.schedulerConfig();
             }
             checkModel(dit.config());
+            if (policy instanceof ProfileGuidedPolicy guided && (guided.mask().steps() != steps
+                    || guided.mask().layers() != dit.layers())) {
+                // checked before sampling, where the mismatch would surface without the file's name
+                throw new IllegalArgumentException("--policy " + policyFile + ": a compute mask for "
+                        + guided.mask().steps() + " steps x " + guided.mask().layers() + " layers, but this run has "
+                        + steps + " steps x " + dit.layers() + " layers; plan one with 'ditcache policy --steps "
+                        + steps + "' from a profile of this model");
+            }
             Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
                     : Schedulers.create(scheduler, Map.of());
 
             int[] labels = new int[samples];
             float[] images = new float[samples * DigitClassifier.PIXELS];
-            sample(dit, sched, policy, labels, images);
+            int nonFinite = sample(dit, sched, policy, labels, images);
+            if (nonFinite > 0) {
+                throw new IllegalStateException(nonFinite + " of " + samples + " samples of model "
+                        + ModelSource.name(model) + " are non-finite (NaN or infinite pixels); class accuracy and FD "
+                        + "need finite samples (look for NaN weights with 'ditcache profile')");
+            }
             SampleQuality q = SampleQuality.measure(images, labels, classifier, ref.features());
 
             Files.createDirectories(out);
@@ -151,6 +167,10 @@ final class GenerateCommand implements Callable<Integer> {
     private Reference reference(DigitClassifier classifier) throws IOException {
         if (data != null) {
             ImageSet test = ImageSet.split(data, false);
+            if (test.size() < 2) {
+                throw new IOException("--data " + data + ": t10k-images-idx3-ubyte holds " + test.size()
+                        + " images, the reference needs at least 2");
+            }
             ReferenceFeatures f = ReferenceFeatures.compute(classifier, test, Map.of("data", data + " t10k"));
             Optional<ReferenceFeatures.RealDistance> real = Optional.empty();
             ImageSet train = trainSplit(data);
@@ -192,7 +212,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private void sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+    /** Samples into {@code labels} and {@code images}; returns how many samples hold a NaN or infinite value. */
+    private int sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+        int nonFinite = 0;
         cacheStats = policy == null ? null : new ArrayList<>();
         int batches = (samples + BATCH - 1) / BATCH;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
@@ -225,32 +247,43 @@ final class GenerateCommand implements Callable<Integer> {
                     cacheStats.add(stats);
                     bar.stepBy(steps);
                 }
-                for (int k = 0; k < v.length; k++) {
-                    images[from * DigitClassifier.PIXELS + k] = Math.max(-1f, Math.min(1f, v[k]));
+                for (int k = 0; k < v.length; k += DigitClassifier.PIXELS) {
+                    boolean finite = true;
+                    for (int p = k; p < k + DigitClassifier.PIXELS; p++) {
+                        finite &= Float.isFinite(v[p]);
+                        // clamping would turn an infinite pixel into a plausible one: count first
+                        images[from * DigitClassifier.PIXELS + p] = Math.max(-1f, Math.min(1f, v[p]));
+                    }
+                    nonFinite += finite ? 0 : 1;
                 }
             }
         }
+        return nonFinite;
     }
 
     private void checkArguments() {
-        if (samples < 2) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--samples " + samples
-                    + ": expected >= 2 (the Fréchet distance needs a covariance)");
-        }
-        if (steps < 1 || steps > ProfileCommand.MAX_STEPS) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 1.."
-                    + ProfileCommand.MAX_STEPS);
-        }
-        OptionChecks.guidance(spec.commandLine(), guidance);
-        OptionChecks.scheduler(spec.commandLine(), scheduler);
+        CommandLine cl = spec.commandLine();
+        OptionChecks.count(cl, "--samples", samples, 2, maxSamples(), samples < 2
+                ? "the Fréchet distance needs a covariance" : OptionChecks.itemLimit("sample", DigitClassifier.PIXELS,
+                        BYTES_PER_SAMPLE));
+        OptionChecks.count(cl, "--steps", steps, 1, ProfileCommand.MAX_STEPS, null);
+        OptionChecks.count(cl, "--seed", seed, Long.MIN_VALUE, Long.MAX_VALUE - (samples - 1),
+                "sample i has seed --seed + i, which must fit in a 64-bit integer");
+        OptionChecks.outputDirectory(cl, "--out", out);
+        OptionChecks.guidance(cl, guidance);
+        OptionChecks.scheduler(cl, scheduler);
         if (policyFile != null && !Files.isRegularFile(policyFile)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--policy " + policyFile
+            throw new CommandLine.ParameterException(cl, "--policy " + policyFile
                     + ": no such file (expected a policy JSON file)");
         }
         if (data != null && referenceFile != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(cl,
                     "--data and --reference both name the reference images; give one");
         }
+    }
+
+    static long maxSamples() {
+        return OptionChecks.maxItems(DigitClassifier.PIXELS, BYTES_PER_SAMPLE);
     }
 
     private void checkModel(DiTConfig c) {

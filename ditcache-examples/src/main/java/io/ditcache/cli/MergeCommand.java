@@ -26,6 +26,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OptionChecks.outputDirectory(spec.commandLine(), "--out", out);
         Study study = StudyRunner.merge(shards, out);
         return StudyCommand.finish(spec.commandLine().getOut(), study, out);
     }

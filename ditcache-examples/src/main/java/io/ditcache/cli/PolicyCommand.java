@@ -59,10 +59,10 @@ final class PolicyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--target-error " + target
                     + ": expected a finite number >= 0");
         }
-        if (steps != null && (steps < 2 || steps > ProfileCommand.MAX_STEPS)) {
-            throw new CommandLine.ParameterException(cl, "--steps " + steps + ": expected 2.."
-                    + ProfileCommand.MAX_STEPS);
+        if (steps != null) {
+            OptionChecks.count(cl, "--steps", steps, 2, ProfileCommand.MAX_STEPS, null);
         }
+        OptionChecks.outputFile(cl, "--out", out);
         if (!Files.isRegularFile(profile)) {
             throw new java.io.IOException("--profile " + profile + ": no such file");
         }
@@ -72,7 +72,12 @@ final class PolicyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--budget " + budget + ": below " + 1.0 / n
                     + ", the fraction step 0 alone computes in a " + n + "-step run (step 0 runs every block)");
         }
-        ComputeMask mask = budget != null ? MaskPlanner.forBudget(p, n, budget) : MaskPlanner.forTarget(p, n, target);
+        ComputeMask mask;
+        try {
+            mask = budget != null ? MaskPlanner.forBudget(p, n, budget) : MaskPlanner.forTarget(p, n, target);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--profile " + profile + ": " + e.getMessage(), e);
+        }
         mask.write(out);
         PrintWriter o = cl.getOut();
         o.print(mask.grid());

@@ -15,6 +15,7 @@ import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
 import io.ditcache.sched.Schedulers;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collection;
@@ -70,12 +71,15 @@ final class ProfileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (steps < 2 || steps > MAX_STEPS) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--steps " + steps + ": expected 2.."
-                    + MAX_STEPS + " (a profile measures step-to-step change)");
+        CommandLine cl = spec.commandLine();
+        OptionChecks.count(cl, "--steps", steps, 2, MAX_STEPS, "a profile measures step-to-step change");
+        OptionChecks.guidance(cl, guidance);
+        OptionChecks.scheduler(cl, scheduler);
+        OptionChecks.outputDirectory(cl, "--out", out);
+        if (latents != null && !Files.isRegularFile(latents)) {
+            throw new CommandLine.ParameterException(cl, "--latents " + latents + ": no such file (expected a "
+                    + "safetensors file with tensor \"latents\")");
         }
-        OptionChecks.guidance(spec.commandLine(), guidance);
-        OptionChecks.scheduler(spec.commandLine(), scheduler);
         DiTModel dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
@@ -93,9 +97,18 @@ final class ProfileCommand implements Callable<Integer> {
                         + ": out of range, this model has classes 0.." + (classes - 1));
             }
         }
+        // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
+        long[] sampleShape = new Sampler(dit, sched).latentShape();
+        long elements = sampleShape[0] * sampleShape[1] * sampleShape[2];
+        long conditions = (long) labels.size() * seeds.size();
+        long most = OptionChecks.maxItems(elements, elements * Float.BYTES);
+        if (conditions > most) {
+            throw new CommandLine.ParameterException(cl, "--class-labels x --seeds: " + labels.size() + " x "
+                    + seeds.size() + " = " + conditions + " conditions, expected at most " + most + " ("
+                    + OptionChecks.itemLimit("condition", elements, elements * Float.BYTES) + ")");
+        }
         SamplingOptions options = new SamplingOptions(SamplingOptions.grid(labels, seeds), steps, guidance);
-        Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(),
-                new Sampler(dit, sched).latentShape());
+        Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(), sampleShape);
         PrintWriter o = spec.commandLine().getOut();
         RedundancyProfile profile;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(steps)
@@ -136,7 +149,7 @@ final class ProfileCommand implements Callable<Integer> {
     }
 
     /** The first few names, then how many more: a message stays one readable line. */
-    private static String abbreviate(Collection<String> names) {
+    static String abbreviate(Collection<String> names) {
         int shown = 5;
         String head = names.stream().limit(shown).collect(Collectors.joining(", "));
         return names.size() <= shown ? head : head + ", ... " + (names.size() - shown) + " more";

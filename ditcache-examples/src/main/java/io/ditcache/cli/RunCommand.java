@@ -9,7 +9,9 @@ import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.ActivationCapture;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +22,8 @@ import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -44,8 +48,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
     boolean capture;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        OptionChecks.outputFile(spec.commandLine(), "--out", out);
         DiTModel dit;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = ModelLoader.load(ckpt);
@@ -67,16 +75,53 @@ final class RunCommand implements Callable<Integer> {
                 outputs.putAll(probe.tensors());
             }
             SafetensorsWriter.write(out, outputs, Map.of("format", "pt"));
+            warnNonFinite(outputs);
         }
         return 0;
+    }
+
+    /**
+     * Says on stderr how many elements of the written tensors are NaN or infinite. The file is still written:
+     * comparing it with diffusers' output is how one finds where the non-finite values start.
+     */
+    private void warnNonFinite(Map<String, Tensor> outputs) {
+        PrintWriter err = spec.commandLine().getErr();
+        long bad = nonFinite(outputs.get("sample"));
+        if (bad > 0) {
+            err.println("run: warning: output tensor \"sample\" in " + out + " has " + bad + " of "
+                    + outputs.get("sample").numel() + " elements non-finite (NaN or infinite)");
+        }
+        List<String> captured = new ArrayList<>();
+        long capturedBad = 0;
+        long capturedAll = 0;
+        for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+            if (!e.getKey().equals("sample")) {
+                long n = nonFinite(e.getValue());
+                capturedBad += n;
+                capturedAll += e.getValue().numel();
+                if (n > 0) {
+                    captured.add(e.getKey());
+                }
+            }
+        }
+        if (!captured.isEmpty()) {
+            err.println("run: warning: " + captured.size() + " of " + (outputs.size() - 1) + " captured tensors in "
+                    + out + " hold non-finite elements (" + capturedBad + " of " + capturedAll + "), the first "
+                    + captured.get(0));
+        }
+        err.flush();
+    }
+
+    private static long nonFinite(Tensor t) {
+        return torch.count_nonzero(t.isfinite().logical_not()).item_long();
     }
 
     private void checkInputs(Set<String> names) {
         TreeSet<String> unknown = new TreeSet<>(names);
         unknown.removeAll(KNOWN_INPUTS);
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException(inputs + ": unknown input tensors " + unknown + ", expected "
-                    + DIT_INPUTS);
+            throw new IllegalArgumentException(inputs + ": unknown input tensors [" + ProfileCommand.abbreviate(unknown)
+                    + "], expected " + DIT_INPUTS);
         }
         TreeSet<String> other = new TreeSet<>(names);
         other.removeAll(DIT_INPUTS);

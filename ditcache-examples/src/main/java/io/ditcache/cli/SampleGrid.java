@@ -1,6 +1,6 @@
 package io.ditcache.cli;
 
-import io.ditcache.io.AtomicFiles;
+import io.ditcache.report.PngFiles;
 import java.awt.image.BufferedImage;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG of single-channel samples: one row per class (ascending), the samples of a class left to right in order,
@@ -44,11 +43,7 @@ final class SampleGrid {
             }
             row++;
         }
-        AtomicFiles.write(file, tmp -> {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available");
-            }
-        });
+        PngFiles.write(img, file);
     }
 
     private static TreeMap<Integer, List<Integer>> rows(int[] labels) {

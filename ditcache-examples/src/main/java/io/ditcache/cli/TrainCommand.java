@@ -48,17 +48,25 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (checkpointEvery < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--checkpoint-every " + checkpointEvery + ": expected >= 1");
+        CommandLine cl = spec.commandLine();
+        OptionChecks.count(cl, "--steps", steps, 1, Long.MAX_VALUE, null);
+        long px = (long) LAYOUT.sampleSize() * LAYOUT.sampleSize() * LAYOUT.inChannels();
+        // a batch's images are one Java array, beside each image's timestep, label, signal and noise scale
+        long bytesPerImage = px * Float.BYTES + 2 * Long.BYTES + 2 * Float.BYTES;
+        OptionChecks.count(cl, "--batch", batch, 1, OptionChecks.maxItems(px, bytesPerImage),
+                OptionChecks.itemLimit("image", px, bytesPerImage));
+        OptionChecks.count(cl, "--checkpoint-every", checkpointEvery, 1, Long.MAX_VALUE, null);
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new CommandLine.ParameterException(cl, "--lr " + lr + ": expected a finite number > 0");
         }
+        OptionChecks.outputDirectory(cl, "--out", out);
         TrainingOptions base = TrainingOptions.defaults(steps);
         TrainingOptions options;
         try {
             options = new TrainingOptions(steps, batch, lr, base.warmupSteps(), base.weightDecay(), base.emaDecay(),
                     base.classDropout(), seed);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw new CommandLine.ParameterException(cl, e.getMessage());
         }
         ImageSet train = ImageSet.split(data, true);
         PrintWriter o = spec.commandLine().getOut();

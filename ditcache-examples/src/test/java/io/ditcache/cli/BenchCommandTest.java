@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ditcache.DistanceMetric;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.SeriesKey;
+import io.ditcache.SiteKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +45,9 @@ class BenchCommandTest {
         assertTrue(Files.size(out.resolve("pareto.png")) > 1000);
         assertTrue(Files.readString(out.resolve("report.html")).contains("<img src=\"pareto.png\""));
         assertTrue(r.out().contains("fora") && r.out().contains("speedup"), r::toString);
+        // once "class accuracy , FD " with blanks
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("uncached: ") && l.endsWith(" s per run, class "
+                + "accuracy and FD not measured (no digit classifier for this model's samples)")), r::toString);
     }
 
     @Test
@@ -52,5 +60,20 @@ class BenchCommandTest {
         CliRun steps = CliRun.of("bench", "--steps", "2", "--out", dir.resolve("x").toString());
         assertEquals(2, steps.exitCode(), steps::toString);
         assertEquals(1, steps.errLines().size(), steps::toString);
+    }
+
+    @Test
+    void aCalibrationProfileThePoliciesCannotUseIsNamed() throws Exception {
+        Path model = FixtureDit.checkpoint(dir.resolve("dit"));
+        RedundancyProfile kOnly = new RedundancyProfile(Map.of("name", "synthetic"), Map.of(), FixtureDit.LAYERS, 3);
+        kOnly.add(SeriesKey.of(SiteKind.K, DistanceMetric.L1_REL), 0, 0, 0.1);
+        Path file = dir.resolve("k-only.json");
+        kOnly.writeJson(file);
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--steps", "3", "--samples", "2", "--profile",
+                file.toString(), "--policies", "profile-guided", "--out", dir.resolve("x").toString());
+        assertEquals(1, r.exitCode(), r::toString);
+        assertEquals(1, r.errLines().size(), r::toString);
+        assertTrue(r.err().startsWith("bench: --profile " + file + ": profile-guided: ")
+                && r.err().contains("BLOCK_RESIDUAL/IMAGE/COND/L1_REL"), r::toString);
     }
 }

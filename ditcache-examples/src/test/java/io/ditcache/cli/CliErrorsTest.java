@@ -80,6 +80,12 @@ class CliErrorsTest {
     }
 
     @Test
+    void missingLatentsFileBeforeTheModelLoads() throws IOException {
+        assertFailsCleanly(2, "--latents " + dir.resolve("nope.safetensors") + ": no such file", profile("--steps",
+                "3", "--latents", dir.resolve("nope.safetensors").toString()));
+    }
+
+    @Test
     void latentsOfWrongShape() throws IOException {
         Path noise = dir.resolve("noise.safetensors");
         new SafetensorsWriter().put("latents", new float[4 * 4 * 4], 1, 4, 4, 4).write(noise);
@@ -100,6 +106,15 @@ class CliErrorsTest {
         Map<String, String> inputs = new LinkedHashMap<>(RunCommandTest.GOLDEN_INPUTS);
         inputs.put("encoder_hidden_states", "block.0.k");
         assertFailsCleanly(1, "encoder_hidden_states", run(inputs));
+    }
+
+    @Test
+    void inputsThatAreACheckpointAreNamedInOneShortLine() throws IOException {
+        // the fixture's weights file has some 80 tensors: the line names a few and counts the rest
+        CliRun r = assertFailsCleanly(1, "unknown input tensors [", "run", "--model", model.toString(), "--inputs",
+                model.resolve(FixtureDit.WEIGHTS).toString(), "--out", out.toString());
+        assertTrue(r.err().contains(" more], expected [hidden_states, timestep, class_labels]"), r::toString);
+        assertTrue(r.err().length() < 400, r::toString);
     }
 
     @Test

@@ -42,6 +42,11 @@ final class FixtureDit {
      */
     static Path editedCheckpoint(Path dir, BiConsumer<String, float[]> edit) throws IOException {
         checkpoint(dir);
+        return editWeights(dir, edit);
+    }
+
+    /** Rewrites the F32 weights of the checkpoint in {@code dir} with {@code edit} applied to each tensor's values. */
+    static Path editWeights(Path dir, BiConsumer<String, float[]> edit) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(WEIGHTS))) {
             for (String name : f.names()) {

@@ -1,6 +1,7 @@
 package io.ditcache.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ditcache.data.ImageSet;
 import io.ditcache.examples.MnistSliceData;
 import io.ditcache.examples.TrainClassifier;
+import io.ditcache.io.SafetensorsWriter;
+import io.ditcache.model.CheckpointWriter;
+import io.ditcache.model.DefaultModel;
+import io.ditcache.policy.ComputeMask;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import java.awt.image.BufferedImage;
@@ -15,6 +20,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -158,6 +164,79 @@ class GenerateCommandTest {
             assertEquals(2, r.exitCode(), String.join(" ", args) + "\n" + r);
             assertEquals(1, r.errLines().size(), r.toString());
         }
+    }
+
+    @Test
+    void nonFiniteSamplesAreCountedBeforeTheMetrics(@TempDir Path dir) throws Exception {
+        Path nan = dir.resolve("nan-digits");
+        CheckpointWriter.save(DefaultModel.randomReference(), nan, Map.of());
+        FixtureDit.editWeights(nan, (name, values) -> Arrays.fill(values, Float.NaN));
+        CliRun r = CliRun.of("generate", "--model", nan.toString(), "--classifier", made.classifierFile().toString(),
+                "--reference", made.featuresFile().toString(), "--steps", "2", "--samples", "12", "--out",
+                dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        // this once failed inside the Fréchet distance as "linalg.eigh: The algorithm failed to converge"
+        assertEquals(List.of("generate: 12 of 12 samples of model nan-digits are non-finite (NaN or infinite "
+                + "pixels); class accuracy and FD need finite samples (look for NaN weights with 'ditcache profile')"),
+                r.errLines(), r.toString());
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written");
+    }
+
+    @Test
+    void referencesWithoutImagesSaySo(@TempDir Path dir) throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        writeIdx(empty.resolve("t10k-images-idx3-ubyte"), 0x803, 0, 28, 28);
+        writeIdx(empty.resolve("t10k-labels-idx1-ubyte"), 0x801, 0);
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--data", empty.toString(),
+                "--steps", "1", "--samples", "2", "--out", dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(List.of("generate: --data " + empty + ": t10k-images-idx3-ubyte holds 0 images, the reference "
+                + "needs at least 2"), r.errLines(), r.toString());
+
+        Path none = dir.resolve("none.safetensors");
+        try (DigitClassifier c = DigitClassifier.load(made.classifierFile())) {
+            new SafetensorsWriter().metadata("format", ReferenceFeatures.FORMAT)
+                    .metadata(ReferenceFeatures.CLASSIFIER_KEY, c.fingerprint())
+                    .put("features", new float[0], 0, DigitClassifier.FEATURES).put("labels", new long[0], 0)
+                    .write(none);
+        }
+        CliRun ref = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                none.toString(), "--steps", "1", "--samples", "2", "--out", dir.resolve("out").toString());
+        assertEquals(1, ref.exitCode(), ref.toString());
+        assertEquals(List.of("generate: " + none + ": tensor 'features' [0, 128] holds no images, a reference needs "
+                + "at least 2"), ref.errLines(), ref.toString());
+        assertFalse(Files.exists(dir.resolve("out")), "nothing written");
+    }
+
+    /** An IDX file of unsigned bytes with the given dimensions, all values 0. */
+    private static void writeIdx(Path file, int magic, int... dims) throws Exception {
+        long count = 1;
+        for (int d : dims) {
+            count *= d;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + (int) count);
+        b.putInt(magic);
+        for (int d : dims) {
+            b.putInt(d);
+        }
+        Files.write(file, b.array());
+    }
+
+    @Test
+    void aMaskOfAnotherLayoutIsNamedBeforeSampling(@TempDir Path dir) throws Exception {
+        Path mask = dir.resolve("mask.json");
+        boolean[][] all = new boolean[3][4];
+        for (boolean[] step : all) {
+            Arrays.fill(step, true);
+        }
+        new ComputeMask(all, new ComputeMask.Budget(1.0), 0.0, "other/ddim-3").write(mask);
+        CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "5", "--samples", "2", "--policy", mask.toString(), "--out",
+                dir.resolve("out").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(List.of("generate: --policy " + mask + ": a compute mask for 3 steps x 4 layers, but this run "
+                + "has 5 steps x 6 layers; plan one with 'ditcache policy --steps 5' from a profile of this model"),
+                r.errLines(), r.toString());
     }
 
     private static boolean present(String resource) {

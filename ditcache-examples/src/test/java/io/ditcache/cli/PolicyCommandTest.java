@@ -113,6 +113,8 @@ class PolicyCommandTest {
         other.add(SeriesKey.of(SiteKind.K, DistanceMetric.L1_REL), 0, 0, 0.1);
         Path noResiduals = dir.resolve("k-only.json");
         other.writeJson(noResiduals);
+        assertFails(1, "policy: --profile " + noResiduals + ": ", "--profile", noResiduals.toString(), "--budget",
+                "0.5", "--out", out.toString());
         assertFails(1, "BLOCK_RESIDUAL/IMAGE/COND/L1_REL", "--profile", noResiduals.toString(), "--budget", "0.5",
                 "--out", out.toString());
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.io.SafetensorsFile;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -55,6 +57,29 @@ class RunCommandTest {
             assertEquals(expected, new TreeSet<>(got.names()));
             assertClose(want, "output.sample", got, "sample");
         }
+    }
+
+    @Test
+    void nonFiniteOutputIsWrittenWithAWarningThatCountsIt() throws Exception {
+        Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
+        Path nanModel = FixtureDit.editedCheckpoint(dir.resolve("nan"), (name, values) -> Arrays.fill(values, Float.NaN));
+        Path out = dir.resolve("out.safetensors");
+        CliRun r = CliRun.of("run", "--model", nanModel.toString(), "--inputs",
+                FixtureDit.inputs(dir.resolve("in.safetensors"), golden, GOLDEN_INPUTS).toString(), "--out",
+                out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        try (SafetensorsFile got = SafetensorsFile.open(out)) {
+            long n = got.floats("sample").length;
+            assertEquals(List.of("run: warning: output tensor \"sample\" in " + out + " has " + n + " of " + n
+                    + " elements non-finite (NaN or infinite)"), r.errLines(), r::toString);
+        }
+
+        CliRun captured = CliRun.of("run", "--capture", "--model", nanModel.toString(), "--inputs",
+                dir.resolve("in.safetensors").toString(), "--out", out.toString());
+        assertEquals(0, captured.exitCode(), captured::toString);
+        assertEquals(2, captured.errLines().size(), captured::toString);
+        assertTrue(captured.errLines().get(1).startsWith("run: warning: " + 3 * FixtureDit.LAYERS + " of "
+                + 3 * FixtureDit.LAYERS + " captured tensors in " + out + " hold non-finite elements"), captured::toString);
     }
 
     static void assertClose(SafetensorsFile want, String wantName, SafetensorsFile got, String gotName) {

@@ -2,6 +2,7 @@ package io.ditcache.study;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
+import io.ditcache.io.AtomicFiles;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.Profiling;
 import io.ditcache.sample.SamplingOptions;
@@ -54,19 +55,30 @@ public final class StudyRunner {
 
     /**
      * Runs every run of {@code plan} that {@code dir} does not hold yet, then folds this shard's runs and writes
-     * the profiles and tables.
+     * the profiles and tables, holding the folder's {@link StudyFolderLock} throughout.
      *
      * @param models one loaded model per entry of {@code plan.models()}, in the same order
-     * @throws IOException if {@code dir} holds a study with other settings (the message names the difference)
-     *                     or a damaged run file
+     * @throws IOException if another process holds {@code dir} (the message names its pid), if {@code dir} holds
+     *                     a study with other settings (the message names the difference) or a damaged run file
      */
     public static Study run(StudyPlan plan, List<DiTModel> models, Path dir, Listener listener) throws IOException {
-        Objects.requireNonNull(listener, "listener");
-        if (models.size() != plan.models().size()) {
-            throw new IllegalArgumentException(plan.models().size() + " models planned, " + models.size()
-                    + " given");
+        checkModels(plan, models);
+        try (StudyFolderLock claim = StudyFolderLock.acquire(dir)) {
+            return run(plan, models, claim, listener);
         }
-        Files.createDirectories(dir);
+    }
+
+    /**
+     * {@link #run(StudyPlan, List, Path, Listener)} in a folder the caller has claimed, for callers that write
+     * more there (the report) before letting another process in.
+     */
+    public static Study run(StudyPlan plan, List<DiTModel> models, StudyFolderLock folder, Listener listener)
+            throws IOException {
+        Objects.requireNonNull(listener, "listener");
+        checkModels(plan, models);
+        Path dir = folder.dir();
+        // a run killed mid-write left only its temporary file: the run itself counts as not done
+        folder.removeUnfinishedWrites();
         Path planFile = dir.resolve(StudyCodec.PLAN);
         if (Files.exists(planFile)) {
             StudyPlan earlier = StudyCodec.readPlan(planFile);
@@ -116,10 +128,10 @@ public final class StudyRunner {
     /**
      * Merges the folders of shards of one study into {@code out}: checks that they share one plan and together
      * cover every condition, copies their run files and writes the study of all runs, equal to the unsharded
-     * study's.
+     * study's. Holds {@code out}'s {@link StudyFolderLock} while it writes there.
      *
      * @throws IOException naming the folder or file at fault: not a study, a different study, a damaged or
-     *                     missing run, conditions no shard covers
+     *                     missing run, conditions no shard covers, {@code out} held by another process
      */
     public static Study merge(List<Path> shardDirs, Path out) throws IOException {
         if (shardDirs.isEmpty()) {
@@ -178,18 +190,22 @@ public final class StudyRunner {
                     + all.conditions() + " conditions; missing conditions " + abbreviate(missing)
                     + " (add the folders of the other shards)");
         }
-        Files.createDirectories(out);
-        StudyCodec.writePlan(all, out.resolve(StudyCodec.PLAN));
-        for (Map.Entry<RunKey, Path> e : found.entrySet()) {
-            Path target = runFile(out, all, e.getKey());
-            if (!target.toAbsolutePath().normalize().equals(e.getValue().toAbsolutePath().normalize())) {
-                Files.createDirectories(target.getParent());
-                Files.copy(e.getValue(), target, StandardCopyOption.REPLACE_EXISTING);
+        // claimed only now, so that a merge that fails its checks leaves no folder behind
+        try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
+            claim.removeUnfinishedWrites();
+            StudyCodec.writePlan(all, out.resolve(StudyCodec.PLAN));
+            for (Map.Entry<RunKey, Path> e : found.entrySet()) {
+                Path target = runFile(out, all, e.getKey());
+                if (!target.toAbsolutePath().normalize().equals(e.getValue().toAbsolutePath().normalize())) {
+                    // whole or absent, like the runs a study writes: a killed merge must not leave half a run
+                    AtomicFiles.write(target, tmp -> Files.copy(e.getValue(), tmp,
+                            StandardCopyOption.REPLACE_EXISTING));
+                }
             }
+            Study study = Study.fold(all, records);
+            writeOutputs(study, out);
+            return study;
         }
-        Study study = Study.fold(all, records);
-        writeOutputs(study, out);
-        return study;
     }
 
     /** Writes every group's profile (JSON and CSV) and the tables. */
@@ -220,6 +236,13 @@ public final class StudyRunner {
             return RunRecord.read(f, k, plan.models().get(k.model()), layers);
         } catch (IOException | RuntimeException e) {
             throw new IOException(e.getMessage() + " (delete the file to run it again)", e);
+        }
+    }
+
+    private static void checkModels(StudyPlan plan, List<DiTModel> models) {
+        if (models.size() != plan.models().size()) {
+            throw new IllegalArgumentException(plan.models().size() + " models planned, " + models.size()
+                    + " given");
         }
     }
 

@@ -117,6 +117,50 @@ class StudyRunnerTest {
     }
 
     @Test
+    void aClaimedFolderIsRefusedAndWhatAKilledSweepLeavesDoesNotBlockItsResume() throws Exception {
+        Path r = dir.resolve("r");
+        try (StudyFolderLock other = StudyFolderLock.acquire(r)) {
+            IOException busy = assertThrows(IOException.class, () -> StudyRunner.run(plan(Shard.ALL),
+                    List.of(modelA), r, new StudyRunner.Listener() {}));
+            assertEquals(StudyFolderLockTest.busyMessage(r, ProcessHandle.current().pid()), busy.getMessage());
+            assertTrue(Files.notExists(r.resolve(StudyCodec.PLAN)), "nothing written into a claimed folder");
+            StudyRunner.run(plan(Shard.ALL), List.of(modelA), dir.resolve("whole"), new StudyRunner.Listener() {});
+            IOException merge = assertThrows(IOException.class, () -> StudyRunner.merge(List.of(dir.resolve("whole")),
+                    r));
+            assertEquals(busy.getMessage(), merge.getMessage());
+        }
+        class Stop extends RuntimeException {
+        }
+        int[] done = new int[1];
+        assertThrows(Stop.class, () -> StudyRunner.run(plan(Shard.ALL), List.of(modelA), r,
+                new StudyRunner.Listener() {
+                    @Override
+                    public void runDone(RunKey key) {
+                        if (++done[0] == 3) {
+                            throw new Stop();
+                        }
+                    }
+                }));
+        // as a kill -9 during the fourth run's write leaves it: a temporary file and the dead holder's pid
+        Path half = StudyRunner.runFile(r, plan(Shard.ALL), new RunKey(0, "ddim", 5, 3)).resolveSibling(
+                ".c000003.safetensors5531.tmp");
+        Files.createDirectories(half.getParent());
+        Files.writeString(half, "half a run");
+        Files.writeString(r.resolve(StudyFolderLock.FILE), "4194999\n");
+        int[] planned = new int[2];
+        StudyRunner.run(plan(Shard.ALL), List.of(modelA), r, new StudyRunner.Listener() {
+            @Override
+            public void planned(int runs, int done, long stepsLeft) {
+                planned[0] = runs;
+                planned[1] = done;
+            }
+        });
+        assertEquals(List.of(20, 3), List.of(planned[0], planned[1]), "the three whole runs are kept");
+        assertTrue(Files.notExists(half), "the unfinished write is gone");
+        assertEquals(tables(dir.resolve("whole")), tables(r));
+    }
+
+    @Test
     void aFolderOfAnotherStudyIsNotResumed() throws Exception {
         StudyRunner.run(plan(new Shard(1, 5)), List.of(modelA), dir, new StudyRunner.Listener() {});
         StudyPlan other = new StudyPlan(plan(Shard.ALL).models(), 5, List.of(3, 4), List.of("ddim", "euler"), 1.5,

@@ -132,6 +132,7 @@ public final class DitCacheCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        NativeEnvironment.endWithLauncher();
         int relaunched = NativeEnvironment.relaunchIfNeeded(DitCacheCommand.class, args);
         if (relaunched >= 0) {
             System.exit(relaunched);

@@ -10,6 +10,7 @@ import io.ditcache.sched.Schedulers;
 import io.ditcache.study.RunKey;
 import io.ditcache.study.Shard;
 import io.ditcache.study.Study;
+import io.ditcache.study.StudyFolderLock;
 import io.ditcache.study.StudyModel;
 import io.ditcache.study.StudyPlan;
 import io.ditcache.study.StudyRunner;
@@ -30,11 +31,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code study}: the paper's stability study as one sweep over models, conditions, step counts and schedulers. */
+/**
+ * {@code study}: the paper's stability study as one sweep over models, conditions, step counts and schedulers.
+ *
+ * <p>One process at a time works in a study folder ({@link StudyFolderLock}): a second {@code study} or
+ * {@code merge} on the same {@code --out} exits at once with status 1 and one line naming the folder and the
+ * holder's pid. The claim ends with its process, however it ends, so a killed study resumes with the same command.
+ */
 @Command(name = "study", mixinStandardHelpOptions = true,
         description = "Sweeps conditions x step counts x schedulers (x models), profiling every run; writes "
                 + "study.json, CSV tables, per-group profiles and report.html. Resumes an interrupted sweep in the "
-                + "same --out; --shard i/n runs every n-th condition, 'merge' combines shards.")
+                + "same --out; --shard i/n runs every n-th condition, 'merge' combines shards. A folder another study is "
+                + "working in is refused (exit 1).")
 final class StudyCommand implements Callable<Integer> {
     /** The word that names the embedded model in {@code --model}. */
     static final String DEFAULT_WORD = "default";
@@ -110,11 +118,14 @@ final class StudyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
-        Study study;
-        try (StudyProgress progress = new StudyProgress("study " + part)) {
-            study = StudyRunner.run(plan, loaded, out, progress);
+        // the claim covers the report too: a second study on this folder is refused until the page is written
+        try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
+            Study study;
+            try (StudyProgress progress = new StudyProgress("study " + part)) {
+                study = StudyRunner.run(plan, loaded, claim, progress);
+            }
+            return finish(cl.getOut(), study, out);
         }
-        return finish(cl.getOut(), study, out);
     }
 
     /** A model's name in labels: the checkpoint folder's name, or that of its parent for a generic one. */

@@ -80,6 +80,11 @@ final class StudyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         OptionChecks.guidance(cl, guidance);
+        OptionChecks.outputDirectory(cl, "--out", out);
+        OptionChecks.count(cl, "--conditions", conditions, 1, StudyPlan.MAX_CONDITIONS, null);
+        for (int n : steps) {
+            OptionChecks.count(cl, "--steps", n, 3, 10_000, "the normalised step axis needs two transitions");
+        }
         for (String s : schedulers) {
             if (!Schedulers.names().contains(s)) {
                 throw new CommandLine.ParameterException(cl, "--schedulers " + s + ": unknown, expected some of "

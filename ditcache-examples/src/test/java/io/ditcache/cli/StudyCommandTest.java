@@ -87,7 +87,15 @@ class StudyCommandTest {
         assertTrue(shard.err().startsWith("study: --shard 3/2: expected i/n"), shard::toString);
         CliRun steps = study(model, "x", "--steps", "2,10");
         assertEquals(2, steps.exitCode(), steps::toString);
-        assertTrue(steps.err().contains("step count 2: expected 3..10000"), steps::toString);
+        assertTrue(steps.err().startsWith("study: --steps 2: expected 3..10000"), steps::toString);
+        CliRun conditions = CliRun.of("study", "--model", model.toString(), "--conditions", "0", "--out",
+                dir.resolve("x").toString());
+        assertEquals(2, conditions.exitCode(), conditions::toString);
+        assertTrue(conditions.err().startsWith("study: --conditions 0: expected 1..100000"), conditions::toString);
+        Files.writeString(dir.resolve("afile"), "x");
+        CliRun outIsFile = study(model, "afile");
+        assertEquals(2, outIsFile.exitCode(), outIsFile::toString);
+        assertTrue(outIsFile.err().contains("is a file, expected a directory"), outIsFile::toString);
 
         Files.createDirectories(dir.resolve("notastudy"));
         CliRun merge = CliRun.of("merge", "--out", dir.resolve("m").toString(), dir.resolve("notastudy").toString());

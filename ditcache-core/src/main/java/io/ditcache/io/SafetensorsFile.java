@@ -1,7 +1,6 @@
 package io.ditcache.io;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -79,10 +78,8 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode root;
         try {
             root = JSON.readTree(header.array());
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(source + ": header is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException(source + ": header cannot be read: " + e.getMessage(), e);
+            throw new CheckpointException(JsonFiles.problem(source + " header", e), e);
         }
         if (root == null || !root.isObject()) {
             throw fail("header is " + describe(root) + ", expected a JSON object");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ditcache.io.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,18 @@ class StudyCodecTest {
         assertTrue(refused(edited(r -> r.putArray("schedulers").add(7)))
                 .contains("key \"schedulers\" holds 7, expected scheduler names"));
         assertTrue(refused(edited(r -> r.putArray("models").add(1))).contains("models[0] is 1"));
+    }
+
+    @Test
+    void aRunRecordOfIntegersIsRefusedAsAnIOExceptionNamingTheTensor() throws IOException {
+        StudyModel model = plan().models().get(0);
+        RunKey key = new RunKey(0, "ddim", 3, 0);
+        Path f = dir.resolve("run.safetensors");
+        new SafetensorsWriter().metadata("format", RunRecord.FORMAT).metadata("model", model.label())
+                .metadata("fingerprint", model.fingerprint()).metadata("scheduler", "ddim").metadata("steps", "3")
+                .metadata("condition", "0").put("K/IMAGE/COND/L1_MEAN", new long[] {1, 2}, 1, 2).write(f);
+        String m = assertThrows(IOException.class, () -> RunRecord.read(f, key, model, 1)).getMessage();
+        assertEquals(f + ": tensor 'K/IMAGE/COND/L1_MEAN' has dtype I64, expected F64 (distances)", m);
     }
 
     @Test

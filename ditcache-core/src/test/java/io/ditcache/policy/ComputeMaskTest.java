@@ -142,6 +142,15 @@ class ComputeMaskTest {
     }
 
     @Test
+    void policyFileParserErrorsAreOneLineFromTheFile() throws IOException {
+        Path file = dir.resolve("policy.json");
+        Files.writeString(file, "{\"name\": \"fora\",\n \"interval\": }");
+        String m = assertThrows(IOException.class, () -> PolicyFile.read(file, null)).getMessage();
+        assertTrue(m.startsWith(file + ": not valid JSON at line 2, column"), m);
+        assertFalse(m.contains("\n") || m.contains("[Source"), m);
+    }
+
+    @Test
     void repeatedKeysAreRefused() throws IOException {
         Path file = dir.resolve("twice.json");
         Files.writeString(file, Files.readString(write(sample(new ComputeMask.Budget(0.7))))

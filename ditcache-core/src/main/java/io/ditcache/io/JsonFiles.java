@@ -51,6 +51,10 @@ public final class JsonFiles {
      * @throws IOException one line starting with the file when it is missing, unreadable or too large
      */
     public static byte[] readBounded(Path file) throws IOException {
+        return readBounded(file, MemoryBudget.ofThisMachine());
+    }
+
+    static byte[] readBounded(Path file, MemoryBudget budget) throws IOException {
         long size;
         try {
             size = Files.size(file);
@@ -59,8 +63,7 @@ public final class JsonFiles {
         } catch (IOException e) {
             throw new IOException(problem(file.toString(), e), e);
         }
-        String shortfall = MemoryBudget.ofThisMachine().shortfall(MemoryBudget.times(size,
-                TREE_BYTES_PER_TEXT_BYTE), 0);
+        String shortfall = budget.shortfall(MemoryBudget.times(size, TREE_BYTES_PER_TEXT_BYTE), 0);
         if (shortfall != null || size > Integer.MAX_VALUE - 8) {
             throw new IOException(file + ": a JSON file of " + MemoryBudget.bytes(size) + "; parsing it "
                     + (shortfall != null ? shortfall : "needs more than one Java array holds"));

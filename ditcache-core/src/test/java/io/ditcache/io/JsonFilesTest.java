@@ -77,6 +77,17 @@ class JsonFilesTest {
     }
 
     @Test
+    void aFileWhoseTreeWouldNotFitTheHeapIsRefusedBeforeReading() throws IOException {
+        Path file = dir.resolve("big.json");
+        Files.writeString(file, "[" + "0,".repeat(499) + "]");
+        IOException e = assertThrows(IOException.class,
+                () -> JsonFiles.readBounded(file, new io.ditcache.internal.MemoryBudget(3999, 1L << 40)));
+        assertEquals(file + ": a JSON file of 1000 bytes; parsing it needs 4000 bytes (3.9 KiB) of Java heap, more "
+                + "than the JVM's max heap of 3999 bytes (3.9 KiB) (-Xmx)", e.getMessage());
+        assertEquals(1000, JsonFiles.readBounded(file, new io.ditcache.internal.MemoryBudget(4000, 1L << 40)).length);
+    }
+
+    @Test
     void aMissingFileIsNamed() {
         Path file = dir.resolve("absent.json");
         IOException e = assertThrows(IOException.class, () -> JsonFiles.readBounded(file));

@@ -159,8 +159,8 @@ final class ProfileCodec {
     private static int intField(JsonNode n, String key, String where) throws IOException {
         JsonNode v = n.get(key);
         if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v) + ", expected an integer from "
-                    + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE);
+            throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v) + ", expected an integer"
+                    + (v != null && v.isIntegralNumber() ? " at most " + Integer.MAX_VALUE : ""));
         }
         return v.asInt();
     }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,8 +23,11 @@ public final class JsonFiles {
      * and a slot in its array.
      */
     static final long TREE_BYTES_PER_TEXT_BYTE = 4;
-    private static final Pattern SOURCE = Pattern.compile(
-            "\\s*\\(?(?:start marker )?at \\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]\\)?");
+    /** Where an object or array opened, as Jackson writes it into a message. */
+    private static final Pattern OPENED = Pattern.compile(
+            "\\(start marker at \\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]\\)");
+    /** Any other location Jackson writes into a message. */
+    private static final Pattern AT = Pattern.compile("at \\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
     private JsonFiles() {
     }
@@ -89,11 +91,11 @@ public final class JsonFiles {
                     + m;
         }
         String m = firstLine(j.getOriginalMessage());
-        Matcher opened = SOURCE.matcher(m);
-        m = opened.replaceAll(r -> " (opened at line " + r.group(1) + ", column " + r.group(2) + ")");
+        m = OPENED.matcher(m).replaceAll("(opened at line $1, column $2)");
+        m = AT.matcher(m).replaceAll("at line $1, column $2");
         int raw = m.indexOf("[Source:");
         if (raw >= 0) {
-            m = m.substring(0, raw).stripTrailing(); // a location form the pattern does not know
+            m = m.substring(0, raw).stripTrailing(); // a location form the patterns do not know
         }
         JsonLocation at = j.getLocation();
         String where = at == null || at.getLineNr() < 1 ? ""

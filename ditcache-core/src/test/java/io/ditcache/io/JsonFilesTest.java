@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ditcache.model.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -42,6 +43,15 @@ class JsonFilesTest {
         String m = assertThrows(CheckpointException.class, () -> Checkpoint.open(ckpt)).getMessage();
         assertOneLineFrom(ckpt.resolve(Checkpoint.INDEX).toString(), m);
         assertTrue(m.contains("not valid JSON at line 2, column 6"), m);
+    }
+
+    @Test
+    void locationsInsideTheParsersMessageBecomeLinesAndColumns() throws IOException {
+        Path file = dir.resolve("a.json");
+        Files.writeString(file, "[1, 2}");
+        String m = assertThrows(IOException.class, () -> JsonFiles.readTree(new ObjectMapper(), file)).getMessage();
+        assertEquals(file + ": not valid JSON at line 1, column 6: Unexpected close marker '}': expected ']' (for "
+                + "Array starting at line 1, column 1)", m);
     }
 
     @Test

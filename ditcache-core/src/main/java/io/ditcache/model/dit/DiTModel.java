@@ -200,6 +200,12 @@ public final class DiTModel extends Module {
                     + config.inChannels() + ", H, W] with H and W positive multiples of patch_size "
                     + config.patchSize());
         }
+        long tokens = (s[2] / config.patchSize()) * (s[3] / config.patchSize());
+        if (tokens > DiTConfig.MAX_ARRAY / config.innerDim()) {
+            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ": " + tokens
+                    + " tokens x inner dim " + config.innerDim() + " is a position table larger than a Java array ("
+                    + DiTConfig.MAX_ARRAY + " floats)");
+        }
         long n = s[0];
         if (timesteps.numel() != n && timesteps.numel() != 1) {
             throw new IllegalArgumentException("timestep has " + timesteps.numel() + " elements, expected " + n

@@ -187,6 +187,12 @@ class DiTInputsTest {
             assertTrue(assertThrows(IllegalArgumentException.class,
                     () -> model.forward(x, t, yFloat, step, ActivationProbe.NONE)).getMessage()
                     .contains("class_labels has dtype Float, expected an integer dtype"));
+            // a view of one element per channel: no memory behind the 2^32 pixels
+            Tensor huge = Tensors.fromFloats(new float[4], 1, 4, 1, 1).expand(1, 4, 65536, 65536);
+            assertTrue(assertThrows(IllegalArgumentException.class,
+                    () -> model.forward(huge, t, y, step, ActivationProbe.NONE)).getMessage()
+                    .contains("hidden_states has shape [1, 4, 65536, 65536]: 1073741824 tokens x inner dim 32 is a "
+                            + "position table larger than a Java array"));
             assertEquals(8, model.forward(x, t, y, step, ActivationProbe.NONE).size(1));
         }
     }

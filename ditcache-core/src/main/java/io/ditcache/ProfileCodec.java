@@ -1,22 +1,27 @@
 package io.ditcache;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.JsonFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /** JSON ({@value RedundancyProfile#FORMAT}) and CSV forms of a {@link RedundancyProfile}. */
 final class ProfileCodec {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper READER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private ProfileCodec() {
     }
@@ -67,45 +72,59 @@ final class ProfileCodec {
     }
 
     static RedundancyProfile readJson(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.readTree(READER, file);
         String where = file.toString();
-        String format = root.path("format").asText(null);
-        if (!RedundancyProfile.FORMAT.equals(format)) {
-            throw new IOException(where + ": key \"format\" is " + format + ", expected \""
+        if (root == null || !root.isObject()) {
+            throw new IOException(where + ": is " + abbreviate(root) + ", expected a JSON object with \"format\": \""
+                    + RedundancyProfile.FORMAT + "\"");
+        }
+        JsonNode formatNode = root.get("format");
+        if (formatNode == null || !formatNode.isTextual() || !RedundancyProfile.FORMAT.equals(formatNode.asText())) {
+            throw new IOException(where + ": key \"format\" is " + abbreviate(formatNode) + ", expected \""
                     + RedundancyProfile.FORMAT + "\"");
         }
         int steps = intField(root, "steps", where);
-        int layers = root.has("layers") ? intField(root, "layers", where) : -1;
         JsonNode series = root.path("series");
         if (!series.isArray()) {
-            throw new IOException(where + ": key \"series\" must be an array");
+            throw new IOException(where + ": key \"series\" is " + abbreviate(root.get("series"))
+                    + ", expected an array");
         }
-        if (layers < 0) {
+        int layers;
+        if (root.has("layers")) {
+            layers = intField(root, "layers", where);
+        } else {
             layers = series.size() == 0 ? 1 : series.get(0).path("count").size();
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> model = JSON.convertValue(root.path("model"), Map.class);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> sched = JSON.convertValue(root.path("scheduler"), Map.class);
+        Map<String, Object> model = identity(root, "model", where);
+        Map<String, Object> sched = identity(root, "scheduler", where);
         RedundancyProfile p;
         try {
-            p = new RedundancyProfile(model == null ? Map.of() : model, sched == null ? Map.of() : sched, layers,
-                    steps);
+            p = new RedundancyProfile(model, sched, layers, steps);
         } catch (IllegalArgumentException e) {
             throw new IOException(where + ": " + e.getMessage(), e);
         }
-        p.setRuns(root.path("runs").asLong(0));
+        JsonNode runs = root.get("runs");
+        if (runs != null && (!runs.isIntegralNumber() || !runs.canConvertToLong() || runs.asLong() < 0)) {
+            throw new IOException(where + ": key \"runs\" is " + abbreviate(runs) + ", expected an integer >= 0");
+        }
+        p.setRuns(runs == null ? 0 : runs.asLong());
+        Map<SeriesKey, Integer> seen = new HashMap<>();
         for (int i = 0; i < series.size(); i++) {
             JsonNode n = series.get(i);
             String at = where + ": series[" + i + "]";
+            if (!n.isObject()) {
+                throw new IOException(at + " is " + abbreviate(n) + ", expected an object with kind, stream, branch, "
+                        + "metric, count, mean and m2");
+            }
             SeriesKey key = new SeriesKey(enumField(n, "kind", SiteKind.class, at),
                     enumField(n, "stream", TokenStream.class, at), enumField(n, "branch", Branch.class, at),
                     enumField(n, "metric", DistanceMetric.class, at));
+            Integer first = seen.putIfAbsent(key, i);
+            if (first != null) {
+                throw new IOException(at + " repeats series " + key + " of series[" + first
+                        + "], expected each kind/stream/branch/metric once");
+            }
+            // shapes are checked against the arrays present before any matrix is allocated
             long[][] count = longMatrix(n, "count", layers, steps - 1, at, true);
             double[][] mean = doubleMatrix(n, "mean", layers, steps - 1, at);
             double[][] m2 = doubleMatrix(n, "m2", layers, steps - 1, at);
@@ -124,23 +143,46 @@ final class ProfileCodec {
         return p;
     }
 
+    /** {@code model} or {@code scheduler}: an object of plain values; absent or null reads as empty. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> identity(JsonNode root, String key, String where) throws IOException {
+        JsonNode v = root.get(key);
+        if (v == null || v.isNull()) {
+            return Map.of();
+        }
+        if (!v.isObject()) {
+            throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v) + ", expected an object");
+        }
+        return JSON.convertValue(v, Map.class);
+    }
+
     private static int intField(JsonNode n, String key, String where) throws IOException {
         JsonNode v = n.get(key);
-        if (v == null || !v.canConvertToInt()) {
-            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected an integer");
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v) + ", expected an integer"
+                    + (v != null && v.isIntegralNumber() ? " at most " + Integer.MAX_VALUE : ""));
         }
         return v.asInt();
     }
 
+    /** A value for a message: cut short, so that a message stays one readable line. */
+    private static String abbreviate(JsonNode v) {
+        String s = v == null || v.isMissingNode() ? "missing" : v.toString();
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+
     private static <E extends Enum<E>> E enumField(JsonNode n, String key, Class<E> type, String where)
             throws IOException {
-        String v = n.path(key).asText(null);
-        try {
-            return Enum.valueOf(type, v);
-        } catch (IllegalArgumentException | NullPointerException e) {
-            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected one of "
-                    + java.util.Arrays.toString(type.getEnumConstants()));
+        JsonNode v = n.get(key);
+        if (v != null && v.isTextual()) {
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equals(v.asText())) {
+                    return e;
+                }
+            }
         }
+        throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v) + ", expected one of "
+                + java.util.Arrays.toString(type.getEnumConstants()));
     }
 
     private static double[][] doubleMatrix(JsonNode n, String key, int rows, int cols, String where)

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,9 +124,74 @@ class RedundancyProfileTest {
         assertTrue(e.getMessage().contains("count") && e.getMessage().contains("2 steps"), e.getMessage());
         Files.writeString(f, "{\"format\":\"ditcache-profile/1\",\"steps\":3,\"layers\":1,\"series\":[{\"kind\":\"Q\"}]}");
         e = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
-        assertTrue(e.getMessage().contains("\"kind\" is Q"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"kind\" is \"Q\""), e.getMessage());
         Files.writeString(f, "{not json");
         assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+    }
+
+    /** A one-series profile file, as JSON to edit. */
+    private static ObjectNode oneSeries(Path dir) throws IOException {
+        RedundancyProfile p = empty();
+        p.add(K_L1, 0, 1, 0.25);
+        p.countRun();
+        Path f = dir.resolve("one.json");
+        p.writeJson(f);
+        return (ObjectNode) new ObjectMapper().readTree(f.toFile());
+    }
+
+    private static String readFails(Path f, ObjectNode root) throws IOException {
+        Files.writeString(f, root.toString());
+        String m = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f)).getMessage();
+        assertTrue(m.startsWith(f + ": "), m);
+        assertFalse(m.contains("\n"), "one line: " + m);
+        return m;
+    }
+
+    @Test
+    void aRepeatedSeriesIsRefusedNamingIt(@TempDir Path dir) throws IOException {
+        ObjectNode root = oneSeries(dir);
+        ArrayNode series = (ArrayNode) root.get("series");
+        series.add(series.get(0).deepCopy());
+        String m = readFails(dir.resolve("twice.json"), root);
+        assertTrue(m.contains("series[1] repeats series K/IMAGE/COND/L1_MEAN of series[0]"), m);
+    }
+
+    @Test
+    void aModelThatIsNotAnObjectIsNamedNotLeftToJackson(@TempDir Path dir) throws IOException {
+        ObjectNode root = oneSeries(dir);
+        root.put("model", "dit-xl");
+        assertTrue(readFails(dir.resolve("m.json"), root).contains("key \"model\" is \"dit-xl\", expected an object"));
+        root = oneSeries(dir);
+        root.putArray("scheduler").add(1);
+        assertTrue(readFails(dir.resolve("s.json"), root).contains("key \"scheduler\" is [1], expected an object"));
+    }
+
+    @Test
+    void countsThatAreNotIntegersAreRefusedNotTruncated(@TempDir Path dir) throws IOException {
+        ObjectNode root = oneSeries(dir);
+        root.put("steps", 4.5);
+        assertTrue(readFails(dir.resolve("f.json"), root).contains("key \"steps\" is 4.5, expected an integer"));
+        root = oneSeries(dir);
+        root.put("layers", 10_000_000_000L);
+        assertTrue(readFails(dir.resolve("l.json"), root).contains("key \"layers\" is 10000000000"));
+        root = oneSeries(dir);
+        root.put("runs", -1);
+        assertTrue(readFails(dir.resolve("r.json"), root).contains("key \"runs\" is -1, expected an integer >= 0"));
+    }
+
+    @Test
+    void parserErrorsAreOneLineFromTheFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("broken.json");
+        Files.writeString(f, "{\"format\": \"ditcache-profile/1\",\n \"steps\": }");
+        String m = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f)).getMessage();
+        assertTrue(m.startsWith(f + ": not valid JSON at line 2, column"), m);
+        assertFalse(m.contains("\n") || m.contains("[Source"), m);
+        Files.writeString(f, "{\"format\": \"ditcache-profile/1\", \"steps\": 3, \"steps\": 3}");
+        assertTrue(assertThrows(IOException.class, () -> RedundancyProfile.readJson(f)).getMessage()
+                .contains("Duplicate field 'steps'"));
+        Files.writeString(f, "[]");
+        assertTrue(assertThrows(IOException.class, () -> RedundancyProfile.readJson(f)).getMessage()
+                .contains("expected a JSON object"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.ditcache.data;
 
+import io.ditcache.internal.MemoryBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,9 @@ import java.util.List;
  * @param labels class of each image
  */
 public record ImageSet(float[] pixels, int[] labels, int height, int width) {
+    /** Classes of MNIST and Fashion-MNIST: labels are 0 to {@code CLASSES - 1}. */
+    public static final int CLASSES = 10;
+
     public ImageSet {
         if ((long) labels.length * height * width != pixels.length) {
             throw new IllegalArgumentException(labels.length + " labels and " + height + "x" + width
@@ -36,15 +40,39 @@ public record ImageSet(float[] pixels, int[] labels, int height, int width) {
                 height, width);
     }
 
-    /** Reads an images IDX file and its labels IDX file. */
+    /**
+     * Reads an images IDX file and its labels IDX file.
+     *
+     * @throws IOException naming the file: truncated or corrupt, shapes that do not pair up, a label outside
+     *                     0..{@value #CLASSES}-1 (with its index), or pixels too many for the heap as floats
+     */
     public static ImageSet read(Path images, Path labels) throws IOException {
-        IdxFile.UByteTensor img = IdxFile.read(images);
         IdxFile.UByteTensor lab = IdxFile.read(labels);
+        if (lab.dims().length != 1) {
+            throw new IOException(labels + ": rank " + lab.dims().length + ", expected 1 ([count])");
+        }
+        for (int i = 0; i < lab.count(); i++) {
+            if (lab.value(i) >= CLASSES) {
+                throw new IOException(labels + ": label " + lab.value(i) + " at index " + i + ", expected 0 to "
+                        + (CLASSES - 1));
+            }
+        }
+        IdxFile.UByteTensor img = IdxFile.read(images);
         if (img.dims().length != 3) {
             throw new IOException(images + ": rank " + img.dims().length + ", expected 3 ([count, rows, cols])");
         }
-        if (lab.dims().length != 1 || lab.count() != img.count()) {
+        if (img.dims()[1] < 1 || img.dims()[2] < 1) {
+            throw new IOException(images + ": images of " + img.dims()[1] + " x " + img.dims()[2]
+                    + " pixels, expected at least 1 x 1");
+        }
+        if (lab.count() != img.count()) {
             throw new IOException(labels + ": " + lab.count() + " labels for " + img.count() + " images in " + images);
+        }
+        String shortfall = MemoryBudget.ofThisMachine().shortfall(
+                (long) Float.BYTES * img.values().length + img.values().length, 0);
+        if (shortfall != null) {
+            throw new IOException(images + ": " + img.values().length + " pixels as floats beside their bytes "
+                    + shortfall);
         }
         float[] px = new float[img.values().length];
         for (int i = 0; i < px.length; i++) {

@@ -1,7 +1,6 @@
 package io.ditcache.io;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -262,9 +261,9 @@ public final class Checkpoint implements AutoCloseable {
     private static Map<String, String> readWeightMap(Path index) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(index));
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(index + ": not valid JSON: " + e.getOriginalMessage(), e);
+            root = JsonFiles.readTree(JSON, index);
+        } catch (IOException e) {
+            throw new CheckpointException(e.getMessage(), e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointException(index + ": is " + SafetensorsFile.describe(root)

@@ -1,14 +1,12 @@
 package io.ditcache.io;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,9 +48,11 @@ public final class DiffusersConfig {
     public static DiffusersConfig read(Path file) throws IOException {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
+            bytes = JsonFiles.readBounded(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": no such config file", e);
+        } catch (IOException e) {
+            throw new CheckpointException(e.getMessage(), e);
         }
         return parse(bytes, file.toString());
     }
@@ -66,10 +66,8 @@ public final class DiffusersConfig {
         JsonNode root;
         try {
             root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(sourceName + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException(sourceName + ": cannot be read: " + e.getMessage(), e);
+            throw new CheckpointException(JsonFiles.problem(sourceName, e), e);
         }
         if (root == null || !root.isObject()) {
             throw new CheckpointException(
@@ -210,7 +208,11 @@ public final class DiffusersConfig {
     }
 
     private int toInt(String key, JsonNode v, JsonNode whole) throws CheckpointException {
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+        if (v.isIntegralNumber() && !v.canConvertToInt()) {
+            String range = " from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE;
+            throw wrongType(key, whole, whole == v ? "an integer" + range : "an array of integers" + range);
+        }
+        if (!v.isIntegralNumber()) {
             throw wrongType(key, whole, whole == v ? "an integer" : "an array of integers");
         }
         return v.intValue();

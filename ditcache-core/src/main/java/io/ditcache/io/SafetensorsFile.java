@@ -1,10 +1,10 @@
 package io.ditcache.io;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ditcache.internal.MemoryBudget;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -79,10 +79,8 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode root;
         try {
             root = JSON.readTree(header.array());
-        } catch (JsonProcessingException e) {
-            throw new CheckpointException(source + ": header is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException(source + ": header cannot be read: " + e.getMessage(), e);
+            throw new CheckpointException(JsonFiles.problem(source + " header", e), e);
         }
         if (root == null || !root.isObject()) {
             throw fail("header is " + describe(root) + ", expected a JSON object");
@@ -222,7 +220,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IllegalArgumentException(source + ": tensor '" + name + "' is " + ti.dtype()
                     + ", not a float type; use longs()");
         }
-        float[] out = new float[arrayLength(ti)];
+        float[] out = new float[arrayLength(ti, Float.BYTES, MemoryBudget.ofThisMachine())];
         Elements.readFloats(bytes, dataStart + ti.begin(), ti.dtype(), FloatBuffer.wrap(out));
         return out;
     }
@@ -244,7 +242,7 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             return out;
         }
-        double[] out = new double[arrayLength(ti)];
+        double[] out = new double[arrayLength(ti, 2L * Double.BYTES, MemoryBudget.ofThisMachine())];
         ByteBuffer raw = ByteBuffer.allocate(Math.multiplyExact(out.length, 8)).order(ByteOrder.LITTLE_ENDIAN);
         bytes.read(dataStart + ti.begin(), raw);
         raw.flip();
@@ -264,7 +262,7 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IllegalArgumentException(source + ": tensor '" + name + "' is " + ti.dtype()
                     + ", not an integer type; use floats()");
         }
-        long[] out = new long[arrayLength(ti)];
+        long[] out = new long[arrayLength(ti, Long.BYTES, MemoryBudget.ofThisMachine())];
         Elements.readLongs(bytes, dataStart + ti.begin(), ti.dtype(), LongBuffer.wrap(out));
         return out;
     }
@@ -286,11 +284,17 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private int arrayLength(TensorInfo ti) {
+    /** The length of a Java array of the tensor's elements, checked against the array limit and the heap. */
+    int arrayLength(TensorInfo ti, long elementBytes, MemoryBudget budget) {
         long n = ti.numel();
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(source + ": tensor '" + ti.name() + "' has " + n
                     + " elements, more than a Java array holds; use load()");
+        }
+        String shortfall = budget.shortfall(n * elementBytes, 0);
+        if (shortfall != null) {
+            throw new IllegalArgumentException(source + ": tensor '" + ti.name() + "' of " + n + " elements as a "
+                    + "Java array " + shortfall + "; use load()");
         }
         return (int) n;
     }

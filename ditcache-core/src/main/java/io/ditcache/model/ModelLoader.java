@@ -4,6 +4,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.TensorInfo;
+import io.ditcache.internal.MemoryBudget;
 import io.ditcache.internal.StateDictCheck;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTModel;
@@ -34,20 +35,23 @@ public final class ModelLoader {
         }
     }
 
-    /** Loads an open checkpoint. */
+    /**
+     * Loads an open checkpoint. Before anything is built, each size of {@code config.json} is checked against the
+     * weights' header and what the model would need against this machine's memory.
+     */
     public static DiTModel load(Checkpoint ckpt) throws IOException {
+        return load(ckpt, MemoryBudget.ofThisMachine());
+    }
+
+    static DiTModel load(Checkpoint ckpt, MemoryBudget budget) throws IOException {
         DiffusersConfig config = ckpt.config();
         if (!SUPPORTED.contains(config.className())) {
             throw new CheckpointException(config.source() + ": unknown model type \"" + config.className()
                     + "\" in _class_name, expected one of " + new TreeSet<>(SUPPORTED));
         }
-        DiTModel model;
-        try {
-            model = new DiTModel(ditConfig(config));
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(config.source() + ": " + e.getMessage(), e);
-        }
-        Map<String, long[]> want = model.parameterShapes();
+        DiTConfig dit = ditConfig(config);
+        DiTLayoutCheck.check(dit, config.source(), ckpt, budget);
+        Map<String, long[]> want = dit.parameterShapes();
         Map<String, long[]> have = new LinkedHashMap<>();
         for (String name : ckpt.names()) {
             TensorInfo info = ckpt.info(name);
@@ -61,6 +65,7 @@ public final class ModelLoader {
         if (mismatch != null) {
             throw new CheckpointException(mismatch);
         }
+        DiTModel model = new DiTModel(dit);
         try (PointerScope scope = new PointerScope()) {
             Map<String, Tensor> state = new LinkedHashMap<>();
             for (String name : want.keySet()) {
@@ -71,7 +76,10 @@ public final class ModelLoader {
         return model;
     }
 
-    /** The DiT configuration of a diffusers {@code DiTTransformer2DModel} config, with its fixed choices checked. */
+    /**
+     * The DiT configuration of a diffusers {@code DiTTransformer2DModel} config, with its fixed choices and its
+     * sizes checked (positive, consistent, no overflow); not yet against weights or memory.
+     */
     public static DiTConfig ditConfig(DiffusersConfig c) throws CheckpointException {
         require(c, "norm_type", "ada_norm_zero");
         require(c, "activation_fn", "gelu-approximate");
@@ -84,11 +92,15 @@ public final class ModelLoader {
         }
         int inChannels = c.intValue("in_channels", 4);
         Integer outDefault = inChannels;
-        return new DiTConfig(c.intValue("sample_size", 32), c.intValue("patch_size", 2), inChannels,
-                c.intValue("out_channels", outDefault), c.intValue("num_layers", 28),
-                c.intValue("num_attention_heads", 16), c.intValue("attention_head_dim", 72),
-                c.intValue("num_embeds_ada_norm", 1000), c.doubleValue("norm_eps", 1e-5),
-                c.boolValue("attention_bias", true));
+        try {
+            return new DiTConfig(c.intValue("sample_size", 32), c.intValue("patch_size", 2), inChannels,
+                    c.intValue("out_channels", outDefault), c.intValue("num_layers", 28),
+                    c.intValue("num_attention_heads", 16), c.intValue("attention_head_dim", 72),
+                    c.intValue("num_embeds_ada_norm", 1000), c.doubleValue("norm_eps", 1e-5),
+                    c.boolValue("attention_bias", true));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(c.source() + ": " + e.getMessage(), e);
+        }
     }
 
     private static void require(DiffusersConfig c, String key, String value) throws CheckpointException {

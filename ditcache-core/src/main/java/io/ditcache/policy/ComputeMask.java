@@ -17,6 +17,10 @@ import java.util.Objects;
 public final class ComputeMask {
     /** The JSON format tag. */
     public static final String FORMAT = "ditcache-mask/1";
+    /** The most steps a mask file may claim: a sampling run takes at most 10,000. */
+    public static final int MAX_STEPS = 10_000;
+    /** The most blocks a mask file may claim. */
+    public static final int MAX_LAYERS = 10_000;
 
     /** What a mask was chosen to meet. */
     public sealed interface Criterion permits Budget, TargetError {

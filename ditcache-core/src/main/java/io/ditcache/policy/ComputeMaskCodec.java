@@ -1,11 +1,12 @@
 package io.ditcache.policy;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,8 @@ import java.util.List;
 
 /** The JSON form ({@value ComputeMask#FORMAT}) of a {@link ComputeMask}. */
 final class ComputeMaskCodec {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     /** Slack for a computed fraction written as a rounded decimal. */
     private static final double FRACTION_TOLERANCE = 1e-9;
 
@@ -50,16 +52,7 @@ final class ComputeMaskCodec {
     }
 
     static ComputeMask read(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (JsonProcessingException e) {
-            // Jackson's own message spans lines; keep its first and the location
-            String at = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ")";
-            throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage().lines().findFirst()
-                    .orElse("") + at, e);
-        }
+        JsonNode root = JsonFiles.readTree(JSON, file);
         String where = file.toString();
         if (root == null || !root.isObject()) {
             throw new IOException(where + ": expected a JSON object, found "
@@ -67,11 +60,11 @@ final class ComputeMaskCodec {
         }
         JsonNode format = root.get("format");
         if (format == null || !ComputeMask.FORMAT.equals(format.asText(null)) || !format.isTextual()) {
-            throw new IOException(where + ": key \"format\" is " + format + ", expected \"" + ComputeMask.FORMAT
-                    + "\"");
+            throw new IOException(where + ": key \"format\" is " + abbreviate(format) + ", expected \""
+                    + ComputeMask.FORMAT + "\"");
         }
-        int steps = positiveInt(root, "steps", where);
-        int layers = positiveInt(root, "layers", where);
+        int steps = positiveInt(root, "steps", ComputeMask.MAX_STEPS, where);
+        int layers = positiveInt(root, "layers", ComputeMask.MAX_LAYERS, where);
         boolean[][] compute = grid(root, steps, layers, where);
         int computed = 0;
         for (boolean[] row : compute) {
@@ -100,15 +93,16 @@ final class ComputeMaskCodec {
         }
         JsonNode source = root.get("source");
         if (source == null || !source.isTextual()) {
-            throw new IOException(where + ": key \"source\" is " + source + ", expected a string");
+            throw new IOException(where + ": key \"source\" is " + abbreviate(source) + ", expected a string");
         }
         return new ComputeMask(compute, criterion, error, source.asText());
     }
 
-    private static int positiveInt(JsonNode root, String key, String where) throws IOException {
+    private static int positiveInt(JsonNode root, String key, int max, String where) throws IOException {
         JsonNode v = root.get(key);
-        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
-            throw new IOException(where + ": key \"" + key + "\" is " + v + ", expected an integer >= 1");
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1 || v.asInt() > max) {
+            throw new IOException(where + ": key \"" + key + "\" is " + abbreviate(v)
+                    + ", expected an integer >= 1 and at most " + max);
         }
         return v.asInt();
     }
@@ -130,13 +124,15 @@ final class ComputeMaskCodec {
         if (m.size() != steps) {
             throw new IOException(where + ": key \"compute\" has " + m.size() + " steps, expected " + shape);
         }
-        boolean[][] out = new boolean[steps][layers];
+        // each row is allocated only once the file has shown that many entries: "steps" and "layers" are claims
+        boolean[][] out = new boolean[steps][];
         for (int t = 0; t < steps; t++) {
             JsonNode row = m.get(t);
             if (!row.isArray() || row.size() != layers) {
                 throw new IOException(where + ": compute[" + t + "] is " + abbreviate(row) + ", expected an array "
-                        + "of " + layers + " layers");
+                        + "of " + layers + " layers (key \"layers\")");
             }
+            out[t] = new boolean[layers];
             for (int l = 0; l < layers; l++) {
                 JsonNode v = row.get(l);
                 if (!v.isIntegralNumber() || (v.asLong() != 0 && v.asLong() != 1)) {
@@ -156,7 +152,7 @@ final class ComputeMaskCodec {
         JsonNode c = root.get("criterion");
         String expected = "{\"budget\": F} with F in (0, 1] or {\"target_error\": E} with E >= 0";
         if (c == null || !c.isObject() || c.size() != 1) {
-            throw new IOException(where + ": key \"criterion\" is " + c + ", expected " + expected);
+            throw new IOException(where + ": key \"criterion\" is " + abbreviate(c) + ", expected " + expected);
         }
         List<String> names = new ArrayList<>();
         c.fieldNames().forEachRemaining(names::add);
@@ -172,7 +168,7 @@ final class ComputeMaskCodec {
         } catch (IllegalArgumentException e) {
             // out of range: reported below with the file and key
         }
-        throw new IOException(where + ": key \"criterion\" is " + c + ", expected " + expected);
+        throw new IOException(where + ": key \"criterion\" is " + abbreviate(c) + ", expected " + expected);
     }
 
     /** A value for a message: arrays and objects cut short, so that a message stays one readable line. */

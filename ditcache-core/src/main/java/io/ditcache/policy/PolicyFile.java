@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ditcache.CachePolicy;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -30,12 +31,7 @@ public final class PolicyFile {
      * @throws IOException naming the file and what is wrong with it
      */
     public static CachePolicy read(Path file, RedundancyProfile profile) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not a readable JSON file: " + e.getMessage(), e);
-        }
+        JsonNode root = JsonFiles.readTree(JSON, file);
         if (root == null || !root.isObject()) {
             throw new IOException(file + ": expected a JSON object (a compute mask or a policy description)");
         }

@@ -27,7 +27,7 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
 
     FlowMatchEulerScheduler(SchedulerConfig config) {
         super("flowmatch");
-        trainSteps = config.integerAtLeast("num_train_timesteps", 1000, 2);
+        trainSteps = config.trainTimesteps();
         shift = config.positive("shift", 1.0);
         for (String off : new String[] {"use_dynamic_shifting", "invert_sigmas", "use_karras_sigmas",
                 "use_exponential_sigmas", "use_beta_sigmas", "stochastic_sampling"}) {

@@ -57,7 +57,7 @@ final class NoiseSchedule {
     static NoiseSchedule read(SchedulerConfig config) {
         config.requireAbsent("trained_betas");
         config.requireOff("rescale_betas_zero_snr");
-        int trainSteps = config.integerAtLeast("num_train_timesteps", 1000, 2);
+        int trainSteps = config.trainTimesteps();
         double start = config.positive("beta_start", 0.0001);
         double end = config.positive("beta_end", 0.02);
         String schedule = config.choice("beta_schedule", "linear", "linear", "scaled_linear", "squaredcos_cap_v2");

@@ -14,6 +14,8 @@ import java.util.stream.Collectors;
  * Every error names the scheduler, the key, the value and what is allowed.
  */
 final class SchedulerConfig {
+    /** The most training timesteps a configuration may name (each one is a row of float tables). */
+    static final int MAX_TRAIN_TIMESTEPS = 1_000_000;
     private final String scheduler;
     private final Map<String, Object> values;
 
@@ -44,6 +46,18 @@ final class SchedulerConfig {
         int v = integer(key, def);
         if (v < min) {
             throw invalid(key, v, "an integer >= " + min);
+        }
+        return v;
+    }
+
+    /**
+     * {@code num_train_timesteps} (default 1000), bounded before the DDPM family builds its per-timestep tables
+     * from it: diffusers models train with 1000.
+     */
+    int trainTimesteps() {
+        int v = integer("num_train_timesteps", 1000);
+        if (v < 2 || v > MAX_TRAIN_TIMESTEPS) {
+            throw invalid("num_train_timesteps", v, "an integer from 2 to " + MAX_TRAIN_TIMESTEPS);
         }
         return v;
     }

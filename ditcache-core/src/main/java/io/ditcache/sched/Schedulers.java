@@ -1,7 +1,9 @@
 package io.ditcache.sched;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.ditcache.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -99,14 +101,16 @@ public final class Schedulers {
      */
     public static Map<String, Object> readConfig(Path schedulerConfigJson) throws IOException {
         Objects.requireNonNull(schedulerConfigJson, "schedulerConfigJson");
+        byte[] text = JsonFiles.readBounded(schedulerConfigJson);
         Object parsed;
         try {
             parsed = JsonMapper.builder()
                     .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Python's json writes Infinity
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                     .build()
-                    .readValue(schedulerConfigJson.toFile(), Object.class);
+                    .readValue(text, Object.class);
         } catch (IOException e) {
-            throw new IOException(schedulerConfigJson + ": cannot read scheduler config: " + e.getMessage(), e);
+            throw new IOException(JsonFiles.problem(schedulerConfigJson.toString(), e), e);
         }
         if (!(parsed instanceof Map<?, ?> map)) {
             throw new IllegalArgumentException(schedulerConfigJson + ": expected a JSON object, found "

@@ -130,6 +130,10 @@ public final class RunRecord {
                     throw new IOException(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(dims)
                             + ", expected [" + layers + ", " + cols + "]");
                 }
+                if (!f.info(name).dtype().isFloatingPoint()) {
+                    throw new IOException(file + ": tensor '" + name + "' has dtype " + f.info(name).dtype()
+                            + ", expected F64 (distances)");
+                }
                 double[] flat = f.doubles(name);
                 double[][] m = new double[layers][];
                 for (int l = 0; l < layers; l++) {

@@ -1,5 +1,6 @@
 package io.ditcache.study;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.SeriesKey;
 import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +28,8 @@ public final class StudyCodec {
     static final String PLAN_FORMAT = "ditcache-study-plan/1";
     static final String STUDY_FORMAT = "ditcache-study/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper READER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private StudyCodec() {
     }
@@ -55,42 +59,51 @@ public final class StudyCodec {
      * @throws IOException naming the file, the key, the value and what was expected
      */
     static StudyPlan readPlan(Path file) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        JsonNode root = JsonFiles.readTree(READER, file);
+        if (root == null || !root.isObject()) {
+            throw new IOException(file + ": is " + abbreviate(root) + ", expected a JSON object with \"format\": \""
+                    + PLAN_FORMAT + "\"");
         }
-        String format = root.path("format").asText(null);
-        if (!PLAN_FORMAT.equals(format)) {
-            throw new IOException(file + ": key \"format\" is " + format + ", expected \"" + PLAN_FORMAT + "\"");
+        JsonNode format = root.get("format");
+        if (format == null || !format.isTextual() || !PLAN_FORMAT.equals(format.asText())) {
+            throw new IOException(file + ": key \"format\" is " + abbreviate(format) + ", expected \"" + PLAN_FORMAT
+                    + "\"");
         }
         try {
             List<StudyModel> models = new ArrayList<>();
             JsonNode ms = array(root, "models", file);
             for (int i = 0; i < ms.size(); i++) {
                 JsonNode m = ms.get(i);
+                if (!m.isObject()) {
+                    throw new IOException(file + ": models[" + i + "] is " + abbreviate(m)
+                            + ", expected an object with label, fingerprint, identity and scheduler_config");
+                }
                 models.add(new StudyModel(text(m, "label", file), text(m, "fingerprint", file),
-                        map(m.get("identity")), map(m.get("scheduler_config"))));
+                        map(m, "identity", file, i), map(m, "scheduler_config", file, i)));
             }
             List<Integer> steps = new ArrayList<>();
             for (JsonNode s : array(root, "steps", file)) {
                 if (!s.canConvertToInt() || !s.isIntegralNumber()) {
-                    throw new IOException(file + ": key \"steps\" holds " + s + ", expected integers");
+                    throw new IOException(file + ": key \"steps\" holds " + abbreviate(s) + ", expected integers");
                 }
                 steps.add(s.asInt());
             }
             List<String> schedulers = new ArrayList<>();
             for (JsonNode s : array(root, "schedulers", file)) {
+                if (!s.isTextual()) {
+                    throw new IOException(file + ": key \"schedulers\" holds " + abbreviate(s)
+                            + ", expected scheduler names");
+                }
                 schedulers.add(s.asText());
             }
             JsonNode conditions = root.get("conditions");
             JsonNode guidance = root.get("guidance");
-            if (conditions == null || !conditions.isIntegralNumber()) {
-                throw new IOException(file + ": key \"conditions\" is " + conditions + ", expected an integer");
+            if (conditions == null || !conditions.isIntegralNumber() || !conditions.canConvertToInt()) {
+                throw new IOException(file + ": key \"conditions\" is " + abbreviate(conditions)
+                        + ", expected an integer from 1 to " + StudyPlan.MAX_CONDITIONS);
             }
             if (guidance == null || !guidance.isNumber()) {
-                throw new IOException(file + ": key \"guidance\" is " + guidance + ", expected a number");
+                throw new IOException(file + ": key \"guidance\" is " + abbreviate(guidance) + ", expected a number");
             }
             return new StudyPlan(models, conditions.asInt(), steps, schedulers, guidance.asDouble(),
                     Shard.parse(text(root, "shard", file)));
@@ -255,7 +268,7 @@ public final class StudyCodec {
     private static JsonNode array(JsonNode root, String key, Path file) throws IOException {
         JsonNode n = root.get(key);
         if (n == null || !n.isArray() || n.isEmpty()) {
-            throw new IOException(file + ": key \"" + key + "\" is " + n + ", expected a non-empty array");
+            throw new IOException(file + ": key \"" + key + "\" is " + abbreviate(n) + ", expected a non-empty array");
         }
         return n;
     }
@@ -263,13 +276,28 @@ public final class StudyCodec {
     private static String text(JsonNode n, String key, Path file) throws IOException {
         JsonNode v = n.get(key);
         if (v == null || !v.isTextual()) {
-            throw new IOException(file + ": key \"" + key + "\" is " + v + ", expected a string");
+            throw new IOException(file + ": key \"" + key + "\" is " + abbreviate(v) + ", expected a string");
         }
         return v.asText();
     }
 
+    /** An object of plain values; absent or null reads as empty (older plans), anything else is refused. */
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(JsonNode n) {
-        return n == null || !n.isObject() ? Map.of() : JSON.convertValue(n, Map.class);
+    private static Map<String, Object> map(JsonNode model, String key, Path file, int index) throws IOException {
+        JsonNode n = model.get(key);
+        if (n == null || n.isNull()) {
+            return Map.of();
+        }
+        if (!n.isObject()) {
+            throw new IOException(file + ": models[" + index + "]." + key + " is " + abbreviate(n)
+                    + ", expected an object");
+        }
+        return JSON.convertValue(n, Map.class);
+    }
+
+    /** A value for a message: cut short and escaped, so that a message stays one readable line. */
+    private static String abbreviate(JsonNode v) {
+        String s = v == null || v.isMissingNode() ? "missing" : v.toString();
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
     }
 }

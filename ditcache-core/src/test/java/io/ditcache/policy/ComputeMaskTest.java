@@ -3,6 +3,7 @@ package io.ditcache.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -119,6 +121,41 @@ class ComputeMaskTest {
         assertReadFails(edit(r -> r.put("layers", 2.5)), "key \"layers\" is 2.5");
         assertReadFails(edit(r -> r.put("steps", 5)), "key \"compute\" has 4 steps", "expected a [5][3] array");
         assertReadFails(edit(r -> r.put("layers", 4)), "compute[0] is [1,1,1]", "expected an array of 4 layers");
+    }
+
+    @Test
+    void hugeClaimedDimensionsInATinyFileAreRefusedBeforeAllocating() throws IOException {
+        Path file = dir.resolve("hostile.json");
+        String head = "{\"format\":\"ditcache-mask/1\",\"computed_fraction\":1,\"estimated_error\":0,"
+                + "\"criterion\":{\"budget\":1},\"source\":\"x\",\"compute\":[[1]],";
+        Files.writeString(file, head + "\"steps\":1,\"layers\":2147483647}");
+        assertTrue(Files.size(file) < 200);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertReadFails(file,
+                "key \"layers\" is 2147483647", "at most " + ComputeMask.MAX_LAYERS));
+        Files.writeString(file, head + "\"steps\":2147483647,\"layers\":1}");
+        assertReadFails(file, "key \"steps\" is 2147483647", "at most " + ComputeMask.MAX_STEPS);
+        // within the bounds, the claim is checked against the entries present before a row is allocated
+        Files.writeString(file, head + "\"steps\":1,\"layers\":10000}");
+        assertReadFails(file, "compute[0] is [1], expected an array of 10000 layers (key \"layers\")");
+        IOException viaPolicy = assertThrows(IOException.class, () -> PolicyFile.read(file, null));
+        assertTrue(viaPolicy.getMessage().startsWith(file + ": compute[0]"), viaPolicy.getMessage());
+    }
+
+    @Test
+    void policyFileParserErrorsAreOneLineFromTheFile() throws IOException {
+        Path file = dir.resolve("policy.json");
+        Files.writeString(file, "{\"name\": \"fora\",\n \"interval\": }");
+        String m = assertThrows(IOException.class, () -> PolicyFile.read(file, null)).getMessage();
+        assertTrue(m.startsWith(file + ": not valid JSON at line 2, column"), m);
+        assertFalse(m.contains("\n") || m.contains("[Source"), m);
+    }
+
+    @Test
+    void repeatedKeysAreRefused() throws IOException {
+        Path file = dir.resolve("twice.json");
+        Files.writeString(file, Files.readString(write(sample(new ComputeMask.Budget(0.7))))
+                .replaceFirst("\"steps\" : 4,", "\"steps\" : 4, \"steps\" : 4,"));
+        assertReadFails(file, "not valid JSON at line", "Duplicate field 'steps'");
     }
 
     @Test

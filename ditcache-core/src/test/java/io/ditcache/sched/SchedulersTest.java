@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -179,6 +181,29 @@ class SchedulersTest {
         Path missing = dir.resolve("missing.json");
         io = assertThrows(IOException.class, () -> Schedulers.fromConfigFile("flowmatch", missing));
         assertTrue(io.getMessage().contains(missing.toString()), io.getMessage());
+    }
+
+    @Test
+    void aTrainingScheduleBeyondTheBoundIsRefusedBeforeItsTablesAreBuilt(@TempDir Path dir) throws IOException {
+        Path huge = dir.resolve("scheduler_config.json");
+        Files.writeString(huge, "{\"_class_name\": \"DDIMScheduler\", \"num_train_timesteps\": 2147483647}");
+        for (String name : List.of("ddim", "ddpm", "dpm++", "euler", "flowmatch")) {
+            IllegalArgumentException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> assertThrows(IllegalArgumentException.class, () -> Schedulers.fromConfigFile(name, huge)));
+            assertMessage(e, huge.toString(), "\"num_train_timesteps\" = 2147483647", "an integer from 2 to 1000000");
+        }
+    }
+
+    @Test
+    void parserErrorsAreOneLineFromTheFile(@TempDir Path dir) throws IOException {
+        Path notJson = dir.resolve("scheduler_config.json");
+        Files.writeString(notJson, "{\"shift\": 3.0,\n \"shift\": 1.0}");
+        IOException e = assertThrows(IOException.class, () -> Schedulers.readConfig(notJson));
+        assertEquals(notJson + ": not valid JSON at line 2, column 9: Duplicate field 'shift'", e.getMessage());
+        Files.writeString(notJson, "{\"shift\": ");
+        e = assertThrows(IOException.class, () -> Schedulers.readConfig(notJson));
+        assertTrue(e.getMessage().startsWith(notJson + ": not valid JSON at line 1"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
     @ParameterizedTest

@@ -181,12 +181,30 @@ public final class DiTModel extends Module {
     }
 
     private void validate(Tensor latents, Tensor timesteps, Tensor labels) {
+        // checked here, not left to libtorch: it would convert integer latents silently and name float labels
+        // only as "argument #1 'indices'"
+        ScalarType xt = latents.scalar_type().intern();
+        if (xt != ScalarType.Float && xt != ScalarType.Half && xt != ScalarType.BFloat16 && xt != ScalarType.Double) {
+            throw new IllegalArgumentException("hidden_states has dtype " + xt + ", expected a float dtype (Float, "
+                    + "Half, BFloat16 or Double)");
+        }
+        ScalarType yt = labels.scalar_type().intern();
+        if (yt != ScalarType.Long && yt != ScalarType.Int) {
+            throw new IllegalArgumentException("class_labels has dtype " + yt + ", expected an integer dtype (Long "
+                    + "or Int)");
+        }
         long[] s = Tensors.shape(latents);
         if (s.length != 4 || s[1] != config.inChannels() || s[2] % config.patchSize() != 0
                 || s[3] % config.patchSize() != 0 || s[2] == 0 || s[3] == 0) {
             throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ", expected [N, "
                     + config.inChannels() + ", H, W] with H and W positive multiples of patch_size "
                     + config.patchSize());
+        }
+        long tokens = (s[2] / config.patchSize()) * (s[3] / config.patchSize());
+        if (tokens > DiTConfig.MAX_ARRAY / config.innerDim()) {
+            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ": " + tokens
+                    + " tokens x inner dim " + config.innerDim() + " is a position table larger than a Java array ("
+                    + DiTConfig.MAX_ARRAY + " floats)");
         }
         long n = s[0];
         if (timesteps.numel() != n && timesteps.numel() != 1) {

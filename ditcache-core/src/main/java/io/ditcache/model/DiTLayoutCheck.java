@@ -1,0 +1,136 @@
+package io.ditcache.model;
+
+import io.ditcache.internal.MemoryBudget;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.CheckpointException;
+import io.ditcache.io.TensorInfo;
+import io.ditcache.model.dit.DiTConfig;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * Checks a DiT configuration against the checkpoint it comes with and against memory, before anything is built:
+ * each size key of {@code config.json} that a weight's shape records (num_layers, the inner dim, in_channels,
+ * patch_size, out_channels, num_embeds_ada_norm, attention_bias) is compared with the safetensors header, and
+ * what the configuration implies (weights, position table, one sample's activations) with the memory there is.
+ * A config that disagrees is refused naming the key rather than built until memory runs out.
+ */
+final class DiTLayoutCheck {
+    private static final String BLOCKS = "transformer_blocks.";
+    private static final String PATCH = "pos_embed.proj.weight";
+    private static final String OUT = "proj_out_2.weight";
+    private static final String TABLE = "transformer_blocks.0.norm1.emb.class_embedder.embedding_table.weight";
+    private static final String Q_BIAS = "transformer_blocks.0.attn1.to_q.bias";
+
+    private DiTLayoutCheck() {
+    }
+
+    /**
+     * @param configSource names config.json in messages
+     * @throws CheckpointException naming config.json, the key, its value and what the weights or memory allow
+     */
+    static void check(DiTConfig c, String configSource, Checkpoint ckpt, MemoryBudget budget)
+            throws CheckpointException {
+        String prefix = configSource + ": ";
+        checkMemory(c, prefix, budget);
+        TreeSet<Integer> blocks = new TreeSet<>();
+        for (String name : ckpt.names()) {
+            int block = blockIndex(name);
+            if (block >= 0) {
+                blocks.add(block);
+            }
+        }
+        if (blocks.size() != c.numLayers()) {
+            throw new CheckpointException(prefix + "num_layers is " + c.numLayers() + ", but " + ckpt.source()
+                    + " holds " + blocks.size() + " transformer blocks" + (blocks.isEmpty() ? ""
+                    : " (" + BLOCKS + blocks.first() + " to " + BLOCKS + blocks.last() + ")"));
+        }
+        String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = "
+                + c.innerDim();
+        long d = c.innerDim();
+        long p = c.patchSize();
+        long[] patch = shape(ckpt, PATCH, 4);
+        if (patch != null) {
+            long[] implied = {d, c.inChannels(), p, p};
+            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
+            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
+                    patch[1] + " input channels", implied);
+            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
+                    "patches of " + patch[2] + " x " + patch[3], implied);
+        }
+        long[] table = shape(ckpt, TABLE, 2);
+        if (table != null) {
+            long[] implied = {c.numClasses() + 1L, d};
+            agree(table[0] == c.numClasses() + 1L, prefix, "num_embeds_ada_norm is " + c.numClasses(), ckpt, TABLE,
+                    table, table[0] + " rows, that is " + (table[0] - 1) + " classes and the null class", implied);
+            agree(table[1] == d, prefix, inner, ckpt, TABLE, table, "inner dim " + table[1], implied);
+        }
+        long[] out = shape(ckpt, OUT, 2);
+        if (out != null) {
+            long pp = p * p;
+            long[] implied = {pp * c.outChannels(), d};
+            agree(out[0] == pp * c.outChannels(), prefix, "out_channels is " + c.outChannels(), ckpt, OUT, out,
+                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
+                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
+            agree(out[1] == d, prefix, inner, ckpt, OUT, out, "inner dim " + out[1], implied);
+        }
+        if (ckpt.contains(TABLE) && ckpt.contains(Q_BIAS) != c.attentionBias()) {
+            throw new CheckpointException(prefix + "attention_bias is " + c.attentionBias() + ", but "
+                    + ckpt.source() + (c.attentionBias() ? " has no tensor " : " has tensor ") + Q_BIAS);
+        }
+    }
+
+    /** Refuses a configuration whose weights, position table and one sample's forward do not fit in memory. */
+    static void checkMemory(DiTConfig c, String prefix, MemoryBudget budget) throws CheckpointException {
+        long floats = Float.BYTES;
+        long weights = MemoryBudget.times(c.parameterCount(), floats);
+        long table = MemoryBudget.times(c.positionTableElements(), floats);
+        long activations = MemoryBudget.times(c.activationElements(c.sampleSize(), c.sampleSize()), floats);
+        // the model's own parameters and the float32 copies loaded from the file are alive together
+        long nativeBytes = MemoryBudget.plus(MemoryBudget.plus(MemoryBudget.times(weights, 2), table), activations);
+        String shortfall = budget.shortfall(table, nativeBytes);
+        if (shortfall != null) {
+            throw new CheckpointException(prefix + "num_layers " + c.numLayers() + " x "
+                    + count(c.blockParameterCount()) + " parameters per block (inner dim " + c.innerDim()
+                    + " = num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim()
+                    + ", num_embeds_ada_norm " + c.numClasses() + ") is " + MemoryBudget.bytes(weights)
+                    + " of float32 weights, and sample_size " + c.sampleSize() + " / patch_size " + c.patchSize()
+                    + " is " + MemoryBudget.bytes(MemoryBudget.plus(table, activations))
+                    + " of position table and activations: loading " + shortfall);
+        }
+    }
+
+    private static String count(long n) {
+        return n < 0 ? "more than " + Long.MAX_VALUE : Long.toString(n);
+    }
+
+    /** The block index of {@code transformer_blocks.N.…}, or -1 for any other name. */
+    private static int blockIndex(String name) {
+        if (!name.startsWith(BLOCKS)) {
+            return -1;
+        }
+        int dot = name.indexOf('.', BLOCKS.length());
+        String digits = name.substring(BLOCKS.length(), dot < 0 ? name.length() : dot);
+        if (dot < 0 || digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
+            return -1; // not a block parameter: the full key comparison reports it as unexpected
+        }
+        return Integer.parseInt(digits);
+    }
+
+    private static long[] shape(Checkpoint ckpt, String name, int rank) {
+        if (!ckpt.contains(name)) {
+            return null; // reported as a missing key by the full comparison
+        }
+        TensorInfo info = ckpt.info(name);
+        return info.shape().size() == rank ? info.dims() : null;
+    }
+
+    private static void agree(boolean ok, String prefix, String key, Checkpoint ckpt, String tensor, long[] shape,
+            String weightsSay, long[] implied) throws CheckpointException {
+        if (!ok) {
+            throw new CheckpointException(prefix + key + ", but tensor " + tensor + " in " + ckpt.source()
+                    + " has shape " + Arrays.toString(shape) + " (" + weightsSay + ") where config.json implies "
+                    + Arrays.toString(implied));
+        }
+    }
+}

@@ -7,6 +7,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTInputs;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.profile.ActivationCapture;
 import java.io.PrintWriter;
@@ -64,6 +65,7 @@ final class RunCommand implements Callable<Integer> {
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
             checkInputs(in.names());
+            DiTInputs.check(in, dit.config(), model);
             Tensor x = in.load("hidden_states");
             Tensor t = in.load("timestep");
             Tensor y = in.load("class_labels");

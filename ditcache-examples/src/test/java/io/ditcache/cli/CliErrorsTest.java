@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +12,12 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +121,32 @@ class CliErrorsTest {
                 model.resolve(FixtureDit.WEIGHTS).toString(), "--out", out.toString());
         assertTrue(r.err().contains(" more], expected [hidden_states, timestep, class_labels]"), r::toString);
         assertTrue(r.err().length() < 400, r::toString);
+    }
+
+    @Test
+    void inputsOfTheWrongDtypeOrOutsideTheTrainingRangeAreRefusedNotConverted() throws IOException {
+        assertFailsCleanly(1, "tensor 'hidden_states' has dtype I64, expected a float dtype",
+                run("hidden_states", x -> x.to(ScalarType.Long)));
+        assertFailsCleanly(1, "tensor 'class_labels' has dtype F32, expected an integer dtype",
+                run("class_labels", y -> y.to(ScalarType.Float)));
+        assertFailsCleanly(1, "tensor 'timestep' holds -5",
+                run("timestep", t -> t.mul(new Scalar(0)).sub(new Scalar(5))));
+        assertFailsCleanly(1, "expected a timestep from 0 to 1000",
+                run("timestep", t -> t.to(ScalarType.Double).mul(new Scalar(0)).add(new Scalar(1e12))));
+    }
+
+    /** The golden inputs with one tensor changed. */
+    private String[] run(String name, UnaryOperator<Tensor> change) throws IOException {
+        Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
+        Path in = dir.resolve("inputs.safetensors");
+        try (SafetensorsFile g = SafetensorsFile.open(golden); PointerScope scope = new PointerScope()) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            RunCommandTest.GOLDEN_INPUTS.forEach((n, from) -> w.put(n, n.equals(name)
+                    ? change.apply(g.load(from)) : g.load(from)));
+            w.write(in);
+        }
+        return new String[] {"run", "--model", model.toString(), "--inputs", in.toString(), "--out",
+            out.toString()};
     }
 
     @Test

@@ -24,6 +24,11 @@ public final class AtomicFiles {
      */
     public static void write(Path target, Writer writer) throws IOException {
         Path abs = target.toAbsolutePath();
+        // Moving a file onto a device node (as root) would replace the device; onto a directory it fails late.
+        if (Files.exists(abs) && !Files.isRegularFile(abs)) {
+            throw new IOException(abs + ": " + (Files.isDirectory(abs) ? "is a directory"
+                    : "is not a regular file (a device, pipe or socket)") + ", expected a file to write");
+        }
         Path dir = abs.getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
@@ -35,10 +40,22 @@ public final class AtomicFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw named(abs, e);
+        } catch (RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
+    }
+
+    /** The exception, or one that names the target first when its message does not (a full disk, say). */
+    private static IOException named(Path target, IOException e) {
+        String m = e.getMessage();
+        if (m != null && m.contains(target.toString())) {
+            return e;
+        }
+        return new IOException(target + ": " + (m == null ? e.getClass().getSimpleName() : m), e);
     }
 
     /** Temporary files are created owner-only; a finished output gets the usual rw-r--r--. */

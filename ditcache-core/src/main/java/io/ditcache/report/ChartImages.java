@@ -3,7 +3,6 @@ package io.ditcache.report;
 import io.ditcache.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import org.jfree.chart.JFreeChart;
 import org.slf4j.Logger;
@@ -30,13 +29,7 @@ final class ChartImages {
 
     /** Writes a text file (UTF-8), atomically. */
     static void writeText(String text, Path target) throws IOException {
-        try {
-            AtomicFiles.writeString(target, text);
-        } catch (FileSystemException e) {
-            throw e; // names its file already
-        } catch (IOException e) {
-            throw new IOException(target + ": " + e.getMessage(), e); // a full disk names no file
-        }
+        AtomicFiles.writeString(target, text); // names the target when a write fails (a full disk names no file)
     }
 
     static void writePng(JFreeChart chart, int width, int height, Path target) throws IOException {

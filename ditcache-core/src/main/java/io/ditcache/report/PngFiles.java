@@ -4,7 +4,6 @@ import io.ditcache.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -30,14 +29,7 @@ public final class PngFiles {
      */
     public static void write(BufferedImage image, Path target) throws IOException {
         byte[] png = encode(image, target);
-        try {
-            AtomicFiles.write(target, tmp -> Files.write(tmp, png));
-        } catch (FileSystemException e) {
-            throw e; // names its file already
-        } catch (IOException e) {
-            // "No space left on device" and its kin name no file
-            throw new IOException(target + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.write(target, tmp -> Files.write(tmp, png)); // names the target when a write fails
     }
 
     /** The PNG encoding of {@code image}, made in memory; {@code target} only names the image in errors. */

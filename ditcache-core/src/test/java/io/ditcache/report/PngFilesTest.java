@@ -103,8 +103,8 @@ class PngFilesTest {
         // this once ended as "I/O error writing PNG file!", naming no file
         Path out = dir.resolve("report");
         String line = failedWrite("report", out);
-        assertTrue(line.startsWith("report: " + out.resolve("curves_")) && line.endsWith(".png: File too large"),
-                line);
+        assertTrue(line.matches("report: " + java.util.regex.Pattern.quote(out.resolve("curves_").toString())
+                + "[A-Z_]+\\.png: File too large"), line);
         try (var left = Files.list(out)) {
             assertFalse(left.anyMatch(f -> f.getFileName().toString().endsWith(".tmp")), "no temporary file left");
         }

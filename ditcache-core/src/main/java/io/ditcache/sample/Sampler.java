@@ -64,9 +64,9 @@ public final class Sampler {
     }
 
     /**
-     * Samples with a cache ({@link Denoiser#cached}): every block of every step is computed or reused as {@code policy} decides per sample
-     * and branch; {@code stats} records what was applied. A policy that never reuses gives bit for bit the
-     * samples of {@link #sample(SamplingOptions, Samples, ActivationProbe)}.
+     * Samples with a cache ({@link Denoiser#cached}): every block of every step is computed or reused as
+     * {@code policy} decides per sample and branch; {@code stats} records what was applied. A policy that never
+     * reuses gives bit for bit the samples of {@link #sample(SamplingOptions, Samples, ActivationProbe)}.
      *
      * @param initialNoise as in {@link #sample(SamplingOptions, Samples, ActivationProbe)}
      */

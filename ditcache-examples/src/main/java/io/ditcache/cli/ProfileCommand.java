@@ -10,7 +10,6 @@ import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
-import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;

@@ -1,7 +1,8 @@
 package io.ditcache.bench;
 
 import io.ditcache.CacheStats;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.ClassLabels;
+import io.ditcache.model.Denoiser;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ImageMetrics;
 import io.ditcache.quality.ReferenceFeatures;
@@ -84,14 +85,20 @@ public final class Shootout {
      * @param schedulers makes a fresh scheduler for each run
      * @param judge      null to leave class accuracy and FD out
      */
-    public static Result run(DiTModel model, Supplier<Scheduler> schedulers, Settings s, List<ShootoutCase> cases,
+    public static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<ShootoutCase> cases,
             Judge judge, Listener listener) {
+        int classes = model.info().classes();
+        if (classes < 1) {
+            throw new IllegalArgumentException("the shootout samples class labels, but " + model.info().className()
+                    + " is not class-conditional");
+        }
+        long[] shape = model.latentShape(ClassLabels.of(0));
         int[] labels = new int[s.samples()];
         List<List<Condition>> batches = new ArrayList<>();
         for (int from = 0; from < s.samples(); from += s.batch()) {
             List<Condition> b = new ArrayList<>();
             for (int i = from; i < Math.min(s.samples(), from + s.batch()); i++) {
-                labels[i] = i % Math.min(10, model.config().numClasses());
+                labels[i] = i % Math.min(10, classes);
                 b.add(new Condition(labels[i], s.seed() + i));
             }
             batches.add(b);
@@ -130,14 +137,17 @@ public final class Shootout {
             double mc = median(cached);
             Arrays.stream(base).forEach(allBase::add);
             double[] quality = quality(judge, first.images, labels);
-            int side = model.config().sampleSize();
-            int channels = model.config().inChannels();
+            // SSIM over each channel of each image; NaN for video latents and images too small for its window
+            boolean image = shape.length == 3;
+            int channels = (int) shape[0];
+            int height = image ? (int) shape[1] : 0;
+            int width = image ? (int) shape[2] : 0;
             ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
                     .mapToDouble(CacheStats::skippedFraction).average().orElse(0),
                     ImageMetrics.psnr(first.images, reference.images, ImageMetrics.UNIT_RANGE),
-                    side < ImageMetrics.SSIM_WINDOW ? Double.NaN // too small for SSIM's window
-                            : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, side, side,
-                                    ImageMetrics.UNIT_RANGE),
+                    !image || Math.min(height, width) < ImageMetrics.SSIM_WINDOW ? Double.NaN
+                            : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, height,
+                                    width, ImageMetrics.UNIT_RANGE),
                     maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
                     first.stats.get(0).summary());
             LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
@@ -161,7 +171,7 @@ public final class Shootout {
     private record Timed(float[] images, double seconds, List<CacheStats> stats) {
     }
 
-    private static Timed sample(DiTModel model, Supplier<Scheduler> schedulers, Settings s,
+    private static Timed sample(Denoiser model, Supplier<Scheduler> schedulers, Settings s,
             List<List<Condition>> batches, ShootoutCase c) {
         float[] images = null;
         List<CacheStats> stats = new ArrayList<>();

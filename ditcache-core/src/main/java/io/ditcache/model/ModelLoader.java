@@ -1,35 +1,29 @@
 package io.ditcache.model;
 
+import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
-import io.ditcache.io.TensorInfo;
-import io.ditcache.internal.MemoryBudget;
-import io.ditcache.internal.StateDictCheck;
-import io.ditcache.model.dit.DiTConfig;
-import io.ditcache.model.dit.DiTModel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 
 /**
- * Builds a model from a diffusers checkpoint: the class named by {@code config.json}, its configuration
- * validated, then every weight checked (missing, unexpected, shape) before any is copied in.
+ * Builds a {@link Denoiser} from a diffusers checkpoint: the {@link DenoiserFamily} registered for the class
+ * named by {@code config.json}'s {@code _class_name} loads it, its configuration and weights checked before
+ * anything is built.
  */
 public final class ModelLoader {
-    /** The model classes this release can run. */
-    public static final Set<String> SUPPORTED = Set.of(DiTConfig.CLASS_NAME);
-
     private ModelLoader() {
     }
 
     /** Loads the checkpoint in {@code dir}. */
-    public static DiTModel load(Path dir) throws IOException {
+    public static Denoiser load(Path dir) throws IOException {
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             return load(ckpt);
         }
@@ -38,76 +32,46 @@ public final class ModelLoader {
     /**
      * Loads an open checkpoint. Before anything is built, each size of {@code config.json} is checked against the
      * weights' header and what the model would need against this machine's memory.
+     *
+     * @throws CheckpointException for a {@code _class_name} no family loads (the message lists those known), or
+     *                             as the family's {@link DenoiserFamily#load}
      */
-    public static DiTModel load(Checkpoint ckpt) throws IOException {
+    public static Denoiser load(Checkpoint ckpt) throws IOException {
         return load(ckpt, MemoryBudget.ofThisMachine());
     }
 
-    static DiTModel load(Checkpoint ckpt, MemoryBudget budget) throws IOException {
+    static Denoiser load(Checkpoint ckpt, MemoryBudget budget) throws IOException {
         DiffusersConfig config = ckpt.config();
-        if (!SUPPORTED.contains(config.className())) {
+        DenoiserFamily family = Registry.FAMILIES.get(config.className());
+        if (family == null) {
             throw new CheckpointException(config.source() + ": unknown model type \"" + config.className()
-                    + "\" in _class_name, expected one of " + new TreeSet<>(SUPPORTED));
+                    + "\" in _class_name, expected one of " + classNames());
         }
-        DiTConfig dit = ditConfig(config);
-        DiTLayoutCheck.check(dit, config.source(), ckpt, budget);
-        Map<String, long[]> want = dit.parameterShapes();
-        Map<String, long[]> have = new LinkedHashMap<>();
-        for (String name : ckpt.names()) {
-            TensorInfo info = ckpt.info(name);
-            have.put(name, info.shape().stream().mapToLong(Long::longValue).toArray());
-            if (want.containsKey(name) && !info.dtype().isFloatingPoint()) {
-                throw new CheckpointException(ckpt.source() + ": tensor " + name + " has dtype " + info.dtype()
-                        + ", expected F32, F16 or BF16");
-            }
-        }
-        String mismatch = StateDictCheck.mismatch(want, have, ckpt.source(), config.className());
-        if (mismatch != null) {
-            throw new CheckpointException(mismatch);
-        }
-        DiTModel model = new DiTModel(dit);
-        try (PointerScope scope = new PointerScope()) {
-            Map<String, Tensor> state = new LinkedHashMap<>();
-            for (String name : want.keySet()) {
-                state.put(name, ckpt.load(name));
-            }
-            model.loadStateDict(state, ckpt.source());
-        }
-        return model;
+        return family.load(ckpt, config, budget);
     }
 
-    /**
-     * The DiT configuration of a diffusers {@code DiTTransformer2DModel} config, with its fixed choices and its
-     * sizes checked (positive, consistent, no overflow); not yet against weights or memory.
-     */
-    public static DiTConfig ditConfig(DiffusersConfig c) throws CheckpointException {
-        require(c, "norm_type", "ada_norm_zero");
-        require(c, "activation_fn", "gelu-approximate");
-        if (c.boolValue("norm_elementwise_affine", false)) {
-            throw new CheckpointException(c.source() + ": norm_elementwise_affine is true, expected false for "
-                    + DiTConfig.CLASS_NAME);
-        }
-        if (c.boolValue("upcast_attention", false)) {
-            throw new CheckpointException(c.source() + ": upcast_attention is true, expected false");
-        }
-        int inChannels = c.intValue("in_channels", 4);
-        Integer outDefault = inChannels;
-        try {
-            return new DiTConfig(c.intValue("sample_size", 32), c.intValue("patch_size", 2), inChannels,
-                    c.intValue("out_channels", outDefault), c.intValue("num_layers", 28),
-                    c.intValue("num_attention_heads", 16), c.intValue("attention_head_dim", 72),
-                    c.intValue("num_embeds_ada_norm", 1000), c.doubleValue("norm_eps", 1e-5),
-                    c.boolValue("attention_bias", true));
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(c.source() + ": " + e.getMessage(), e);
-        }
+    /** The {@code _class_name}s of every family on the class path, sorted. */
+    public static Set<String> classNames() {
+        return Collections.unmodifiableSet(new TreeSet<>(Registry.FAMILIES.keySet()));
     }
 
-    private static void require(DiffusersConfig c, String key, String value) throws CheckpointException {
-        String got = c.stringValue(key, value);
-        if (!value.equals(got)) {
-            throw new CheckpointException(c.source() + ": " + key + " is \"" + got + "\", expected \"" + value
-                    + "\" for " + DiTConfig.CLASS_NAME);
+    /** The families, read once: the class path does not change while we run. */
+    private static final class Registry {
+        static final Map<String, DenoiserFamily> FAMILIES = find();
+
+        private static Map<String, DenoiserFamily> find() {
+            Map<String, DenoiserFamily> out = new LinkedHashMap<>();
+            for (DenoiserFamily f : ServiceLoader.load(DenoiserFamily.class, ModelLoader.class.getClassLoader())) {
+                for (String name : f.classNames()) {
+                    DenoiserFamily earlier = out.putIfAbsent(name, f);
+                    if (earlier != null && earlier.getClass() != f.getClass()) {
+                        throw new IllegalStateException("two model families load _class_name \"" + name + "\": "
+                                + earlier.getClass().getName() + " and " + f.getClass().getName()
+                                + "; remove one from the class path");
+                    }
+                }
+            }
+            return out;
         }
     }
 }

@@ -2,7 +2,8 @@ package io.ditcache.profile;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
+import io.ditcache.model.DenoiserInfo;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
@@ -16,15 +17,15 @@ public final class Profiling {
     private Profiling() {
     }
 
-    /** Model identity recorded in a profile: name, class, layout and parameter count. */
-    public static Map<String, Object> describe(DiTModel model, String name) {
+    /** Model identity recorded in a profile: name, class, layers, parameter count and configuration. */
+    public static Map<String, Object> describe(Denoiser model, String name) {
+        DenoiserInfo info = model.info();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
-        m.put("class_name", io.ditcache.model.dit.DiTConfig.CLASS_NAME);
+        m.put("class_name", info.className());
         m.put("layers", model.layers());
-        m.put("parameters", model.parameterShapes().values().stream()
-                .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, Math::multiplyExact)).sum());
-        m.put("config", io.ditcache.model.CheckpointWriter.config(model.config()));
+        m.put("parameters", info.parameterCount());
+        m.put("config", info.config());
         return m;
     }
 
@@ -33,13 +34,13 @@ public final class Profiling {
      *
      * @param initialNoise null to draw each condition's noise from its seed
      */
-    public static RedundancyProfile run(DiTModel model, String name, Scheduler scheduler, SamplingOptions options,
+    public static RedundancyProfile run(Denoiser model, String name, Scheduler scheduler, SamplingOptions options,
             Samples initialNoise) {
         return run(model, name, scheduler, options, initialNoise, UnaryOperator.identity());
     }
 
-    /** As {@link #run(DiTModel, String, Scheduler, SamplingOptions, Samples)}, with the probe wrapped by {@code wrap}. */
-    public static RedundancyProfile run(DiTModel model, String name, Scheduler scheduler, SamplingOptions options,
+    /** As {@link #run(Denoiser, String, Scheduler, SamplingOptions, Samples)}, with the probe wrapped by {@code wrap}. */
+    public static RedundancyProfile run(Denoiser model, String name, Scheduler scheduler, SamplingOptions options,
             Samples initialNoise, UnaryOperator<ActivationProbe> wrap) {
         Map<String, Object> sched = new LinkedHashMap<>(scheduler.describe());
         sched.put("guidance", options.guidance());

@@ -3,12 +3,12 @@ package io.ditcache.sample;
 import io.ditcache.ActivationProbe;
 import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
-import io.ditcache.model.dit.CacheSession;
 import io.ditcache.Branch;
 import io.ditcache.Step;
 import io.ditcache.internal.Tensors;
-import io.ditcache.model.dit.DiTConfig;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.CachedForward;
+import io.ditcache.model.Conditioning;
+import io.ditcache.model.Denoiser;
 import io.ditcache.sched.Scheduler;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,27 +29,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The denoising loop of diffusers' DiTPipeline: class-conditional, optional classifier-free guidance with the
- * null class in one batched call ({@code [cond; uncond]}), learned-sigma outputs reduced to the noise
- * prediction, one {@link PointerScope} per step so native memory stays flat.
+ * The denoising loop of diffusers' pipelines over any {@link Denoiser}: optional classifier-free guidance with
+ * the model's {@link Denoiser#unconditional unconditional} rows in one batched call ({@code [cond; uncond]}),
+ * one {@link PointerScope} per step so native memory stays flat.
  *
  * <p>Each sample's initial noise and scheduler noise come from its own generator seeded by its
  * {@link Condition}, so a sample does not depend on the batch it runs in.
  */
 public final class Sampler {
     private static final Logger LOG = LoggerFactory.getLogger(Sampler.class);
-    private final DiTModel model;
+    private final Denoiser model;
     private final Scheduler scheduler;
 
-    public Sampler(DiTModel model, Scheduler scheduler) {
+    public Sampler(Denoiser model, Scheduler scheduler) {
         this.model = Objects.requireNonNull(model, "model");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-    }
-
-    /** Latent shape of one sample at the model's configured size. */
-    public long[] latentShape() {
-        DiTConfig c = model.config();
-        return new long[] {c.inChannels(), c.sampleSize(), c.sampleSize()};
     }
 
     /** Samples from seeded noise. */
@@ -61,8 +55,8 @@ public final class Sampler {
      * Samples.
      *
      * @param options      conditions, steps, guidance
-     * @param initialNoise {@code [n, C, H, W]} with n = 1 (shared) or one per condition; null to draw it from
-     *                     each condition's seed
+     * @param initialNoise {@code [n, ...latent shape]} with n = 1 (shared) or one per condition; null to draw it
+     *                     from each condition's seed
      * @param probe        observes every call; its {@link ActivationProbe#endRun()} is called at the end
      */
     public Samples sample(SamplingOptions options, Samples initialNoise, ActivationProbe probe) {
@@ -70,9 +64,9 @@ public final class Sampler {
     }
 
     /**
-     * Samples with a cache: every block of every step is computed or reused as {@code policy} decides per sample
-     * and branch; {@code stats} records what was applied. A policy that never reuses gives bit for bit the
-     * samples of {@link #sample(SamplingOptions, Samples, ActivationProbe)}.
+     * Samples with a cache ({@link Denoiser#cached}): every block of every step is computed or reused as
+     * {@code policy} decides per sample and branch; {@code stats} records what was applied. A policy that never
+     * reuses gives bit for bit the samples of {@link #sample(SamplingOptions, Samples, ActivationProbe)}.
      *
      * @param initialNoise as in {@link #sample(SamplingOptions, Samples, ActivationProbe)}
      */
@@ -83,44 +77,38 @@ public final class Sampler {
 
     private Samples run(SamplingOptions options, Samples initialNoise, ActivationProbe probe, CachePolicy policy,
             CacheStats stats) {
-        DiTConfig c = model.config();
         List<Condition> conds = options.conditions();
         int b = conds.size();
-        for (Condition cond : conds) {
-            if (cond.classLabel() >= c.numClasses()) {
-                throw new IllegalArgumentException("class label " + cond.classLabel() + " out of range [0, "
-                        + c.numClasses() + ") of this model");
-            }
-        }
+        Conditioning cond = Conditioning.concat(conds.stream().map(Condition::conditioning).toList());
+        // refuses what the model cannot take (a label it does not know, a size it cannot make) before any work
+        long[] shape = model.latentShape(cond);
         boolean guided = options.guided();
         int n = options.steps();
         List<Branch> rows = new ArrayList<>(Collections.nCopies(b, Branch.COND));
+        Conditioning batch = cond;
         if (guided) {
             rows.addAll(Collections.nCopies(b, Branch.UNCOND));
-        }
-        long[] label = new long[rows.size()];
-        for (int i = 0; i < label.length; i++) {
-            label[i] = i < b ? conds.get(i).classLabel() : c.numClasses();
+            batch = cond.concat(model.unconditional(cond));
         }
         List<Generator> generators = new ArrayList<>();
-        for (Condition cond : conds) {
-            generators.add(torch.createCPUGenerator(cond.seed()));
+        for (Condition c : conds) {
+            generators.add(torch.createCPUGenerator(c.seed()));
         }
         scheduler.setTimesteps(n);
         double[] timesteps = scheduler.timesteps();
         Tensor latents;
-        CacheSession cache = policy == null ? null : new CacheSession(policy, stats, model.layers(), n, rows);
-        try (InferenceMode mode = new InferenceMode(); CacheSession closing = cache) {
+        CachedForward cache = policy == null ? null : model.cached(policy, stats, n, rows);
+        try (InferenceMode mode = new InferenceMode(); CachedForward closing = cache) {
             try (PointerScope scope = new PointerScope()) {
-                Tensor noise = initialNoise == null ? noise(generators, latentShape())
-                        : broadcast(initialNoise, b, latentShape());
+                Tensor noise = initialNoise == null ? noise(generators, shape) : broadcast(initialNoise, b, shape);
                 latents = noise.mul(new Scalar(scheduler.initNoiseSigma()));
                 latents.retainReference();
             }
             try {
                 for (int i = 0; i < n; i++) {
                     try (PointerScope scope = new PointerScope()) {
-                        Tensor next = step(options, latents, label, rows, generators, timesteps, i, probe, cache);
+                        Tensor next = step(options, latents, batch, rows, shape, generators, timesteps, i, probe,
+                                cache);
                         next.retainReference();
                         latents.releaseReference();
                         latents = next;
@@ -136,24 +124,21 @@ public final class Sampler {
     }
 
     /** One denoising step; every tensor it makes belongs to the caller's scope. */
-    private Tensor step(SamplingOptions options, Tensor latents, long[] label, List<Branch> rows,
-            List<Generator> generators, double[] timesteps, int i, ActivationProbe probe, CacheSession cache) {
-        DiTConfig c = model.config();
+    private Tensor step(SamplingOptions options, Tensor latents, Conditioning batch, List<Branch> rows, long[] shape,
+            List<Generator> generators, double[] timesteps, int i, ActivationProbe probe, CachedForward cache) {
         int b = options.conditions().size();
         boolean guided = options.guided();
         Tensor x = guided ? torch.cat(new TensorVector(latents, latents), 0) : latents;
         x = scheduler.scaleModelInput(x, i);
         Tensor t = Tensors.fromFloats(new float[] {(float) timesteps[i]}, 1);
-        Tensor labels = Tensors.fromLongs(label, label.length);
         Step call = new Step(i, options.steps(), timesteps[i], rows);
-        Tensor out = cache == null ? model.forward(x, t, labels, call, probe) : model.forward(x, t, labels, call, cache);
-        Tensor eps = c.learnedSigma() ? out.narrow(1, 0, c.inChannels()) : out;
+        Tensor eps = cache == null ? model.forward(x, t, batch, call, probe) : cache.forward(x, t, batch, call);
         if (guided) {
             Tensor cond = eps.narrow(0, 0, b);
             Tensor uncond = eps.narrow(0, b, b);
             eps = uncond.add(cond.sub(uncond).mul(new Scalar(options.guidance())));
         }
-        return scheduler.step(eps.contiguous(), i, latents, () -> noise(generators, latentShape()));
+        return scheduler.step(eps.contiguous(), i, latents, () -> noise(generators, shape));
     }
 
     private static Tensor noise(List<Generator> generators, long[] shape) {
@@ -169,11 +154,18 @@ public final class Sampler {
 
     private static Tensor broadcast(Samples noise, int b, long[] shape) {
         long[] s = noise.shape();
-        if (s.length != 4 || !Arrays.equals(Arrays.copyOfRange(s, 1, 4), shape) || (s[0] != 1 && s[0] != b)) {
-            throw new IllegalArgumentException("initial latents have shape " + Arrays.toString(s) + ", expected [1 or "
-                    + b + ", " + shape[0] + ", " + shape[1] + ", " + shape[2] + "]");
+        if (s.length != shape.length + 1 || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length), shape)
+                || (s[0] != 1 && s[0] != b)) {
+            StringBuilder want = new StringBuilder("[1 or " + b);
+            for (long d : shape) {
+                want.append(", ").append(d);
+            }
+            throw new IllegalArgumentException("initial latents have shape " + Arrays.toString(s) + ", expected "
+                    + want + "]");
         }
         Tensor t = noise.tensor();
-        return s[0] == b ? t : t.expand(b, shape[0], shape[1], shape[2]).contiguous();
+        long[] all = s.clone();
+        all[0] = b;
+        return s[0] == b ? t : t.expand(all).contiguous();
     }
 }

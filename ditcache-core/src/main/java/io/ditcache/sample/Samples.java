@@ -5,7 +5,8 @@ import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * Final latents of a sampling call, {@code [samples, channels, height, width]}, as plain Java values.
+ * Final latents of a sampling call, {@code [samples, ...latent shape]} (for an image {@code [samples, channels,
+ * height, width]}), as plain Java values.
  *
  * @param values row-major float32 values
  * @param shape  the shape

@@ -1,7 +1,7 @@
 package io.ditcache.study;
 
 import io.ditcache.internal.Tensors;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.sched.Schedulers;
 import java.nio.ByteBuffer;
@@ -51,7 +51,7 @@ public record StudyModel(String label, String fingerprint, Map<String, Object> i
     }
 
     /** Describes {@code model} under {@code label}. */
-    public static StudyModel of(String label, DiTModel model, Map<String, Object> schedulerConfig) {
+    public static StudyModel of(String label, Denoiser model, Map<String, Object> schedulerConfig) {
         return new StudyModel(label, fingerprint(model), Profiling.describe(model, label), schedulerConfig);
     }
 
@@ -64,7 +64,7 @@ public record StudyModel(String label, String fingerprint, Map<String, Object> i
         return s.length() > 100 ? s.substring(0, 100) : s;
     }
 
-    static String fingerprint(DiTModel model) {
+    static String fingerprint(Denoiser model) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");

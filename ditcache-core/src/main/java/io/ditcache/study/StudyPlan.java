@@ -81,8 +81,16 @@ public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> s
         return new StudyPlan(models, conditions, steps, schedulers, guidance, other);
     }
 
-    /** Condition {@code c}: class {@code c mod classes}, seed {@code c}. */
+    /**
+     * Condition {@code c}: class {@code c mod classes}, seed {@code c}.
+     *
+     * @throws IllegalArgumentException if {@code classes < 1}: a study's conditions are class labels
+     */
     public static Condition condition(int c, int classes) {
+        if (classes < 1) {
+            throw new IllegalArgumentException("a study conditions on class labels, but the model has " + classes
+                    + " classes");
+        }
         return new Condition(c % classes, c);
     }
 

@@ -3,7 +3,7 @@ package io.ditcache.study;
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.AtomicFiles;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
@@ -61,7 +61,7 @@ public final class StudyRunner {
      * @throws IOException if another process holds {@code dir} (the message names its pid), if {@code dir} holds
      *                     a study with other settings (the message names the difference) or a damaged run file
      */
-    public static Study run(StudyPlan plan, List<DiTModel> models, Path dir, Listener listener) throws IOException {
+    public static Study run(StudyPlan plan, List<? extends Denoiser> models, Path dir, Listener listener) throws IOException {
         checkModels(plan, models);
         try (StudyFolderLock claim = StudyFolderLock.acquire(dir)) {
             return run(plan, models, claim, listener);
@@ -72,7 +72,7 @@ public final class StudyRunner {
      * {@link #run(StudyPlan, List, Path, Listener)} in a folder the caller has claimed, for callers that write
      * more there (the report) before letting another process in.
      */
-    public static Study run(StudyPlan plan, List<DiTModel> models, StudyFolderLock folder, Listener listener)
+    public static Study run(StudyPlan plan, List<? extends Denoiser> models, StudyFolderLock folder, Listener listener)
             throws IOException {
         Objects.requireNonNull(listener, "listener");
         checkModels(plan, models);
@@ -106,10 +106,10 @@ public final class StudyRunner {
         }
         for (RunKey k : todo) {
             StudyModel m = plan.models().get(k.model());
-            DiTModel dit = models.get(k.model());
+            Denoiser model = models.get(k.model());
             SamplingOptions options = new SamplingOptions(
-                    List.of(StudyPlan.condition(k.condition(), dit.config().numClasses())), k.steps(), plan.guidance());
-            RedundancyProfile one = Profiling.run(dit, m.label(), Schedulers.create(k.scheduler(),
+                    List.of(StudyPlan.condition(k.condition(), model.info().classes())), k.steps(), plan.guidance());
+            RedundancyProfile one = Profiling.run(model, m.label(), Schedulers.create(k.scheduler(),
                     m.schedulerConfig()), options, null, p -> ActivationProbe.onEachStep(p, s -> listener.step()));
             Path file = runFile(dir, plan, k);
             Files.createDirectories(file.getParent());
@@ -239,7 +239,7 @@ public final class StudyRunner {
         }
     }
 
-    private static void checkModels(StudyPlan plan, List<DiTModel> models) {
+    private static void checkModels(StudyPlan plan, List<? extends Denoiser> models) {
         if (models.size() != plan.models().size()) {
             throw new IllegalArgumentException(plan.models().size() + " models planned, " + models.size()
                     + " given");

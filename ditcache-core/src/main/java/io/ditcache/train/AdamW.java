@@ -28,6 +28,16 @@ public final class AdamW {
         }
     }
 
+    /** First moment of parameter {@code i}: the optimiser's own tensor, for saving and restoring its state. */
+    public Tensor firstMoment(int i) {
+        return m.get(i);
+    }
+
+    /** Second moment of parameter {@code i}: the optimiser's own tensor, for saving and restoring its state. */
+    public Tensor secondMoment(int i) {
+        return v.get(i);
+    }
+
     /** One update with the gradients now held by the parameters; {@code t} counts updates from 1. */
     public void step(long t, double lr, double weightDecay) {
         double bc1 = 1 - Math.pow(BETA1, t);

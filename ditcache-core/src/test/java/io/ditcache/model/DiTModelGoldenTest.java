@@ -37,7 +37,7 @@ class DiTModelGoldenTest {
     void forwardAndCapturesMatchDiffusers(@TempDir Path dir) throws Exception {
         Path ckpt = Fixtures.ditCheckpoint(dir.resolve("dit"));
         Path goldenFile = Fixtures.copy("/fixtures/dit/golden.safetensors", dir.resolve("golden.safetensors"));
-        DiTModel model = ModelLoader.load(ckpt);
+        DiTModel model = (DiTModel) ModelLoader.load(ckpt);
         assertEquals(4, model.layers());
         try (SafetensorsFile golden = SafetensorsFile.open(goldenFile);
                 PointerScope scope = new PointerScope();
@@ -66,7 +66,7 @@ class DiTModelGoldenTest {
     @Test
     void positionTableMatchesDiffusers(@TempDir Path dir) throws Exception {
         Path goldenFile = Fixtures.copy("/fixtures/dit/golden.safetensors", dir.resolve("golden.safetensors"));
-        DiTModel model = ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
+        DiTModel model = (DiTModel) ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
         try (SafetensorsFile golden = SafetensorsFile.open(goldenFile)) {
             float[] want = golden.floats("aux.pos_embed");
             float[] got = Tensors.toFloats(io.ditcache.model.dit.DiTModelAccess.positions(model, 4, 4));
@@ -97,7 +97,7 @@ class DiTModelGoldenTest {
 
     @Test
     void badForwardInputsAreRejectedClearly(@TempDir Path dir) throws Exception {
-        DiTModel model = ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
+        DiTModel model = (DiTModel) ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
         try (PointerScope scope = new PointerScope()) {
             Tensor x = Tensors.fromFloats(new float[2 * 3 * 8 * 8], 2, 3, 8, 8);
             Tensor t = Tensors.fromLongs(new long[] {1, 2}, 2);

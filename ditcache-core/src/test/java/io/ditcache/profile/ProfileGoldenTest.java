@@ -29,7 +29,7 @@ class ProfileGoldenTest {
 
     @Test
     void ddim20ProfileMatchesGolden(@TempDir Path dir) throws Exception {
-        DiTModel model = ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
+        DiTModel model = (DiTModel) ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
         Path goldenFile = Fixtures.copy("/fixtures/dit/golden.safetensors", dir.resolve("golden.safetensors"));
         JsonNode golden = new ObjectMapper().readTree(
                 Fixtures.copy("/fixtures/dit/profile_dit_ddim20.json", dir.resolve("p.json")).toFile());

@@ -36,7 +36,7 @@ class NativeMemoryTest {
     @Test
     @EnabledOnOs(value = OS.LINUX, disabledReason = "reads /proc/self/status")
     void nativeMemoryGrowsLessThan64MbOver250ProfiledSteps(@TempDir Path dir) throws IOException {
-        DiTModel model = ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
+        DiTModel model = (DiTModel) ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
         SamplingOptions options = new SamplingOptions(
                 List.of(new Condition(1, 1), new Condition(2, 2), new Condition(3, 3), new Condition(4, 4)), STEPS, 4.0);
         long[] nativeBytes = new long[2];

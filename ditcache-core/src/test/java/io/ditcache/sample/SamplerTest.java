@@ -33,7 +33,7 @@ class SamplerTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
+        model = (DiTModel) ModelLoader.load(Fixtures.ditCheckpoint(dir.resolve("dit")));
     }
 
     private static Samples sample(String scheduler, List<Condition> conds, double guidance, ActivationProbe probe) {

@@ -5,7 +5,8 @@ import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutCase;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.ModelLoader;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.ClassLabels;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
@@ -101,14 +102,20 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         PrintWriter o = cl.getOut();
-        DiTModel dit;
+        Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = ModelLoader.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
         // the uncached samples and those of one case are held at once, each sample in one shared Java array
-        long elements = (long) dit.config().inChannels() * dit.config().sampleSize() * dit.config().sampleSize();
+        int classes = dit.info().classes();
+        if (classes < 1) {
+            throw new IllegalArgumentException(ModelSource.name(model) + " (" + dit.info().className()
+                    + ") is not class-conditional; bench samples class labels");
+        }
+        long[] shape = dit.latentShape(ClassLabels.of(0));
+        long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
         long bytesPerSample = 2 * elements * Float.BYTES;
         OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
                 OptionChecks.itemLimit("sample", elements, bytesPerSample));
@@ -123,8 +130,7 @@ final class BenchCommand implements Callable<Integer> {
                         + " layers x " + calibration.steps() + " steps, expected " + dit.layers() + " x " + steps);
             }
         } else {
-            int classes = Math.min(10, dit.config().numClasses());
-            List<Integer> labels = IntStream.range(0, classes).boxed().toList();
+            List<Integer> labels = IntStream.range(0, Math.min(10, classes)).boxed().toList();
             SamplingOptions calib = new SamplingOptions(SamplingOptions.grid(labels, List.of(CALIBRATION_SEED)), steps,
                     guidance);
             calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(), calib, null);
@@ -139,8 +145,8 @@ final class BenchCommand implements Callable<Integer> {
                         + e.getMessage(), e);
             }
         }
-        boolean digits = dit.config().inChannels() == 1 && dit.config().sampleSize() == DigitClassifier.SIZE
-                && dit.config().numClasses() >= DigitClassifier.CLASSES;
+        boolean digits = java.util.Arrays.equals(shape, new long[] {1, DigitClassifier.SIZE, DigitClassifier.SIZE})
+                && classes >= DigitClassifier.CLASSES;
         Shootout.Settings settings = new Shootout.Settings(steps, samples, guidance, 0, Math.min(batch, samples),
                 repeats, 1);
         Shootout.Result result;

@@ -17,8 +17,8 @@ import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.model.ModelLoader;
-import io.ditcache.model.dit.DiTConfig;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.ClassLabels;
+import io.ditcache.model.Denoiser;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.quality.SampleQuality;
@@ -32,11 +32,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -118,13 +120,13 @@ final class GenerateCommand implements Callable<Integer> {
         CachePolicy policy = policyFile == null ? null : PolicyFile.read(policyFile, null);
         try (DigitClassifier classifier = classifier()) {
             Reference ref = reference(classifier);
-            DiTModel dit;
+            Denoiser dit;
             Optional<Path> schedulerConfig;
             try (Checkpoint ckpt = ModelSource.open(model)) {
                 dit = ModelLoader.load(ckpt);
                 schedulerConfig = ckpt.schedulerConfig();
             }
-            checkModel(dit.config());
+            checkModel(dit);
             if (policy instanceof ProfileGuidedPolicy guided && (guided.mask().steps() != steps
                     || guided.mask().layers() != dit.layers())) {
                 // checked before sampling, where the mismatch would surface without the file's name
@@ -213,7 +215,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Samples into {@code labels} and {@code images}; returns how many samples hold a NaN or infinite value. */
-    private int sample(DiTModel dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+    private int sample(Denoiser dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
         int nonFinite = 0;
         cacheStats = policy == null ? null : new ArrayList<>();
         int batches = (samples + BATCH - 1) / BATCH;
@@ -286,11 +288,19 @@ final class GenerateCommand implements Callable<Integer> {
         return OptionChecks.maxItems(DigitClassifier.PIXELS, BYTES_PER_SAMPLE);
     }
 
-    private void checkModel(DiTConfig c) {
-        if (c.inChannels() != 1 || c.sampleSize() != DigitClassifier.SIZE || c.numClasses() < DigitClassifier.CLASSES) {
-            throw new IllegalArgumentException(ModelSource.name(model) + " makes " + c.inChannels() + "x"
-                    + c.sampleSize() + "x" + c.sampleSize() + " samples of " + c.numClasses()
-                    + " classes; the digit metrics need 1x28x28 pixel-space samples of 10 classes (MNIST)");
+    private void checkModel(Denoiser dit) {
+        int classes = dit.info().classes();
+        String need = "; the digit metrics need 1x28x28 pixel-space samples of 10 classes (MNIST)";
+        if (classes < 1) {
+            throw new IllegalArgumentException(ModelSource.name(model) + " (" + dit.info().className()
+                    + ") is not class-conditional" + need);
+        }
+        long[] shape = dit.latentShape(ClassLabels.of(0));
+        if (!Arrays.equals(shape, new long[] {1, DigitClassifier.SIZE, DigitClassifier.SIZE})
+                || classes < DigitClassifier.CLASSES) {
+            throw new IllegalArgumentException(ModelSource.name(model) + " makes " + Arrays.stream(shape)
+                    .mapToObj(String::valueOf).collect(Collectors.joining("x")) + " samples of " + classes
+                    + " classes" + need);
         }
     }
 

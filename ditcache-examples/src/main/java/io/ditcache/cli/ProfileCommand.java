@@ -5,11 +5,11 @@ import io.ditcache.RedundancyProfile;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.ModelLoader;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.ClassLabels;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
-import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
@@ -80,7 +80,7 @@ final class ProfileCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--latents " + latents + ": no such file (expected a "
                     + "safetensors file with tensor \"latents\")");
         }
-        DiTModel dit;
+        Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = ModelLoader.load(ckpt);
@@ -88,7 +88,11 @@ final class ProfileCommand implements Callable<Integer> {
         }
         Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
                 : Schedulers.create(scheduler, Map.of());
-        int classes = dit.config().numClasses();
+        int classes = dit.info().classes();
+        if (classes < 1) {
+            throw new IllegalArgumentException(ModelSource.name(model) + " (" + dit.info().className()
+                    + ") is not class-conditional; profile samples class labels");
+        }
         List<Integer> labels = classLabels != null ? classLabels
                 : IntStream.range(0, Math.min(10, classes)).boxed().toList();
         for (int label : labels) {
@@ -98,8 +102,8 @@ final class ProfileCommand implements Callable<Integer> {
             }
         }
         // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
-        long[] sampleShape = new Sampler(dit, sched).latentShape();
-        long elements = sampleShape[0] * sampleShape[1] * sampleShape[2];
+        long[] sampleShape = dit.latentShape(ClassLabels.of(labels.get(0)));
+        long elements = Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
         long conditions = (long) labels.size() * seeds.size();
         long most = OptionChecks.maxItems(elements, elements * Float.BYTES);
         if (conditions > most) {
@@ -138,11 +142,12 @@ final class ProfileCommand implements Callable<Integer> {
                         + abbreviate(f.names()) + ")");
             }
             long[] shape = f.info("latents").dims();
-            if (shape.length != 4 || (shape[0] != 1 && shape[0] != samples)
-                    || !Arrays.equals(Arrays.copyOfRange(shape, 1, 4), sampleShape)) {
+            if (shape.length != sampleShape.length + 1 || (shape[0] != 1 && shape[0] != samples)
+                    || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
                 throw new IllegalArgumentException("--latents " + file + ": tensor \"latents\" has shape "
                         + Arrays.toString(shape) + ", expected [" + (samples == 1 ? "1" : "1 or " + samples) + ", "
-                        + sampleShape[0] + ", " + sampleShape[1] + ", " + sampleShape[2] + "]");
+                        + Arrays.stream(sampleShape).mapToObj(String::valueOf).collect(Collectors.joining(", "))
+                        + "]");
             }
             return new Samples(f.floats("latents"), shape);
         }

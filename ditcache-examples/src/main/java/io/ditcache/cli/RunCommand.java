@@ -2,13 +2,12 @@ package io.ditcache.cli;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.SiteKind;
-import io.ditcache.Step;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.ModelLoader;
-import io.ditcache.model.dit.DiTInputs;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
+import io.ditcache.model.DiffusersForward;
 import io.ditcache.profile.ActivationCapture;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -32,10 +31,9 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a).")
 final class RunCommand implements Callable<Integer> {
-    /** Forward arguments of diffusers' transformer families; this release runs the DiT family. */
+    /** Forward arguments of diffusers' transformer families. */
     static final Set<String> KNOWN_INPUTS = Set.of("hidden_states", "timestep", "class_labels",
             "encoder_hidden_states", "pooled_projections", "img_ids", "txt_ids", "guidance");
-    static final List<String> DIT_INPUTS = List.of("hidden_states", "timestep", "class_labels");
 
     @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
     Path model;
@@ -55,22 +53,21 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OptionChecks.outputFile(spec.commandLine(), "--out", out);
-        DiTModel dit;
+        Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
-            dit = ModelLoader.load(ckpt);
+            loaded = ModelLoader.load(ckpt);
+        }
+        if (!(loaded instanceof DiffusersForward dit)) {
+            throw new IllegalArgumentException(ModelSource.name(model) + ": " + loaded.info().className()
+                    + " offers no forward on named inputs");
         }
         try (SafetensorsFile in = SafetensorsFile.open(inputs);
                 InferenceMode mode = new InferenceMode();
                 PointerScope scope = new PointerScope();
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
-            checkInputs(in.names());
-            DiTInputs.check(in, dit.config(), model);
-            Tensor x = in.load("hidden_states");
-            Tensor t = in.load("timestep");
-            Tensor y = in.load("class_labels");
-            Tensor sample = dit.forward(x, t, y, Step.conditional(0, 1, 0, (int) x.size(0)),
-                    capture ? probe : ActivationProbe.NONE);
+            checkInputs(in.names(), dit.inputNames(), loaded.info().className());
+            Tensor sample = dit.forward(in, model, capture ? probe : ActivationProbe.NONE);
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             outputs.put("sample", sample);
             if (capture) {
@@ -118,23 +115,24 @@ final class RunCommand implements Callable<Integer> {
         return torch.count_nonzero(t.isfinite().logical_not()).item_long();
     }
 
-    private void checkInputs(Set<String> names) {
+    private void checkInputs(Set<String> names, List<String> takes, String className) {
         TreeSet<String> unknown = new TreeSet<>(names);
         unknown.removeAll(KNOWN_INPUTS);
+        unknown.removeAll(takes);
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": unknown input tensors [" + ProfileCommand.abbreviate(unknown)
-                    + "], expected " + DIT_INPUTS);
+                    + "], expected " + takes);
         }
         TreeSet<String> other = new TreeSet<>(names);
-        other.removeAll(DIT_INPUTS);
+        other.removeAll(takes);
         if (!other.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": inputs " + other + " belong to another model family; "
-                    + "DiTTransformer2DModel takes " + DIT_INPUTS);
+                    + className + " takes " + takes);
         }
-        for (String need : DIT_INPUTS) {
+        for (String need : takes) {
             if (!names.contains(need)) {
                 throw new IllegalArgumentException(inputs + ": missing input tensor \"" + need + "\", expected "
-                        + DIT_INPUTS);
+                        + takes);
             }
         }
     }

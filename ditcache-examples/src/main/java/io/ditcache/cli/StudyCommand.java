@@ -3,7 +3,7 @@ package io.ditcache.cli;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.DefaultModel;
 import io.ditcache.model.ModelLoader;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.report.StudyReport;
 import io.ditcache.report.StudySummary;
 import io.ditcache.sched.Schedulers;
@@ -99,11 +99,11 @@ final class StudyCommand implements Callable<Integer> {
                     + "for example 2/4");
         }
         List<StudyModel> described = new ArrayList<>();
-        List<DiTModel> loaded = new ArrayList<>();
+        List<Denoiser> loaded = new ArrayList<>();
         Set<String> labels = new HashSet<>();
         for (String m : models == null ? List.of(DEFAULT_WORD) : models) {
             Path dir = m.equals(DEFAULT_WORD) && !Files.exists(Path.of(m)) ? null : Path.of(m);
-            DiTModel dit;
+            Denoiser dit;
             Map<String, Object> schedulerConfig;
             try (Checkpoint ckpt = ModelSource.open(dir)) {
                 dit = ModelLoader.load(ckpt);

@@ -1,9 +1,10 @@
 package io.ditcache.cli;
 
 import io.ditcache.data.ImageSet;
+import io.ditcache.model.dit.DefaultDiT;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.train.TrainingOptions;
-import io.ditcache.train.TrainingRun;
+import io.ditcache.model.dit.train.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Option;
                 + "resumes from OUT/train-state.safetensors when present.")
 final class TrainCommand implements Callable<Integer> {
     /** The trained default's layout: 28x28x1 pixels, patch 4, 6 blocks, 4 heads x 32, 10 classes. */
-    static final DiTConfig LAYOUT = io.ditcache.model.DefaultModel.CONFIG;
+    static final DiTConfig LAYOUT = DefaultDiT.CONFIG;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,12 +1,12 @@
 package io.ditcache.examples;
 
 import io.ditcache.model.CheckpointWriter;
-import io.ditcache.model.DefaultModel;
+import io.ditcache.model.dit.DefaultDiT;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Writes the random-weights reference of the default's layout ({@link DefaultModel#randomReference()}) as a
+ * Writes the random-weights reference of the default's layout ({@link DefaultDiT#randomReference()}) as a
  * checkpoint directory, for comparing a trained model's profile with an untrained one's.
  *
  * <pre>java -cp ditcache-examples/target/ditcache.jar io.ditcache.examples.MakeRandomModel runs/random-dit</pre>
@@ -17,8 +17,8 @@ public final class MakeRandomModel {
 
     /** Writes the checkpoint into {@code dir} and returns it. */
     public static Path write(Path dir) throws Exception {
-        CheckpointWriter.save(DefaultModel.randomReference(), dir, Map.of("format", "pt", "recipe",
-                "io.ditcache.model.DefaultModel.randomReference() seed " + DefaultModel.SEED));
+        CheckpointWriter.save(DefaultDiT.randomReference(), dir, Map.of("format", "pt", "recipe",
+                "io.ditcache.model.dit.DefaultDiT.randomReference() seed " + DefaultDiT.SEED));
         return dir;
     }
 

@@ -2,7 +2,7 @@ package io.ditcache.examples;
 
 import io.ditcache.RedundancyProfile;
 import io.ditcache.model.DefaultModel;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
@@ -32,7 +32,7 @@ public final class ProfileDefaultModel {
 
     /** Profiles {@code steps} DDIM steps, writes {@code out/profile.json} and the report into {@code out}. */
     public static RedundancyProfile profile(int steps, Path out) throws IOException {
-        DiTModel model = DefaultModel.load();
+        Denoiser model = DefaultModel.load();
         Scheduler ddim = Schedulers.create("ddim", Map.of());
         SamplingOptions options = new SamplingOptions(SamplingOptions.grid(LABELS, SEEDS), steps,
                 SamplingOptions.DEFAULT_GUIDANCE);

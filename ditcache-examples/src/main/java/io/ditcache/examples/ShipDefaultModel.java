@@ -13,7 +13,7 @@ import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
 import io.ditcache.train.TrainingOptions;
-import io.ditcache.train.TrainingRun;
+import io.ditcache.model.dit.train.TrainingRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;

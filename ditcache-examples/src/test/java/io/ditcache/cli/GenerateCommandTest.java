@@ -11,7 +11,7 @@ import io.ditcache.examples.MnistSliceData;
 import io.ditcache.examples.TrainClassifier;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.CheckpointWriter;
-import io.ditcache.model.DefaultModel;
+import io.ditcache.model.dit.DefaultDiT;
 import io.ditcache.policy.ComputeMask;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
@@ -169,7 +169,7 @@ class GenerateCommandTest {
     @Test
     void nonFiniteSamplesAreCountedBeforeTheMetrics(@TempDir Path dir) throws Exception {
         Path nan = dir.resolve("nan-digits");
-        CheckpointWriter.save(DefaultModel.randomReference(), nan, Map.of());
+        CheckpointWriter.save(DefaultDiT.randomReference(), nan, Map.of());
         FixtureDit.editWeights(nan, (name, values) -> Arrays.fill(values, Float.NaN));
         CliRun r = CliRun.of("generate", "--model", nan.toString(), "--classifier", made.classifierFile().toString(),
                 "--reference", made.featuresFile().toString(), "--steps", "2", "--samples", "12", "--out",

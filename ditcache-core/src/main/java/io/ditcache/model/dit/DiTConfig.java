@@ -156,6 +156,30 @@ public record DiTConfig(int sampleSize, int patchSize, int inChannels, int outCh
         }
     }
 
+    /** diffusers' {@code config.json} of this layout, with every key its constructor reads, in key order. */
+    public Map<String, Object> diffusersConfig() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("_class_name", CLASS_NAME);
+        m.put("_diffusers_version", "0.40.0.dev0");
+        m.put("activation_fn", "gelu-approximate");
+        m.put("attention_bias", attentionBias);
+        m.put("attention_head_dim", headDim);
+        m.put("dropout", 0.0);
+        m.put("in_channels", inChannels);
+        m.put("norm_elementwise_affine", false);
+        m.put("norm_eps", normEps);
+        m.put("norm_num_groups", 32);
+        m.put("norm_type", "ada_norm_zero");
+        m.put("num_attention_heads", numHeads);
+        m.put("num_embeds_ada_norm", numClasses);
+        m.put("num_layers", numLayers);
+        m.put("out_channels", outChannels);
+        m.put("patch_size", patchSize);
+        m.put("sample_size", sampleSize);
+        m.put("upcast_attention", false);
+        return m;
+    }
+
     /** Hidden width: heads × head dim. */
     public int innerDim() {
         return numHeads * headDim;

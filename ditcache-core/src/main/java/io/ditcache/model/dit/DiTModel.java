@@ -1,16 +1,29 @@
 package io.ditcache.model.dit;
 
 import io.ditcache.ActivationProbe;
+import io.ditcache.Branch;
+import io.ditcache.CachePolicy;
+import io.ditcache.CacheStats;
 import io.ditcache.Step;
+import io.ditcache.io.SafetensorsFile;
+import io.ditcache.model.CachedForward;
+import io.ditcache.model.ClassLabels;
+import io.ditcache.model.Conditioning;
+import io.ditcache.model.Denoiser;
+import io.ditcache.model.DenoiserInfo;
+import io.ditcache.model.DiffusersForward;
+import io.ditcache.model.LatentSize;
+import io.ditcache.model.PredictionType;
 import io.ditcache.internal.StateDictCheck;
 import io.ditcache.internal.Tensors;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -26,10 +39,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * It calls the {@link ActivationProbe} at every site of every block (K, V, ATTN_OUT, MLP_OUT, BLOCK_OUT,
  * BLOCK_RESIDUAL, and block 0's MODULATED_INPUT).
  *
+ * <p>As a {@link Denoiser} it is conditioned on {@link ClassLabels} (label {@code num_embeds_ada_norm} is the
+ * null class of guidance's unconditional branch) and predicts the noise; its {@code forward} on a
+ * {@link Conditioning} drops the learned-sigma channels, while {@link #forward(Tensor, Tensor, Tensor, Step,
+ * ActivationProbe)} on a label tensor returns diffusers' raw output.
+ *
  * <p>Not thread-safe; one forward at a time. Callers own the native memory of inputs and outputs (wrap calls in a
  * {@code PointerScope}).
  */
-public final class DiTModel extends Module {
+public final class DiTModel extends Module implements Denoiser, DiffusersForward {
     private static final double NORM_OUT_EPS = 1e-6;
     private final DiTConfig config;
     private final PatchEmbed patchEmbed;
@@ -38,6 +56,7 @@ public final class DiTModel extends Module {
     private final LinearImpl projOut2;
     /** Container module, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
     private final Module blockList;
+    private final DenoiserInfo info;
 
     /** A model with all parameters zero; load weights with {@link #loadStateDict}. */
     public DiTModel(DiTConfig config) {
@@ -52,13 +71,23 @@ public final class DiTModel extends Module {
         long p = config.patchSize();
         projOut2 = register_module("proj_out_2", Linears.of(d, p * p * config.outChannels(), true));
         eval();
+        long parameters = parameterShapes().values().stream()
+                .mapToLong(shape -> Arrays.stream(shape).reduce(1, Math::multiplyExact)).sum();
+        info = new DenoiserInfo(DiTConfig.CLASS_NAME, config.diffusersConfig(), parameters, PredictionType.EPSILON,
+                config.learnedSigma(), config.inChannels(), config.numClasses());
     }
 
     public DiTConfig config() {
         return config;
     }
 
+    @Override
+    public DenoiserInfo info() {
+        return info;
+    }
+
     /** Number of transformer blocks. */
+    @Override
     public int layers() {
         return blocks.size();
     }
@@ -74,6 +103,7 @@ public final class DiTModel extends Module {
     }
 
     /** Parameters by diffusers key; the tensors are the model's own (not copies). */
+    @Override
     public Map<String, Tensor> stateDict() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         StringTensorDict params = named_parameters(true);
@@ -220,6 +250,110 @@ public final class DiTModel extends Module {
                         + config.numClasses() + "] (" + config.numClasses() + " is the null class)");
             }
         }
+    }
+
+    /**
+     * {@code [in_channels, H, W]}: {@code sample_size} square, or the conditioning's size (one frame, sides
+     * positive multiples of {@code patch_size}).
+     *
+     * @throws IllegalArgumentException for a conditioning other than {@link ClassLabels}, a label outside
+     *                                  {@code [0, num_embeds_ada_norm)} or a size the model cannot make
+     */
+    @Override
+    public long[] latentShape(Conditioning c) {
+        ClassLabels labels = classLabels(c);
+        for (int r = 0; r < labels.rows(); r++) {
+            if (labels.label(r) >= config.numClasses()) {
+                throw new IllegalArgumentException("class label " + labels.label(r) + " out of range [0, "
+                        + config.numClasses() + ") of this model");
+            }
+        }
+        if (labels.size().isEmpty()) {
+            return new long[] {config.inChannels(), config.sampleSize(), config.sampleSize()};
+        }
+        LatentSize size = labels.size().get();
+        long p = config.patchSize();
+        if (!size.isImage() || size.height() % p != 0 || size.width() % p != 0) {
+            throw new IllegalArgumentException(DiTConfig.CLASS_NAME + " cannot make latent size " + size
+                    + ": expected 1 frame with height and width multiples of patch_size " + p);
+        }
+        if ((size.height() / p) * (size.width() / p) > DiTConfig.MAX_ARRAY / config.innerDim()) {
+            throw new IllegalArgumentException(DiTConfig.CLASS_NAME + " cannot make latent size " + size + ": "
+                    + (size.height() / p) * (size.width() / p) + " tokens x inner dim " + config.innerDim()
+                    + " is a position table larger than a Java array (" + DiTConfig.MAX_ARRAY + " floats)");
+        }
+        return new long[] {config.inChannels(), size.height(), size.width()};
+    }
+
+    /** The null class ({@code num_embeds_ada_norm}) for every row of {@code c}, at its size. */
+    @Override
+    public Conditioning unconditional(Conditioning c) {
+        ClassLabels labels = classLabels(c);
+        long[] nul = new long[labels.rows()];
+        Arrays.fill(nul, config.numClasses());
+        return new ClassLabels(nul, labels.size());
+    }
+
+    @Override
+    public Tensor forward(Tensor latents, Tensor timesteps, Conditioning batch, Step step, ActivationProbe probe) {
+        return prediction(forward(latents, timesteps, labelTensor(batch), step, probe));
+    }
+
+    /** Each block's residual, attention and feed-forward output computed or reused per row (a {@link CacheSession}). */
+    @Override
+    public CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows) {
+        CacheSession session = new CacheSession(policy, stats, layers(), steps, rows);
+        return new CachedForward() {
+            private boolean closed;
+
+            @Override
+            public Tensor forward(Tensor latents, Tensor timesteps, Conditioning batch, Step step) {
+                if (closed) {
+                    throw new IllegalStateException("cached forward of " + DiTConfig.CLASS_NAME + " is closed");
+                }
+                return prediction(DiTModel.this.forward(latents, timesteps, labelTensor(batch), step, session));
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    session.close();
+                }
+            }
+        };
+    }
+
+    @Override
+    public List<String> inputNames() {
+        return DiTInputs.NAMES;
+    }
+
+    /** Checks the inputs with {@link DiTInputs#check(SafetensorsFile, DiTConfig, Path)}, then runs them. */
+    @Override
+    public Tensor forward(SafetensorsFile inputs, Path modelDir, ActivationProbe probe) throws IOException {
+        DiTInputs.check(inputs, config, modelDir);
+        Tensor x = inputs.load("hidden_states");
+        return forward(x, inputs.load("timestep"), inputs.load("class_labels"),
+                Step.conditional(0, 1, 0, (int) x.size(0)), probe);
+    }
+
+    /** The noise prediction: the first {@code in_channels} of a learned-sigma output. */
+    private Tensor prediction(Tensor out) {
+        return config.learnedSigma() ? out.narrow(1, 0, config.inChannels()) : out;
+    }
+
+    private static Tensor labelTensor(Conditioning batch) {
+        long[] labels = classLabels(batch).labels();
+        return Tensors.fromLongs(labels, labels.length);
+    }
+
+    private static ClassLabels classLabels(Conditioning c) {
+        if (c instanceof ClassLabels labels) {
+            return labels;
+        }
+        throw new IllegalArgumentException(DiTConfig.CLASS_NAME + " is conditioned on class labels, not "
+                + c.getClass().getSimpleName());
     }
 
     /** Key names in the order diffusers registers them. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import io.ditcache.ActivationProbe;
 import io.ditcache.Step;
 import io.ditcache.internal.Tensors;
-import io.ditcache.model.DefaultModel;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -20,7 +19,7 @@ class DiTModelLifetimeTest {
 
     @Test
     void forwardAndEvalWorkAfterTheGarbageCollectorRan() throws InterruptedException {
-        DiTModel model = DefaultModel.randomReference();
+        DiTModel model = DefaultDiT.randomReference();
         float[] before = forward(model);
         collectGarbage(model);
         model.eval();

@@ -2,7 +2,7 @@ package io.ditcache.examples.bench;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.model.DefaultModel;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.SamplingOptions;
@@ -94,10 +94,10 @@ public final class NativeMemoryCheck {
      * @param warmupSteps steps of the measured run before the RSS baseline (the Java heap, shrunk by the full
      *                    collection of the first native reading, grows back over the first ~100 steps)
      */
-    public static Figures run(DiTModel model, int conditions, int steps, int every, int warmupSteps) {
+    public static Figures run(Denoiser model, int conditions, int steps, int every, int warmupSteps) {
         List<Condition> conds = new ArrayList<>();
         for (int i = 0; i < conditions; i++) {
-            conds.add(new Condition(i % model.config().numClasses(), i));
+            conds.add(new Condition(i % model.info().classes(), i));
         }
         Profiling.run(model, DefaultModel.NAME, Schedulers.create("ddim", Map.of()),
                 new SamplingOptions(conds, 50, SamplingOptions.DEFAULT_GUIDANCE), null);

@@ -3,7 +3,7 @@ package io.ditcache.examples.bench;
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.model.DefaultModel;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import io.ditcache.profile.Profiling;
 import io.ditcache.profile.StreamingProfiler;
 import io.ditcache.sample.Condition;
@@ -50,10 +50,10 @@ public final class ProbeOverheadBenchmark {
     }
 
     /** Samples {@code conditions} classes (labels mod 10, seed = index) for {@code steps} DDIM steps, guidance 4. */
-    public static Figures run(DiTModel model, int conditions, int steps, int warmupPairs, int pairs) {
+    public static Figures run(Denoiser model, int conditions, int steps, int warmupPairs, int pairs) {
         List<Condition> conds = new ArrayList<>();
         for (int i = 0; i < conditions; i++) {
-            conds.add(new Condition(i % model.config().numClasses(), i));
+            conds.add(new Condition(i % model.info().classes(), i));
         }
         SamplingOptions options = new SamplingOptions(conds, steps, SamplingOptions.DEFAULT_GUIDANCE);
         double[] profiled = new double[pairs];

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.model.DefaultModel;
-import io.ditcache.model.dit.DiTModel;
+import io.ditcache.model.Denoiser;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark programs' figures on tiny inputs: what they compute is sound; no timing is asserted. */
@@ -27,7 +27,7 @@ class BenchProgramsTest {
 
     @Test
     void nativeMemoryCheckReadsTheSeries() throws Exception {
-        DiTModel model = DefaultModel.load();
+        Denoiser model = DefaultModel.load();
         NativeMemoryCheck.Figures f = NativeMemoryCheck.run(model, 1, 20, 5, 5);
         assertEquals(5, f.at().length); // after 0, 5, 10, 15 and 20 steps
         assertEquals(20, f.at()[4]);

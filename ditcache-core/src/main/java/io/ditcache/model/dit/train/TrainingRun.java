@@ -1,8 +1,9 @@
-package io.ditcache.train;
+package io.ditcache.model.dit.train;
 
 import io.ditcache.data.ImageSet;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.model.dit.DiTConfig;
+import io.ditcache.train.TrainingOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.ditcache.train;
+package io.ditcache.model.dit.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,6 +12,7 @@ import io.ditcache.model.Fixtures;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTModel;
+import io.ditcache.train.TrainingOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -93,7 +94,7 @@ class DiTTrainerTest {
     void savedModelLoadsAsADiffusersCheckpoint(@TempDir Path dir) throws IOException {
         DiTTrainer t = new DiTTrainer(SMALL, TrainingOptions.defaults(1));
         t.saveModel(dir.resolve("m"), Map.of());
-        DiTModel loaded = ModelLoader.load(dir.resolve("m"));
+        DiTModel loaded = (DiTModel) ModelLoader.load(dir.resolve("m"));
         assertArrayEquals(flat(t.ema()), flat(loaded));
         IOException e = assertThrows(IOException.class, () -> DiTTrainer.resume(
                 new DiTConfig(28, 7, 1, 1, 3, 2, 16, 10, 1e-5, true), TrainingOptions.defaults(1),

@@ -1,4 +1,4 @@
-package io.ditcache.train;
+package io.ditcache.model.dit.train;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.Step;
@@ -11,6 +11,8 @@ import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTInit;
 import io.ditcache.model.dit.DiTModel;
 import io.ditcache.sched.Schedulers;
+import io.ditcache.train.AdamW;
+import io.ditcache.train.TrainingOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -159,7 +161,7 @@ public final class DiTTrainer {
         for (int i = 0; i < names.size(); i++) {
             String n = names.get(i);
             w.put("param." + n, params.get(i)).put("ema." + n, emaParams.get(i))
-                    .put("adam_m." + n, adam.m.get(i)).put("adam_v." + n, adam.v.get(i));
+                    .put("adam_m." + n, adam.firstMoment(i)).put("adam_v." + n, adam.secondMoment(i));
         }
         w.write(file);
     }
@@ -179,8 +181,8 @@ public final class DiTTrainer {
                 String n = t.names.get(i);
                 t.params.get(i).copy_(f.load("param." + n));
                 t.emaParams.get(i).copy_(f.load("ema." + n));
-                t.adam.m.get(i).copy_(f.load("adam_m." + n));
-                t.adam.v.get(i).copy_(f.load("adam_v." + n));
+                t.adam.firstMoment(i).copy_(f.load("adam_m." + n));
+                t.adam.secondMoment(i).copy_(f.load("adam_v." + n));
             }
             t.step = Long.parseLong(f.metadata().get("step"));
         } catch (IllegalArgumentException e) {

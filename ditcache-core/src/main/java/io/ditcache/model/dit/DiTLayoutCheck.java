@@ -1,10 +1,9 @@
-package io.ditcache.model;
+package io.ditcache.model.dit;
 
 import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.TensorInfo;
-import io.ditcache.model.dit.DiTConfig;
 import java.util.Arrays;
 import java.util.TreeSet;
 

@@ -1,71 +1,165 @@
 package io.ditcache;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Decides ("when"), per step, block, sample and guidance branch, whether a model computes a block or reuses what
- * it cached, and how a reused value is approximated ("how", {@link #approximation()}). A policy only decides;
- * the model's cache points do the reuse. Implementations keep any state per sample and branch, never mixed.
+ * Decides ("when"), per step, block, sample and guidance branch, whether a model computes a block, reuses parts of
+ * it, or reuses the whole block, and how a reused value is approximated ("how", {@link #approximation()}). A
+ * policy only decides; a cache runtime ({@code io.ditcache.cache.CacheRuntime}) does the reuse. Implementations
+ * keep any state per sample and branch, never mixed.
  *
- * <p>Call order within one run (after {@link #reset()}): for each step {@code i = 0 .. steps-1}, for each row of
- * the batch (a sample of a branch): {@link #observe} of {@link CacheSignal#MODULATED_INPUT_CHANGE} (from step 1
- * on, if asked for), then {@link #decide} for layers {@code 0 .. firstBlocks()-1}, then {@link #observe} of
- * {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} (once a reference exists, if asked for), then {@link #decide}
- * for the remaining layers. Rows are asked in batch order, and the signals a row sees do not depend on the other
- * rows of its batch.
+ * <p>Call order within one run (after {@link #reset()}): for each step {@code i = 0 .. steps-1}, for each block
+ * {@code b} in execution order: {@link #observe} of every {@link CacheSignal#MODULATED_INPUT_CHANGE} requested at
+ * {@code b} (from step 1 on) for every row, then {@link #decide} for every row, then, after the block ran,
+ * {@link #observe} of every {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} requested at {@code b} (for rows that
+ * have a reference). Rows are asked in batch order, and the signals a row sees do not depend on the other rows of
+ * its batch.
  *
- * <p>Whatever a policy answers, the model computes every block at step 0 and a block whose cache is empty for
- * that row; {@link CacheStats} records what actually ran.
+ * <p>Whatever a policy answers, the runtime computes every block at step 0 and a block (or part) whose cache is
+ * empty for that row; {@link CacheStats} records what actually ran.
  */
 public interface CachePolicy {
 
-    /** What a cache point does for one block of one sample and branch. */
-    enum Decision {
+    /**
+     * What a cache point does for one block of one sample and branch: compute it, reuse some of its
+     * {@link BlockPart}s (the block runs, its norms and gates apply to the cached part outputs), or reuse the whole
+     * block (its input plus its cached residual, per stream).
+     *
+     * @param wholeBlock reuse the whole block; {@code reused} is then empty
+     * @param reused     the parts to reuse when not the whole block; empty = compute
+     */
+    record Decision(boolean wholeBlock, Set<BlockPart> reused) {
         /** Run the block. */
-        COMPUTE,
-        /** Skip the block: its input plus its cached residual (output minus input). */
-        REUSE,
-        /** Run the block but reuse its cached attention output (before the gate; the current gate applies). */
-        REUSE_ATTENTION,
-        /** Run the block but reuse its cached feed-forward output (before the gate). */
-        REUSE_MLP,
-        /** Reuse both the attention and the feed-forward output: only the block's norms and gates run. */
-        REUSE_ATTENTION_AND_MLP;
+        public static final Decision COMPUTE = new Decision(false, Set.of());
+        /** Skip the block: its input plus its cached residual (output minus input), every stream. */
+        public static final Decision REUSE_BLOCK = new Decision(true, Set.of());
 
-        /** Whether the block's attention runs. */
-        public boolean runsAttention() {
-            return this == COMPUTE || this == REUSE_MLP;
+        public Decision {
+            Objects.requireNonNull(reused, "reused");
+            if (wholeBlock && !reused.isEmpty()) {
+                throw new IllegalArgumentException("a whole-block decision names no parts, got " + reused);
+            }
+            reused = reused.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(reused));
         }
 
-        /** Whether the block's feed-forward runs. */
-        public boolean runsMlp() {
-            return this == COMPUTE || this == REUSE_ATTENTION;
+        /** Reuse {@code parts} (none: {@link #COMPUTE}). */
+        public static Decision reuse(BlockPart... parts) {
+            return reuse(parts.length == 0 ? Set.of() : EnumSet.of(parts[0], parts));
+        }
+
+        /** Reuse {@code parts} (none: {@link #COMPUTE}). */
+        public static Decision reuse(Set<BlockPart> parts) {
+            return parts.isEmpty() ? COMPUTE : new Decision(false, parts);
+        }
+
+        /** Whether the whole block runs with nothing reused. */
+        public boolean computes() {
+            return !wholeBlock && reused.isEmpty();
+        }
+
+        /** Whether {@code part} is taken from the cache (a whole-block decision reuses every part). */
+        public boolean reuses(BlockPart part) {
+            return wholeBlock || reused.contains(part);
+        }
+
+        /** This decision for {@code block}: parts it does not have are dropped, and none left computes. */
+        public Decision on(Block block) {
+            if (wholeBlock || block.parts().containsAll(reused)) {
+                return this;
+            }
+            Set<BlockPart> kept = EnumSet.noneOf(BlockPart.class);
+            reused.stream().filter(block::has).forEach(kept::add);
+            return reuse(kept);
+        }
+
+        /**
+         * The fraction of {@code block} this decision skips: 1 for the whole block, else the reused parts' share
+         * of the block's parts (counted alike).
+         */
+        public double skipped(Block block) {
+            if (wholeBlock) {
+                return 1;
+            }
+            if (reused.isEmpty() || block.parts().isEmpty()) {
+                return 0;
+            }
+            long n = reused.stream().filter(block::has).count();
+            return (double) n / block.parts().size();
+        }
+
+        /**
+         * {@code compute}, {@code reuse} (whole block) or {@code reuse_} and the parts, e.g.
+         * {@code reuse_self_attention}.
+         */
+        public String name() {
+            if (wholeBlock) {
+                return "reuse";
+            }
+            if (reused.isEmpty()) {
+                return "compute";
+            }
+            return "reuse_" + reused.stream().map(p -> p.name().toLowerCase(Locale.ROOT))
+                    .collect(Collectors.joining("+"));
+        }
+
+        @Override
+        public String toString() {
+            return name();
         }
     }
 
     /**
      * The question a cache point asks.
      *
-     * @param step   call index {@code i = 0 .. steps-1}
-     * @param steps  calls in the run
-     * @param layer  block index {@code 0 .. layers-1}
-     * @param layers blocks in the model
-     * @param branch guidance branch
-     * @param sample sample index within the branch
+     * @param step     call index {@code i = 0 .. steps-1}
+     * @param steps    calls in the run
+     * @param timestep the step's timestep or sigma, as the model is called with it (NaN where unknown)
+     * @param layout   the model's blocks
+     * @param layer    the block asked about, {@code 0 .. layout.size()-1}
+     * @param branch   guidance branch
+     * @param sample   sample index within the branch
      */
-    record Query(int step, int steps, int layer, int layers, Branch branch, int sample) {
+    record Query(int step, int steps, double timestep, BlockLayout layout, int layer, Branch branch, int sample) {
         public Query {
             if (step < 0 || step >= steps) {
                 throw new IllegalArgumentException("step " + step + " not in [0, " + steps + ")");
             }
-            if (layer < 0 || layer >= layers) {
-                throw new IllegalArgumentException("layer " + layer + " not in [0, " + layers + ")");
+            Objects.requireNonNull(layout, "layout");
+            if (layer < 0 || layer >= layout.size()) {
+                throw new IllegalArgumentException("layer " + layer + " not in [0, " + layout.size() + ")");
             }
             if (sample < 0) {
                 throw new IllegalArgumentException("sample must be >= 0, got " + sample);
             }
-            java.util.Objects.requireNonNull(branch, "branch");
+            Objects.requireNonNull(branch, "branch");
+        }
+
+        /** A query about a {@link BlockLayout#plain} stack of {@code layers} blocks, timestep unknown. */
+        public Query(int step, int steps, int layer, int layers, Branch branch, int sample) {
+            this(step, steps, Double.NaN, plainLayout(layers, layer), layer, branch, sample);
+        }
+
+        private static BlockLayout plainLayout(int layers, int layer) {
+            if (layer < 0 || layer >= layers) {
+                throw new IllegalArgumentException("layer " + layer + " not in [0, " + layers + ")");
+            }
+            return BlockLayout.plain(layers);
+        }
+
+        /** The block asked about. */
+        public Block block() {
+            return layout.block(layer);
+        }
+
+        /** Blocks in the model. */
+        public int layers() {
+            return layout.size();
         }
     }
 
@@ -84,25 +178,16 @@ public interface CachePolicy {
     default void reset() {
     }
 
-    /** The signals this policy wants measured; the model computes only these. */
-    default Set<CacheSignal> signals() {
+    /**
+     * The signals this policy wants measured, each at its block; the runtime measures only these. Requests at
+     * blocks beyond the model are not measured.
+     */
+    default Set<SignalRequest> signals() {
         return Set.of();
     }
 
-    /**
-     * Leading blocks whose combined residual {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} measures (FBCache:
-     * 1; DBCache: Fn). At least 1.
-     */
-    default int firstBlocks() {
-        return 1;
-    }
-
-    /**
-     * A measured signal of one row at one step. {@code query.layer()} is the last layer the signal depends on
-     * (0 for {@link CacheSignal#MODULATED_INPUT_CHANGE}, {@code firstBlocks()-1} for
-     * {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE}).
-     */
-    default void observe(CacheSignal signal, Query query, double value) {
+    /** A measured signal of one row at one step; {@code query.layer()} is the request's block. */
+    default void observe(SignalRequest signal, Query query, double value) {
     }
 
     /** How reused values are approximated; plain reuse by default. */

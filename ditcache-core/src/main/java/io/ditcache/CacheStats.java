@@ -1,5 +1,6 @@
 package io.ditcache;
 
+import io.ditcache.CachePolicy.Decision;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -12,28 +13,35 @@ import java.util.Map;
  * each row's branch and sample. From it: counts per decision, per step, per layer and per branch, the fraction
  * of block evaluations skipped, a trace, and a summary for the terminal and for JSON.
  *
- * <p>A block evaluation is its attention plus its feed-forward: {@code REUSE} and
- * {@code REUSE_ATTENTION_AND_MLP} skip both, {@code REUSE_ATTENTION} and {@code REUSE_MLP} one of the two (half an
- * evaluation).
+ * <p>A block evaluation is the block's parts (its {@link Block#parts()}, counted alike): a whole-block reuse skips
+ * all of it, a part reuse the reused parts' share ({@link Decision#skipped}), e.g. half of a DiT block for its
+ * attention alone.
  */
 public final class CacheStats {
     private int steps;
     private int layers;
     private List<Branch> branches = List.of();
     private List<Integer> samples = List.of();
-    private CachePolicy.Decision[][][] applied = new CachePolicy.Decision[0][0][0];
+    private BlockLayout layout;
+    private Decision[][][] applied = new Decision[0][0][0];
 
-    /** Starts recording a run; called by the sampler. */
+    /** Starts recording a run over a {@link BlockLayout#plain} stack of {@code layers} blocks. */
     public void begin(int steps, int layers, List<Branch> rowBranches, List<Integer> rowSamples) {
+        begin(steps, BlockLayout.plain(layers), rowBranches, rowSamples);
+    }
+
+    /** Starts recording a run; called by the cache runtime. */
+    public void begin(int steps, BlockLayout layout, List<Branch> rowBranches, List<Integer> rowSamples) {
         this.steps = steps;
-        this.layers = layers;
+        this.layout = layout;
+        this.layers = layout.size();
         this.branches = List.copyOf(rowBranches);
         this.samples = List.copyOf(rowSamples);
-        this.applied = new CachePolicy.Decision[steps][layers][rowBranches.size()];
+        this.applied = new Decision[steps][layers][rowBranches.size()];
     }
 
     /** Records the decision applied at one (step, layer, row). */
-    public void record(int step, int layer, int row, CachePolicy.Decision decision) {
+    public void record(int step, int layer, int row, Decision decision) {
         applied[step][layer][row] = decision;
     }
 
@@ -45,21 +53,25 @@ public final class CacheStats {
         return layers;
     }
 
+    /** The blocks of the recorded run (null before {@link #begin}). */
+    public BlockLayout layout() {
+        return layout;
+    }
+
     public int rows() {
         return branches.size();
     }
 
     /** The decision applied, or null where none was recorded. */
-    public CachePolicy.Decision applied(int step, int layer, int row) {
+    public Decision applied(int step, int layer, int row) {
         return applied[step][layer][row];
     }
 
     /** How often each decision was applied. */
-    public Map<CachePolicy.Decision, Long> counts() {
-        Map<CachePolicy.Decision, Long> out = new EnumMap<>(CachePolicy.Decision.class);
-        for (CachePolicy.Decision d : CachePolicy.Decision.values()) {
-            out.put(d, 0L);
-        }
+    public Map<Decision, Long> counts() {
+        Map<Decision, Long> out = new LinkedHashMap<>();
+        out.put(Decision.COMPUTE, 0L);
+        out.put(Decision.REUSE_BLOCK, 0L);
         forEach((s, l, r, d) -> out.merge(d, 1L, Long::sum));
         return out;
     }
@@ -68,7 +80,7 @@ public final class CacheStats {
     public double skippedFraction() {
         double[] sum = new double[2];
         forEach((s, l, r, d) -> {
-            sum[0] += skipped(d);
+            sum[0] += d.skipped(layout.block(l));
             sum[1]++;
         });
         return sum[1] == 0 ? 0 : sum[0] / sum[1];
@@ -79,7 +91,7 @@ public final class CacheStats {
         double[] out = new double[steps];
         int[] n = new int[steps];
         forEach((s, l, r, d) -> {
-            out[s] += skipped(d);
+            out[s] += d.skipped(layout.block(l));
             n[s]++;
         });
         for (int s = 0; s < steps; s++) {
@@ -93,7 +105,7 @@ public final class CacheStats {
         double[] out = new double[layers];
         int[] n = new int[layers];
         forEach((s, l, r, d) -> {
-            out[l] += skipped(d);
+            out[l] += d.skipped(layout.block(l));
             n[l]++;
         });
         for (int l = 0; l < layers; l++) {
@@ -107,7 +119,7 @@ public final class CacheStats {
         Map<Branch, double[]> acc = new EnumMap<>(Branch.class);
         forEach((s, l, r, d) -> {
             double[] a = acc.computeIfAbsent(branches.get(r), b -> new double[2]);
-            a[0] += skipped(d);
+            a[0] += d.skipped(layout.block(l));
             a[1]++;
         });
         Map<Branch, Double> out = new EnumMap<>(Branch.class);
@@ -120,7 +132,7 @@ public final class CacheStats {
         double[] out = new double[rows()];
         int[] n = new int[rows()];
         forEach((s, l, r, d) -> {
-            out[r] += skipped(d);
+            out[r] += d.skipped(layout.block(l));
             n[r]++;
         });
         for (int r = 0; r < out.length; r++) {
@@ -130,22 +142,16 @@ public final class CacheStats {
     }
 
     /**
-     * The trace of one row: per step, one character per layer ({@code C} compute, {@code R} reuse, {@code a}
-     * attention reused, {@code m} MLP reused, {@code b} both reused).
+     * The trace of one row: per step, one character per layer ({@code C} compute, {@code R} whole block reused,
+     * {@code a} attention parts reused, {@code m} feed-forward parts reused, {@code b} both).
      */
     public List<String> trace(int row) {
         List<String> out = new ArrayList<>();
         for (int s = 0; s < steps; s++) {
             StringBuilder b = new StringBuilder();
             for (int l = 0; l < layers; l++) {
-                CachePolicy.Decision d = applied[s][l][row];
-                b.append(d == null ? '.' : switch (d) {
-                    case COMPUTE -> 'C';
-                    case REUSE -> 'R';
-                    case REUSE_ATTENTION -> 'a';
-                    case REUSE_MLP -> 'm';
-                    case REUSE_ATTENTION_AND_MLP -> 'b';
-                });
+                Decision d = applied[s][l][row];
+                b.append(letter(d));
             }
             out.add(b.toString());
         }
@@ -159,7 +165,7 @@ public final class CacheStats {
         m.put("layers", layers);
         m.put("rows", rows());
         Map<String, Long> counts = new LinkedHashMap<>();
-        counts().forEach((d, c) -> counts.put(d.name().toLowerCase(Locale.ROOT), c));
+        counts().forEach((d, c) -> counts.put(d.name(), c));
         m.put("counts", counts);
         m.put("skipped_fraction", skippedFraction());
         Map<String, Double> perBranch = new LinkedHashMap<>();
@@ -186,24 +192,26 @@ public final class CacheStats {
     /** One line for the terminal. */
     @Override
     public String toString() {
-        Map<CachePolicy.Decision, Long> c = counts();
+        StringBuilder c = new StringBuilder();
+        counts().forEach((d, n) -> c.append(c.length() == 0 ? "" : ", ").append(d.name()).append(' ').append(n));
         return String.format(Locale.ROOT, "%d steps x %d layers x %d rows: %.1f%% of block evaluations skipped "
-                + "(compute %d, reuse %d, attention %d, mlp %d, both %d)", steps, layers, rows(),
-                100 * skippedFraction(), c.get(CachePolicy.Decision.COMPUTE), c.get(CachePolicy.Decision.REUSE),
-                c.get(CachePolicy.Decision.REUSE_ATTENTION), c.get(CachePolicy.Decision.REUSE_MLP),
-                c.get(CachePolicy.Decision.REUSE_ATTENTION_AND_MLP));
+                + "(%s)", steps, layers, rows(), 100 * skippedFraction(), c);
     }
 
-    private static double skipped(CachePolicy.Decision d) {
-        return switch (d) {
-            case COMPUTE -> 0;
-            case REUSE, REUSE_ATTENTION_AND_MLP -> 1;
-            case REUSE_ATTENTION, REUSE_MLP -> 0.5;
-        };
+    private static char letter(Decision d) {
+        if (d == null) {
+            return '.';
+        }
+        if (d.wholeBlock()) {
+            return 'R';
+        }
+        boolean attention = d.reused().stream().anyMatch(BlockPart::isAttention);
+        boolean feedForward = d.reused().stream().anyMatch(BlockPart::isFeedForward);
+        return attention && feedForward ? 'b' : attention ? 'a' : feedForward ? 'm' : 'C';
     }
 
     private interface CellVisitor {
-        void visit(int step, int layer, int row, CachePolicy.Decision d);
+        void visit(int step, int layer, int row, Decision d);
     }
 
     private void forEach(CellVisitor v) {

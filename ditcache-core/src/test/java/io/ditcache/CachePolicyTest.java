@@ -31,9 +31,12 @@ class CachePolicyTest {
 
     @Test
     void decisionsSayWhichPartsRun() {
-        assertEquals(true, CachePolicy.Decision.REUSE_MLP.runsAttention());
-        assertEquals(false, CachePolicy.Decision.REUSE_MLP.runsMlp());
-        assertEquals(false, CachePolicy.Decision.REUSE.runsAttention());
-        assertEquals(false, CachePolicy.Decision.REUSE_ATTENTION_AND_MLP.runsMlp());
+        CachePolicy.Decision mlp = CachePolicy.Decision.reuse(BlockPart.FEED_FORWARD);
+        assertEquals(false, mlp.reuses(BlockPart.SELF_ATTENTION));
+        assertEquals(true, mlp.reuses(BlockPart.FEED_FORWARD));
+        assertEquals(true, CachePolicy.Decision.REUSE_BLOCK.reuses(BlockPart.SELF_ATTENTION));
+        assertEquals(true, CachePolicy.Decision.reuse(BlockPart.SELF_ATTENTION, BlockPart.FEED_FORWARD)
+                .reuses(BlockPart.FEED_FORWARD));
+        assertEquals(CachePolicy.Decision.COMPUTE, CachePolicy.Decision.reuse());
     }
 }

@@ -1,8 +1,8 @@
 package io.ditcache.policy;
 
 import io.ditcache.Approximation;
-import io.ditcache.CacheSignal;
 import io.ditcache.CachePolicy;
+import io.ditcache.SignalRequest;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,17 +60,12 @@ public final class ApproximatedPolicy implements CachePolicy {
     }
 
     @Override
-    public Set<CacheSignal> signals() {
+    public Set<SignalRequest> signals() {
         return inner.signals();
     }
 
     @Override
-    public int firstBlocks() {
-        return inner.firstBlocks();
-    }
-
-    @Override
-    public void observe(CacheSignal signal, Query query, double value) {
+    public void observe(SignalRequest signal, Query query, double value) {
         inner.observe(signal, query, value);
     }
 

@@ -4,7 +4,7 @@ import io.ditcache.CachePolicy;
 import java.util.Map;
 
 /**
- * Δ-DiT: the blocks {@code [firstBlock, endBlock)} are skipped ({@link Decision#REUSE}: input plus cached
+ * Δ-DiT: the blocks {@code [firstBlock, endBlock)} are skipped ({@link Decision#REUSE_BLOCK}: input plus cached
  * residual, which over a contiguous range adds up to the range's cached deviation) except every
  * {@code interval}-th step, counted from {@code fromStep}; outside the step window {@code [fromStep, toStep)}
  * and outside the block range everything computes. Δ-DiT's "rear blocks early, front blocks late" is two such
@@ -52,7 +52,7 @@ public final class BlockRangePolicy implements CachePolicy {
         if (query.layer() < firstBlock || query.layer() >= end || step < fromStep || step >= to) {
             return Decision.COMPUTE;
         }
-        return (step - fromStep) % interval == 0 ? Decision.COMPUTE : Decision.REUSE;
+        return (step - fromStep) % interval == 0 ? Decision.COMPUTE : Decision.REUSE_BLOCK;
     }
 
     @Override

@@ -1,16 +1,16 @@
 package io.ditcache.policy;
 
-import io.ditcache.CacheSignal;
 import io.ditcache.CachePolicy;
+import io.ditcache.SignalRequest;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * DBCache (cache-dit's dual block cache): the first {@code firstBlocks} (Fn) and the last {@code lastBlocks}
- * (Bn) blocks always compute; the middle blocks are skipped together ({@link Decision#REUSE}) when the
- * {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} of the first Fn blocks, measured for this row at this step,
- * is below {@code threshold}, the step is neither step 0 nor in the warm-up, and neither cap is reached. A step
+ * (Bn) blocks always compute; the middle blocks are skipped together ({@link Decision#REUSE_BLOCK}) when the
+ * {@link io.ditcache.CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} of the first Fn blocks (requested at block Fn-1),
+ * measured for this row at this step, is below {@code threshold}, the step is neither step 0 nor in the warm-up, and neither cap is reached. A step
  * counts as cached for its row when its middle blocks were skipped; a computed step ends a run of consecutive
  * cached steps.
  *
@@ -24,6 +24,7 @@ public final class DualBlockPolicy implements CachePolicy {
     private final int firstBlocks;
     private final int lastBlocks;
     private final double threshold;
+    private final SignalRequest signal;
     private final int warmupSteps;
     private final int maxCachedSteps;
     private final int maxContinuousCachedSteps;
@@ -55,6 +56,7 @@ public final class DualBlockPolicy implements CachePolicy {
         this.firstBlocks = ParameterChecks.atLeast(NAME, "firstBlocks", firstBlocks, 1);
         this.lastBlocks = ParameterChecks.atLeast(NAME, "lastBlocks", lastBlocks, 0);
         this.threshold = ParameterChecks.nonNegative(NAME, "threshold", threshold);
+        this.signal = SignalRequest.firstBlocksResidual(this.firstBlocks - 1);
         this.warmupSteps = ParameterChecks.atLeast(NAME, "warmupSteps", warmupSteps, 0);
         this.maxCachedSteps = ParameterChecks.atLeastOrNone(NAME, "maxCachedSteps", maxCachedSteps, 0, "no cap");
         this.maxContinuousCachedSteps = ParameterChecks.atLeastOrNone(NAME, "maxContinuousCachedSteps",
@@ -67,18 +69,18 @@ public final class DualBlockPolicy implements CachePolicy {
     }
 
     @Override
-    public Set<CacheSignal> signals() {
-        return Set.of(CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE);
+    public Set<SignalRequest> signals() {
+        return Set.of(signal);
     }
 
-    @Override
+    /** Fn: the leading blocks that always compute and whose combined residual is the signal. */
     public int firstBlocks() {
         return firstBlocks;
     }
 
     @Override
-    public void observe(CacheSignal signal, Query query, double value) {
-        if (signal == CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE) {
+    public void observe(SignalRequest signal, Query query, double value) {
+        if (signal.equals(this.signal)) {
             RowState s = rows.computeIfAbsent(Row.of(query), r -> new RowState());
             s.signalStep = query.step();
             s.signal = value;
@@ -108,7 +110,7 @@ public final class DualBlockPolicy implements CachePolicy {
                 s.continuousCachedSteps = 0;
             }
         }
-        return s.reuse ? Decision.REUSE : Decision.COMPUTE;
+        return s.reuse ? Decision.REUSE_BLOCK : Decision.COMPUTE;
     }
 
     @Override

@@ -1,21 +1,24 @@
 package io.ditcache.policy;
 
-import io.ditcache.CacheSignal;
 import io.ditcache.CachePolicy;
+import io.ditcache.SignalRequest;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * FBCache (first-block cache): block 0 always computes; every later block is skipped ({@link Decision#REUSE})
- * when the {@link CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} this row measured at this step is below
- * {@code threshold}, and computes otherwise, at step 0, or when the row measured nothing at this step (no
+ * FBCache (first-block cache): block 0 always computes; every later block is skipped
+ * ({@link Decision#REUSE_BLOCK}) when the {@link io.ditcache.CacheSignal#FIRST_BLOCKS_RESIDUAL_CHANGE} of block 0
+ * this row measured at this step is below {@code threshold}, and computes otherwise, at step 0, or when the row measured nothing at this step (no
  * reference yet) or a non-finite value. The signal's reference is the last step at which the row computed block
  * 1, so a run of skipped steps compares against the same reference and the change accumulates.
  */
 public final class FirstBlockResidualPolicy implements CachePolicy {
     /** The name {@link Policies} knows this policy by. */
     public static final String NAME = "fbcache";
+
+    /** What the policy measures: the residual change of block 0. */
+    private static final SignalRequest SIGNAL = SignalRequest.firstBlocksResidual(0);
 
     private final double threshold;
     /** Per row: the last observed signal. */
@@ -37,18 +40,13 @@ public final class FirstBlockResidualPolicy implements CachePolicy {
     }
 
     @Override
-    public Set<CacheSignal> signals() {
-        return Set.of(CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE);
+    public Set<SignalRequest> signals() {
+        return Set.of(SIGNAL);
     }
 
     @Override
-    public int firstBlocks() {
-        return 1;
-    }
-
-    @Override
-    public void observe(CacheSignal signal, Query query, double value) {
-        if (signal == CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE) {
+    public void observe(SignalRequest signal, Query query, double value) {
+        if (signal.equals(SIGNAL)) {
             observed.put(Row.of(query), new Observed(query.step(), value));
         }
     }
@@ -60,7 +58,7 @@ public final class FirstBlockResidualPolicy implements CachePolicy {
         }
         Observed o = observed.get(Row.of(query));
         boolean reuse = o != null && o.step() == query.step() && o.value() < threshold;
-        return reuse ? Decision.REUSE : Decision.COMPUTE;
+        return reuse ? Decision.REUSE_BLOCK : Decision.COMPUTE;
     }
 
     @Override

@@ -1,12 +1,15 @@
 package io.ditcache.policy;
 
+import io.ditcache.Block;
 import io.ditcache.CachePolicy;
 import java.util.Map;
 
 /**
  * FORA: every block's attention and feed-forward outputs are recomputed every {@code interval} steps (step
  * {@code i} computes when {@code i % interval == 0}) and reused in between, where only the block's norms and
- * gates run ({@link Decision#REUSE_ATTENTION_AND_MLP}). Stateless.
+ * gates run: the decision reuses every part the block has ({@link Block#parts()}: self-, cross- and context
+ * attention, both streams' feed-forward). A block with no reusable parts (a whole model cached per step) is
+ * reused whole ({@link Decision#REUSE_BLOCK}). Stateless.
  */
 public final class IntervalPolicy implements CachePolicy {
     /** The name {@link Policies} knows this policy by. */
@@ -28,7 +31,11 @@ public final class IntervalPolicy implements CachePolicy {
 
     @Override
     public Decision decide(Query query) {
-        return query.step() % interval == 0 ? Decision.COMPUTE : Decision.REUSE_ATTENTION_AND_MLP;
+        if (query.step() % interval == 0) {
+            return Decision.COMPUTE;
+        }
+        Block block = query.block();
+        return block.parts().isEmpty() ? Decision.REUSE_BLOCK : Decision.reuse(block.parts());
     }
 
     @Override

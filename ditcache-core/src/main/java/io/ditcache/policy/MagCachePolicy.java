@@ -17,7 +17,7 @@ import java.util.Map;
  * of step {@code i} is {@code gamma_i = |r_i| / |r_{i-1}|}, a residual's norm relative to the previous step's,
  * taken from a profile, not measured. At a step past the retention phase each row multiplies its running ratio
  * product by {@code gamma_i}, adds {@code |1 - product|} to its error and skips the step (every block
- * {@link Decision#REUSE}) while the error is below {@code threshold} and this is at most the {@code maxSkips}-th
+ * {@link Decision#REUSE_BLOCK}) while the error is below {@code threshold} and this is at most the {@code maxSkips}-th
  * consecutive skip; otherwise it computes and restarts product, error and skip count. Steps
  * {@code i < floor(retention * steps)} and step 0 always compute.
  *
@@ -163,7 +163,7 @@ public final class MagCachePolicy implements CachePolicy {
                 s.skips = 0;
             }
         }
-        return s.reuse ? Decision.REUSE : Decision.COMPUTE;
+        return s.reuse ? Decision.REUSE_BLOCK : Decision.COMPUTE;
     }
 
     @Override

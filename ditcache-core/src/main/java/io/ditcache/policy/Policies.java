@@ -81,7 +81,8 @@ public final class Policies {
             case BlockRangePolicy.NAME -> new BlockRangePolicy(p.integer("firstBlock", 0), p.integer("endBlock", -1),
                     p.integer("interval"), p.integer("fromStep", 0), p.integer("toStep", -1));
             case PyramidAttentionPolicy.NAME -> new PyramidAttentionPolicy(p.integer("interval"),
-                    p.number("start", 0.1), p.number("end", 0.9));
+                    p.number("start", 0.1), p.number("end", 0.9), p.integer("temporalInterval", -1),
+                    p.integer("crossInterval", -1));
             case FirstBlockResidualPolicy.NAME -> new FirstBlockResidualPolicy(p.number("threshold"));
             case DualBlockPolicy.NAME -> new DualBlockPolicy(p.integer("firstBlocks", 1), p.integer("lastBlocks", 0),
                     p.number("threshold"), p.integer("warmupSteps", 0), p.integer("maxCachedSteps", -1),

@@ -8,7 +8,7 @@ import java.util.Objects;
 
 /**
  * Computes or reuses each block as a {@link ComputeMask} says: {@link Decision#COMPUTE} where the mask computes,
- * {@link Decision#REUSE} (the block's input plus its cached residual) elsewhere. The mask is static, the same for
+ * {@link Decision#REUSE_BLOCK} (the block's input plus its cached residual) elsewhere. The mask is static, the same for
  * both guidance branches and every sample, so the policy keeps no state and asks for no signals. Reused values
  * can be extrapolated instead of reused as they are ({@link #withApproximation}).
  *
@@ -45,7 +45,7 @@ public final class ProfileGuidedPolicy implements CachePolicy {
                     + " layers, but the mask (" + mask.source() + ") is for " + mask.steps() + " steps x "
                     + mask.layers() + " layers");
         }
-        return mask.computes(query.step(), query.layer()) ? Decision.COMPUTE : Decision.REUSE;
+        return mask.computes(query.step(), query.layer()) ? Decision.COMPUTE : Decision.REUSE_BLOCK;
     }
 
     @Override

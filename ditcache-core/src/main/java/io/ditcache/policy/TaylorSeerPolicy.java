@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * TaylorSeer: the first {@code warmupSteps} steps compute (they fill the history the extrapolation needs), then
  * every block computes every {@code interval}-th step counted from the end of the warm-up and is skipped
- * ({@link Decision#REUSE}) in between, its cached value extrapolated by a Taylor expansion of order 1 or 2
+ * ({@link Decision#REUSE_BLOCK}) in between, its cached value extrapolated by a Taylor expansion of order 1 or 2
  * ({@link #approximation()}). Stateless.
  */
 public final class TaylorSeerPolicy implements CachePolicy {
@@ -38,7 +38,7 @@ public final class TaylorSeerPolicy implements CachePolicy {
     @Override
     public Decision decide(Query query) {
         int step = query.step();
-        return step < warmupSteps || (step - warmupSteps) % interval == 0 ? Decision.COMPUTE : Decision.REUSE;
+        return step < warmupSteps || (step - warmupSteps) % interval == 0 ? Decision.COMPUTE : Decision.REUSE_BLOCK;
     }
 
     @Override

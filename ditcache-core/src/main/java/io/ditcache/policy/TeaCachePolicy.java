@@ -1,12 +1,12 @@
 package io.ditcache.policy;
 
 import io.ditcache.Branch;
-import io.ditcache.CacheSignal;
 import io.ditcache.CachePolicy;
 import io.ditcache.DistanceMetric;
 import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SeriesKey;
+import io.ditcache.SignalRequest;
 import io.ditcache.SiteKind;
 import io.ditcache.TokenStream;
 import java.util.Arrays;
@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * TeaCache: each row accumulates the rescaled change {@code poly(x)} of block 0's modulated input
- * ({@link CacheSignal#MODULATED_INPUT_CHANGE}, {@code x}); while the accumulated value stays below
- * {@code threshold} the whole step is skipped (every block, block 0 included, {@link Decision#REUSE}); otherwise
- * the step computes and the accumulator restarts at 0. Step 0 and the last step always compute, and so does a
+ * ({@link io.ditcache.CacheSignal#MODULATED_INPUT_CHANGE} at block 0, {@code x}); while the accumulated value
+ * stays below {@code threshold} the whole step is skipped (every block, block 0 included,
+ * {@link Decision#REUSE_BLOCK}); otherwise the step computes and the accumulator restarts at 0. Step 0 and the last step always compute, and so does a
  * step at which the row measured nothing or a non-finite value.
  *
  * <p>The polynomial maps the input change to the model-output change. {@link #fit} obtains it from a profile;
@@ -36,6 +36,8 @@ public final class TeaCachePolicy implements CachePolicy {
     /** Largest degree {@link #fit} accepts. */
     public static final int MAX_DEGREE = 8;
 
+    /** What the policy measures: block 0's modulated-input change. */
+    private static final SignalRequest SIGNAL = SignalRequest.modulatedInput(0);
     private static final Logger LOG = LoggerFactory.getLogger(TeaCachePolicy.class);
 
     private final double threshold;
@@ -137,13 +139,13 @@ public final class TeaCachePolicy implements CachePolicy {
     }
 
     @Override
-    public Set<CacheSignal> signals() {
-        return Set.of(CacheSignal.MODULATED_INPUT_CHANGE);
+    public Set<SignalRequest> signals() {
+        return Set.of(SIGNAL);
     }
 
     @Override
-    public void observe(CacheSignal signal, Query query, double value) {
-        if (signal == CacheSignal.MODULATED_INPUT_CHANGE) {
+    public void observe(SignalRequest signal, Query query, double value) {
+        if (signal.equals(SIGNAL)) {
             RowState s = rows.computeIfAbsent(Row.of(query), r -> new RowState());
             s.signalStep = query.step();
             s.signal = value;
@@ -166,7 +168,7 @@ public final class TeaCachePolicy implements CachePolicy {
                 s.accumulated = 0;
             }
         }
-        return s.reuse ? Decision.REUSE : Decision.COMPUTE;
+        return s.reuse ? Decision.REUSE_BLOCK : Decision.COMPUTE;
     }
 
     @Override

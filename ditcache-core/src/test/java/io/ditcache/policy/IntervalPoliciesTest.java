@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.Approximation;
+import io.ditcache.BlockPart;
+import io.ditcache.Branch;
 import io.ditcache.CachePolicy.Decision;
+import io.ditcache.CachePolicy.Query;
 import io.ditcache.policy.PolicyDriver.Decisions;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -56,7 +59,8 @@ class IntervalPoliciesTest {
         // u = i/10: the default window [0.1, 0.9] is steps 1..9; computes at 1, 4, 7.
         assertEquals("CCAACAACAAC", d.steps(0, 0));
         assertEquals("CCAACAACAAC", d.steps(1, 1));
-        assertTrue(Decision.REUSE_ATTENTION.runsMlp(), "the MLP always runs");
+        assertTrue(new PyramidAttentionPolicy(3).decide(new Query(2, 11, 0, 2, Branch.COND, 0)).equals(
+                Decision.reuse(BlockPart.SELF_ATTENTION)), "the MLP always runs");
 
         // u = i/5; start 0.3 falls between steps: the window starts at step 2 (u = 0.4).
         assertEquals("CCCACA", run(new PyramidAttentionPolicy(2, 0.3, 1.0), 6, 1, COND, SILENT).steps(0, 0));

@@ -65,7 +65,6 @@ class PoliciesTest {
         assertEquals(description, again.describe());
         assertEquals(p.approximation(), again.approximation());
         assertEquals(p.signals(), again.signals());
-        assertEquals(p.firstBlocks(), again.firstBlocks());
         assertSameDecisions(p, again, 12, 4, GUIDED, VARIED);
         assertSameDecisions(p, again, 12, 4, PAIR, VARIED);
 

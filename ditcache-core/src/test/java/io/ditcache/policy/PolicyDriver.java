@@ -7,13 +7,14 @@ import io.ditcache.CacheSignal;
 import io.ditcache.CachePolicy;
 import io.ditcache.CachePolicy.Decision;
 import io.ditcache.CachePolicy.Query;
+import io.ditcache.SignalRequest;
 import java.util.List;
 
 /**
- * Plays {@link CachePolicy}'s documented call order over steps x rows x layers with scripted signals and records
- * the decisions: per step, per row, {@code observe(MODULATED_INPUT_CHANGE)} from step 1 on, {@code decide} for
- * layers {@code 0 .. firstBlocks()-1}, {@code observe(FIRST_BLOCKS_RESIDUAL_CHANGE)} from step 1 on, {@code decide}
- * for the rest.
+ * Plays {@link CachePolicy}'s documented call order over steps x layers x rows with scripted signals and records
+ * the decisions: per step, per layer: {@code observe} of the MODULATED_INPUT_CHANGE requests at that layer from
+ * step 1 on for every row, {@code decide} for every row, {@code observe} of the FIRST_BLOCKS_RESIDUAL_CHANGE
+ * requests at that layer from step 1 on for every row.
  * A signal is observed only when the policy asks for it and the script has a value.
  */
 final class PolicyDriver {
@@ -82,13 +83,12 @@ final class PolicyDriver {
         }
 
         private static char letter(Decision d) {
-            return switch (d) {
-                case COMPUTE -> 'C';
-                case REUSE -> 'R';
-                case REUSE_ATTENTION -> 'A';
-                case REUSE_MLP -> 'M';
-                case REUSE_ATTENTION_AND_MLP -> 'B';
-            };
+            if (d.wholeBlock()) {
+                return 'R';
+            }
+            boolean attention = d.reused().stream().anyMatch(io.ditcache.BlockPart::isAttention);
+            boolean mlp = d.reused().stream().anyMatch(io.ditcache.BlockPart::isFeedForward);
+            return attention && mlp ? 'B' : attention ? 'A' : mlp ? 'M' : 'C';
         }
     }
 
@@ -104,22 +104,17 @@ final class PolicyDriver {
     /** One run without {@code reset()} first: the policy keeps whatever state it has. */
     static Decisions play(CachePolicy policy, int steps, int layers, List<BatchRow> rows, Script script) {
         Decision[][][] at = new Decision[rows.size()][steps][layers];
-        int first = Math.min(policy.firstBlocks(), layers);
         for (int step = 0; step < steps; step++) {
-            for (int r = 0; r < rows.size(); r++) {
-                BatchRow row = rows.get(r);
+            for (int layer = 0; layer < layers; layer++) {
                 if (step > 0) {
-                    observe(policy, CacheSignal.MODULATED_INPUT_CHANGE, script, step, steps, 0, layers, row, r);
+                    observeAll(policy, CacheSignal.MODULATED_INPUT_CHANGE, script, step, steps, layer, layers, rows);
                 }
-                for (int layer = 0; layer < first; layer++) {
-                    at[r][step][layer] = decide(policy, step, steps, layer, layers, row);
+                for (int r = 0; r < rows.size(); r++) {
+                    at[r][step][layer] = decide(policy, step, steps, layer, layers, rows.get(r));
                 }
                 if (step > 0) { // step 0 has no reference
-                    observe(policy, CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE, script, step, steps, first - 1, layers,
-                            row, r);
-                }
-                for (int layer = first; layer < layers; layer++) {
-                    at[r][step][layer] = decide(policy, step, steps, layer, layers, row);
+                    observeAll(policy, CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE, script, step, steps, layer, layers,
+                            rows);
                 }
             }
         }
@@ -141,7 +136,6 @@ final class PolicyDriver {
     /** Asserts that {@code outer} asks for the same signals and decides like {@code inner}. */
     static void assertDelegates(CachePolicy inner, CachePolicy outer) {
         assertEquals(inner.signals(), outer.signals());
-        assertEquals(inner.firstBlocks(), outer.firstBlocks());
         Script script = perStep(new double[] {0, 0.05, 0.2, 0.05, 0.01, 0.5},
                 new double[] {0, 0.5, 0.01, 0.01, 0.2, 0.01});
         assertSameDecisions(inner, outer, 6, 3, GUIDED, script);
@@ -151,14 +145,18 @@ final class PolicyDriver {
         return policy.decide(new Query(step, steps, layer, layers, row.branch(), row.sample()));
     }
 
-    private static void observe(CachePolicy policy, CacheSignal signal, Script script, int step, int steps,
-            int layer, int layers, BatchRow row, int r) {
-        if (!policy.signals().contains(signal)) {
+    private static void observeAll(CachePolicy policy, CacheSignal kind, Script script, int step, int steps,
+            int layer, int layers, List<BatchRow> rows) {
+        SignalRequest request = new SignalRequest(kind, layer);
+        if (!policy.signals().contains(request)) {
             return;
         }
-        Double v = script.value(signal, step, r);
-        if (v != null) {
-            policy.observe(signal, new Query(step, steps, layer, layers, row.branch(), row.sample()), v);
+        for (int r = 0; r < rows.size(); r++) {
+            Double v = script.value(kind, step, r);
+            if (v != null) {
+                BatchRow row = rows.get(r);
+                policy.observe(request, new Query(step, steps, layer, layers, row.branch(), row.sample()), v);
+            }
         }
     }
 }

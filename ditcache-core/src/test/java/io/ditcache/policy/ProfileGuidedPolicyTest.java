@@ -27,9 +27,9 @@ class ProfileGuidedPolicyTest {
                 for (int sample = 0; sample < 2; sample++) {
                     for (int layer = 0; layer < 3; layer++) {
                         Decision d = policy.decide(new Query(step, 7, layer, 3, branch, sample));
-                        assertEquals(MASK.computes(step, layer) ? Decision.COMPUTE : Decision.REUSE, d,
+                        assertEquals(MASK.computes(step, layer) ? Decision.COMPUTE : Decision.REUSE_BLOCK, d,
                                 "step " + step + ", layer " + layer + ", " + branch + ", sample " + sample);
-                        reused += d == Decision.REUSE ? 1 : 0;
+                        reused += d == Decision.REUSE_BLOCK ? 1 : 0;
                     }
                 }
             }

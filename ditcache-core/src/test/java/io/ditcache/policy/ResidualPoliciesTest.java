@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.Branch;
-import io.ditcache.CacheSignal;
+import io.ditcache.SignalRequest;
 import io.ditcache.CachePolicy.Decision;
 import io.ditcache.CachePolicy.Query;
 import io.ditcache.policy.PolicyDriver.Decisions;
@@ -26,8 +26,7 @@ class ResidualPoliciesTest {
     @Test
     void fbcacheReusesLaterBlocksWhileTheSignalIsBelowThreshold() {
         FirstBlockResidualPolicy p = new FirstBlockResidualPolicy(0.1);
-        assertEquals(Set.of(CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE), p.signals());
-        assertEquals(1, p.firstBlocks());
+        assertEquals(Set.of(SignalRequest.firstBlocksResidual(0)), p.signals());
         Decisions d = run(p, 6, 3, COND, perStep(new double[] {N, 0.05, 0.2, 0.08, 0.09, 0.3}));
         assertEquals("CCCCCC", d.steps(0, 0), "block 0 always computes");
         assertEquals("CRCRRC", d.steps(0, 1));
@@ -65,13 +64,13 @@ class ResidualPoliciesTest {
     void fbcacheResetForgetsTheObservedSignal() {
         FirstBlockResidualPolicy p = new FirstBlockResidualPolicy(0.1);
         Query q = new Query(2, 5, 1, 3, Branch.COND, 0);
-        p.observe(CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE, new Query(2, 5, 0, 3, Branch.COND, 0), 0.01);
-        assertEquals(Decision.REUSE, p.decide(q));
+        p.observe(SignalRequest.firstBlocksResidual(0), new Query(2, 5, 0, 3, Branch.COND, 0), 0.01);
+        assertEquals(Decision.REUSE_BLOCK, p.decide(q));
         assertEquals(Decision.COMPUTE, p.decide(new Query(2, 5, 1, 3, Branch.UNCOND, 0)), "other branch");
         assertEquals(Decision.COMPUTE, p.decide(new Query(2, 5, 1, 3, Branch.COND, 1)), "other sample");
         p.reset();
         assertEquals(Decision.COMPUTE, p.decide(q));
-        p.observe(CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE, new Query(0, 5, 0, 3, Branch.COND, 0), 0.01);
+        p.observe(SignalRequest.firstBlocksResidual(0), new Query(0, 5, 0, 3, Branch.COND, 0), 0.01);
         assertEquals(Decision.COMPUTE, p.decide(new Query(0, 5, 1, 3, Branch.COND, 0)), "step 0 computes");
     }
 
@@ -110,6 +109,7 @@ class ResidualPoliciesTest {
         double[] uncond = {N, 0.5, 0.01, 0.01, 0.01, 0.5, 0.01, 0.01, 0.01, 0.01};
         DualBlockPolicy p = new DualBlockPolicy(2, 1, 0.1, 0, -1, 2);
         assertEquals(2, p.firstBlocks());
+        assertEquals(Set.of(SignalRequest.firstBlocksResidual(1)), p.signals());
         Decisions d = run(p, 10, 5, GUIDED, perStep(cond, uncond));
         assertEquals("CRRCRRCRRC", d.steps(0, 2), "COND as if alone");
         assertEquals("CCRRCCRRCR", d.steps(1, 3), "UNCOND");

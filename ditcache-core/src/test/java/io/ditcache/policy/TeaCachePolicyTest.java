@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ditcache.Branch;
 import io.ditcache.CachePolicy.Decision;
 import io.ditcache.CachePolicy.Query;
-import io.ditcache.CacheSignal;
+import io.ditcache.SignalRequest;
 import io.ditcache.DistanceMetric;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SiteKind;
@@ -31,7 +31,7 @@ class TeaCachePolicyTest {
     @Test
     void skipsWholeStepsWhileTheAccumulatedChangeStaysBelowThreshold() {
         TeaCachePolicy p = new TeaCachePolicy(0.25, IDENTITY);
-        assertEquals(Set.of(CacheSignal.MODULATED_INPUT_CHANGE), p.signals());
+        assertEquals(Set.of(SignalRequest.modulatedInput(0)), p.signals());
         Decisions d = run(p, 8, 3, COND, perStep(new double[] {N, 0.1, 0.1, 0.1, 0.05, 0.3, 0.1, 0.1}));
         for (int layer = 0; layer < 3; layer++) {
             assertEquals("CRRCRCRC", d.steps(0, layer), "0.3 reached at step 3, 0.35 at step 5; the last step"
@@ -76,12 +76,12 @@ class TeaCachePolicyTest {
     void resetClearsTheAccumulator() {
         TeaCachePolicy p = new TeaCachePolicy(0.25, IDENTITY);
         Query q = new Query(1, 8, 0, 2, Branch.COND, 0);
-        p.observe(CacheSignal.MODULATED_INPUT_CHANGE, q, 0.2);
-        assertEquals(Decision.REUSE, p.decide(q));
+        p.observe(SignalRequest.modulatedInput(0), q, 0.2);
+        assertEquals(Decision.REUSE_BLOCK, p.decide(q));
         Query q2 = new Query(2, 8, 0, 2, Branch.COND, 0);
         p.reset();
-        p.observe(CacheSignal.MODULATED_INPUT_CHANGE, q2, 0.2);
-        assertEquals(Decision.REUSE, p.decide(q2), "0.2 alone, not 0.4");
+        p.observe(SignalRequest.modulatedInput(0), q2, 0.2);
+        assertEquals(Decision.REUSE_BLOCK, p.decide(q2), "0.2 alone, not 0.4");
     }
 
     @Test

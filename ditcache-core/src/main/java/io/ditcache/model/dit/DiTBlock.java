@@ -1,9 +1,14 @@
 package io.ditcache.model.dit;
 
 import io.ditcache.ActivationProbe;
+import io.ditcache.BlockPart;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
+import io.ditcache.cache.BlockCall;
+import io.ditcache.cache.BlockOutput;
+import io.ditcache.cache.Streams;
+import java.util.Map;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -38,6 +43,25 @@ final class DiTBlock extends Module {
         modulation = norm1.register_module("linear", Linears.of(dim, 6L * dim, true));
         attention = register_module("attn1", new SelfAttention(c));
         feedForward = register_module("ff", new FeedForward(c));
+    }
+
+    int layer() {
+        return layer;
+    }
+
+    /**
+     * This block as the cache runtime runs it: for a group of rows, with their timesteps and labels selected from
+     * {@code timesteps} and {@code labels} ({@code [N]}), and the attention or feed-forward output it is given.
+     */
+    BlockCall cacheCall(Tensor timesteps, Tensor labels, Step step) {
+        return BlockCall.of((rows, input, reused) -> {
+            Tensor[] parts = new Tensor[2];
+            Tensor out = forward(input.image(), rows.select(timesteps), rows.select(labels), step,
+                    ActivationProbe.NONE, reused.get(BlockPart.SELF_ATTENTION), reused.get(BlockPart.FEED_FORWARD),
+                    parts);
+            return new BlockOutput(Streams.of(out), Map.of(BlockPart.SELF_ATTENTION, parts[0],
+                    BlockPart.FEED_FORWARD, parts[1]));
+        }, (rows, input) -> modulatedInput(input.image(), rows.select(timesteps), rows.select(labels)));
     }
 
     TimestepLabelEmbedding embedding() {

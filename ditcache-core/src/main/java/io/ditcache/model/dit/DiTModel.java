@@ -1,10 +1,13 @@
 package io.ditcache.model.dit;
 
 import io.ditcache.ActivationProbe;
+import io.ditcache.Block;
+import io.ditcache.BlockLayout;
 import io.ditcache.Branch;
 import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
 import io.ditcache.Step;
+import io.ditcache.cache.Streams;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.CachedForward;
 import io.ditcache.model.ClassLabels;
@@ -92,6 +95,28 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
         return blocks.size();
     }
 
+    /**
+     * The blocks as a cache sees them: {@link Block#plain} blocks (self-attention and feed-forward, image stream
+     * only), each weighing its multiply-adds per token, {@code 4 d^2} for the attention projections and
+     * {@code 8 d^2} for the feed-forward.
+     */
+    public BlockLayout blockLayout() {
+        double d = config.innerDim();
+        double cost = 12 * d * d;
+        return BlockLayout.of(blocks.size(), i -> Block.plain(i, cost));
+    }
+
+    /**
+     * A cache session for one run of {@code steps} calls over {@code rows}: pass it to
+     * {@link #forward(Tensor, Tensor, Tensor, Step, CacheSession)} each step, close it after the run.
+     *
+     * @param probe receives each block's output and residual as cached sampling produced them
+     */
+    public CacheSession cacheSession(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows,
+            ActivationProbe probe) {
+        return CacheSession.of(this, policy, stats, steps, rows, probe);
+    }
+
     /** Parameter names (diffusers keys) with their shapes, in registration order. */
     public Map<String, long[]> parameterShapes() {
         Map<String, long[]> out = new LinkedHashMap<>();
@@ -162,7 +187,12 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
      * session's next step.
      */
     public Tensor forward(Tensor latents, Tensor timesteps, Tensor labels, Step step, CacheSession cache) {
-        return forward(latents, timesteps, labels, (x, t, y) -> cache.blocks(blocks, x, t, y, step));
+        return forward(latents, timesteps, labels, (x, t, y) -> {
+            for (DiTBlock block : blocks) {
+                x = cache.runtime().block(step, block.layer(), Streams.of(x), block.cacheCall(t, y, step)).image();
+            }
+            return x;
+        });
     }
 
     /** How the blocks run: from the first hidden state, per-row timesteps and labels, to the last hidden state. */
@@ -299,10 +329,13 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
         return prediction(forward(latents, timesteps, labelTensor(batch), step, probe));
     }
 
-    /** Each block's residual, attention and feed-forward output computed or reused per row (a {@link CacheSession}). */
+    /**
+     * Each block computed, reused whole or reused in parts per row, through the {@link io.ditcache.cache.CacheRuntime}
+     * of a {@link #cacheSession}.
+     */
     @Override
     public CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows) {
-        CacheSession session = new CacheSession(policy, stats, layers(), steps, rows);
+        CacheSession session = cacheSession(policy, stats, steps, rows, ActivationProbe.NONE);
         return new CachedForward() {
             private boolean closed;
 

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.Approximation;
+import io.ditcache.BlockPart;
 import io.ditcache.Branch;
 import io.ditcache.CachePolicy;
 import io.ditcache.CachePolicy.Decision;
-import io.ditcache.CacheSignal;
 import io.ditcache.CacheStats;
+import io.ditcache.SignalRequest;
 import io.ditcache.Step;
+import io.ditcache.cache.CacheSlots;
 import io.ditcache.internal.Tensors;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.Sampler;
@@ -46,7 +48,7 @@ class CacheSessionTest {
     }
 
     /** A policy from a function of the query. */
-    record Scripted(Function<CachePolicy.Query, Decision> f, Approximation approximation, Set<CacheSignal> signals,
+    record Scripted(Function<CachePolicy.Query, Decision> f, Approximation approximation, Set<SignalRequest> signals,
             List<String> log) implements CachePolicy {
         Scripted(Function<CachePolicy.Query, Decision> f) {
             this(f, Approximation.REUSE, Set.of(), new ArrayList<>());
@@ -63,8 +65,8 @@ class CacheSessionTest {
         }
 
         @Override
-        public void observe(CacheSignal signal, Query q, double value) {
-            log.add(signal + " " + q.step() + " " + q.layer() + " " + q.branch() + " " + q.sample() + " " + value);
+        public void observe(SignalRequest signal, Query q, double value) {
+            log.add(signal.kind() + " " + q.step() + " " + q.layer() + " " + q.branch() + " " + q.sample() + " " + value);
         }
     }
 
@@ -78,7 +80,7 @@ class CacheSessionTest {
         Samples plain = sampler.sample(options(6), null, ActivationProbe.NONE);
         CacheStats stats = new CacheStats();
         Samples cached = sampler.sample(options(6), null, new Scripted(q -> Decision.COMPUTE,
-                Approximation.REUSE, Set.of(CacheSignal.MODULATED_INPUT_CHANGE, CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE),
+                Approximation.REUSE, Set.of(SignalRequest.modulatedInput(0), SignalRequest.firstBlocksResidual(0)),
                 new ArrayList<>()), stats);
         assertArrayEquals(plain.values(), cached.values(), 0f);
         assertEquals(0.0, stats.skippedFraction());
@@ -95,7 +97,7 @@ class CacheSessionTest {
             Tensor t1 = Tensors.fromFloats(new float[] {700}, 1);
             Tensor y = Tensors.fromLongs(new long[] {0, 2}, 2);
             CacheStats stats = new CacheStats();
-            try (CacheSession s = new CacheSession(new Scripted(q -> Decision.REUSE), stats, 3, 2, rows)) {
+            try (CacheSession s = new CacheSession(new Scripted(q -> Decision.REUSE_BLOCK), stats, 3, 2, rows)) {
                 Tensor out0 = model.forward(lat0, t0, y, new Step(0, 2, 900, rows), s);
                 Tensor out1 = model.forward(lat1, t1, y, new Step(1, 2, 700, rows), s);
                 // by hand: residuals of step 0, added to step 1's embedded input
@@ -113,7 +115,7 @@ class CacheSessionTest {
                 Tensor expected = model.head(model.embed(lat1).add(sum), t1.expand(2), y);
                 assertArrayEquals(Tensors.toFloats(expected), Tensors.toFloats(out1), 2e-6f);
                 assertEquals(Decision.COMPUTE, stats.applied(0, 1, 0));
-                assertEquals(Decision.REUSE, stats.applied(1, 1, 0));
+                assertEquals(Decision.REUSE_BLOCK, stats.applied(1, 1, 0));
                 assertEquals(0.5, stats.skippedFraction(), 1e-12);
             }
         }
@@ -128,7 +130,8 @@ class CacheSessionTest {
             Tensor t0 = Tensors.fromFloats(new float[] {900}, 1);
             Tensor t1 = Tensors.fromFloats(new float[] {700}, 1);
             Tensor y = Tensors.fromLongs(new long[] {1}, 1);
-            for (Decision d : List.of(Decision.REUSE_ATTENTION, Decision.REUSE_MLP, Decision.REUSE_ATTENTION_AND_MLP)) {
+            for (Decision d : List.of(Decision.reuse(BlockPart.SELF_ATTENTION), Decision.reuse(BlockPart.FEED_FORWARD),
+                    Decision.reuse(BlockPart.SELF_ATTENTION, BlockPart.FEED_FORWARD))) {
                 try (CacheSession s = new CacheSession(new Scripted(q -> d), new CacheStats(), 3, 2, rows)) {
                     model.forward(lat0, t0, y, new Step(0, 2, 900, rows), s);
                     Tensor got = model.forward(lat1, t1, y, new Step(1, 2, 700, rows), s);
@@ -144,7 +147,8 @@ class CacheSessionTest {
                     Tensor h = model.embed(lat1);
                     for (int l = 0; l < 3; l++) {
                         h = model.block(l).forward(h, t1, y, new Step(1, 2, 700, rows), ActivationProbe.NONE,
-                                d.runsAttention() ? null : cached.get(l)[0], d.runsMlp() ? null : cached.get(l)[1],
+                                d.reuses(BlockPart.SELF_ATTENTION) ? cached.get(l)[0] : null,
+                                d.reuses(BlockPart.FEED_FORWARD) ? cached.get(l)[1] : null,
                                 null);
                     }
                     assertArrayEquals(Tensors.toFloats(model.head(h, t1, y)), Tensors.toFloats(got), 0f,
@@ -183,9 +187,9 @@ class CacheSessionTest {
         Sampler sampler = new Sampler(model, Schedulers.create("ddim", Map.of()));
         List<String> log = new ArrayList<>();
         // the unconditional sample 1 reuses every block after step 0; every other row computes
-        Scripted policy = new Scripted(q -> q.branch() == Branch.UNCOND && q.sample() == 1 ? Decision.REUSE
-                : Decision.COMPUTE, Approximation.REUSE, Set.of(CacheSignal.MODULATED_INPUT_CHANGE,
-                        CacheSignal.FIRST_BLOCKS_RESIDUAL_CHANGE), log);
+        Scripted policy = new Scripted(q -> q.branch() == Branch.UNCOND && q.sample() == 1 ? Decision.REUSE_BLOCK
+                : Decision.COMPUTE, Approximation.REUSE, Set.of(SignalRequest.modulatedInput(0),
+                        SignalRequest.firstBlocksResidual(0)), log);
         CacheStats stats = new CacheStats();
         Samples cached = sampler.sample(options(4), null, policy, stats);
         Samples plain = sampler.sample(options(4), null, ActivationProbe.NONE);

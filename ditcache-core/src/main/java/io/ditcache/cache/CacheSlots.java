@@ -1,13 +1,12 @@
-package io.ditcache.model.dit;
+package io.ditcache.cache;
 
 import io.ditcache.internal.Extrapolation;
 import io.ditcache.internal.Tensors;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
- * The values one cache point (a block's residual, attention output or feed-forward output) computed at its last
+ * The values one cache point (a block's residual or output, or one of its parts' outputs) computed at its last
  * {@code history} computed steps, per batch row: {@code history} persistent {@code [rows, ...]} tensors, slot 0
  * the newest, with the step index of each row's entry. Rows are updated independently (in place), so rows whose
  * decisions differ keep different histories.
@@ -15,14 +14,22 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Native memory: the slot tensors are retained across the sampler's per-step scopes and released by
  * {@link #close()}.
  */
-final class CacheSlots implements AutoCloseable {
+public final class CacheSlots implements AutoCloseable {
     private final int history;
     private final int rows;
     private final Tensor[] slots;
     /** {@code steps[k][row]}: step of slot k's entry for row, or -1. */
     private final int[][] steps;
 
-    CacheSlots(int history, int rows) {
+    /**
+     * @param history computed values kept per row, {@code >= 1} (an approximation's {@code order + 1})
+     * @param rows    batch rows
+     */
+    public CacheSlots(int history, int rows) {
+        if (history < 1 || rows < 1) {
+            throw new IllegalArgumentException("cache slots need history >= 1 and rows >= 1, got " + history
+                    + " and " + rows);
+        }
         this.history = history;
         this.rows = rows;
         this.slots = new Tensor[history];
@@ -33,7 +40,7 @@ final class CacheSlots implements AutoCloseable {
     }
 
     /** Entries held for {@code row}. */
-    int available(int row) {
+    public int available(int row) {
         int n = 0;
         while (n < history && steps[n][row] >= 0) {
             n++;
@@ -45,12 +52,12 @@ final class CacheSlots implements AutoCloseable {
      * Records {@code value} ({@code [rowIds.length, ...]}) as computed at {@code step} for the rows
      * {@code rowIds}, shifting their older entries back.
      */
-    void update(Tensor value, int[] rowIds, int step) {
+    public void update(Tensor value, int[] rowIds, int step) {
         if (slots[0] == null) {
             long[] shape = Tensors.shape(value);
             shape[0] = rows;
             for (int k = 0; k < history; k++) {
-                slots[k] = torch.zeros(shape);
+                slots[k] = value.new_zeros(shape);
                 slots[k].retainReference();
             }
         }
@@ -80,7 +87,7 @@ final class CacheSlots implements AutoCloseable {
      * The value forecast at {@code step} for rows {@code rowIds}: the polynomial of degree
      * {@code min(order, entries - 1)} through each row's newest entries (order 0: the newest entry itself).
      */
-    Tensor forecast(int[] rowIds, int step, int order) {
+    public Tensor forecast(int[] rowIds, int step, int order) {
         boolean all = rowIds.length == rows;
         Tensor idx = all ? null : Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
         int use = order + 1;

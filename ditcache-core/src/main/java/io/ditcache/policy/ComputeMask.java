@@ -8,15 +8,20 @@ import java.util.Objects;
 
 /**
  * A static plan of which blocks run: a {@code [step][layer]} grid of booleans over an N-step run of L blocks
- * ({@code true} = compute, {@code false} = reuse the block's cached residual), with how it was chosen (a
+ * ({@code true} = compute, {@code false} = reuse the block's cached residual), with each block's cost (its
+ * {@link io.ditcache.Block#cost()}, relative; all 1 unless the blocks differ), how it was chosen (a
  * {@link Criterion}), the error it is estimated to cost ({@link ReuseErrorModel}) and the profile it came from.
+ * The computed fraction weighs each cell by its block's cost.
  *
  * <p>Step 0 computes every block: nothing is cached before it. Immutable; files: {@link #write} (format
- * {@value #FORMAT}) and {@link #read}.
+ * {@value #FORMAT}, or {@value #WEIGHTED_FORMAT} with a {@code "layer_costs"} key where the blocks' costs
+ * differ) and {@link #read}.
  */
 public final class ComputeMask {
     /** The JSON format tag. */
     public static final String FORMAT = "ditcache-mask/1";
+    /** The JSON format tag of a mask whose blocks have different costs. */
+    public static final String WEIGHTED_FORMAT = "ditcache-mask/2";
     /** The most steps a mask file may claim: a sampling run takes at most 10,000. */
     public static final int MAX_STEPS = 10_000;
     /** The most blocks a mask file may claim. */
@@ -27,7 +32,7 @@ public final class ComputeMask {
     }
 
     /**
-     * At most this fraction of the block evaluations of a run computed.
+     * At most this fraction of the block evaluations of a run computed, each weighed by its block's cost.
      *
      * @param fraction in (0, 1]
      */
@@ -53,10 +58,12 @@ public final class ComputeMask {
     }
 
     private final boolean[][] compute;
+    private final double[] costs;
     private final Criterion criterion;
     private final double estimatedError;
     private final String source;
     private final int computed;
+    private final double computedCost;
 
     /**
      * @param compute        {@code [step][layer]}, {@code true} = compute; copied. At least one step and one layer,
@@ -67,6 +74,16 @@ public final class ComputeMask {
      * @param source         where the mask came from, e.g. the profile's model and scheduler
      */
     public ComputeMask(boolean[][] compute, Criterion criterion, double estimatedError, String source) {
+        this(compute, null, criterion, estimatedError, source);
+    }
+
+    /**
+     * A mask over blocks of different costs.
+     *
+     * @param costs per layer, finite and {@code > 0}, or null for all 1; copied
+     */
+    public ComputeMask(boolean[][] compute, double[] costs, Criterion criterion, double estimatedError,
+            String source) {
         Objects.requireNonNull(compute, "compute");
         this.criterion = Objects.requireNonNull(criterion, "criterion");
         this.source = Objects.requireNonNull(source, "source");
@@ -74,6 +91,19 @@ public final class ComputeMask {
             throw new IllegalArgumentException("a mask needs at least 1 step and 1 layer");
         }
         int layers = compute[0].length;
+        // equal costs are no weights: such a mask is the unweighted one, whatever the common value
+        this.costs = costs == null || Arrays.stream(costs).distinct().count() == 1 ? uniform(layers) : costs.clone();
+        if (this.costs.length != layers) {
+            throw new IllegalArgumentException("mask has " + layers + " layers but " + costs.length
+                    + " layer costs");
+        }
+        for (int l = 0; l < layers; l++) {
+            if (!(this.costs[l] > 0) || !Double.isFinite(this.costs[l])) {
+                throw new IllegalArgumentException("layer " + l + " cost " + this.costs[l]
+                        + ": expected a finite number > 0");
+            }
+        }
+        double cost = 0;
         this.compute = new boolean[compute.length][];
         int n = 0;
         for (int t = 0; t < compute.length; t++) {
@@ -85,6 +115,7 @@ public final class ComputeMask {
             for (int l = 0; l < layers; l++) {
                 if (compute[t][l]) {
                     n++;
+                    cost += this.costs[l];
                 } else if (t == 0) {
                     throw new IllegalArgumentException("step 0, layer " + l + " is reused: step 0 must compute "
                             + "every block (nothing is cached before it)");
@@ -92,6 +123,7 @@ public final class ComputeMask {
             }
         }
         this.computed = n;
+        this.computedCost = cost;
         if (!(estimatedError >= 0) || !Double.isFinite(estimatedError)) {
             throw new IllegalArgumentException("estimated error " + estimatedError
                     + ": expected a finite number >= 0");
@@ -132,9 +164,34 @@ public final class ComputeMask {
         return computed;
     }
 
-    /** Computed block evaluations over all {@code steps * layers} of them. */
+    /** Computed block evaluations over all {@code steps * layers} of them, each weighed by its block's cost. */
     public double computedFraction() {
-        return (double) computed / ((long) steps() * layers());
+        double total = 0;
+        for (double c : costs) {
+            total += c;
+        }
+        return weighted() ? computedCost / (total * steps()) : (double) computed / ((long) steps() * layers());
+    }
+
+    /** Each layer's relative cost (a copy); all 1 unless the blocks differ. */
+    public double[] costs() {
+        return costs.clone();
+    }
+
+    /** Whether the layers' costs differ. */
+    public boolean weighted() {
+        for (double c : costs) {
+            if (c != costs[0]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static double[] uniform(int layers) {
+        double[] out = new double[layers];
+        Arrays.fill(out, 1);
+        return out;
     }
 
     public Criterion criterion() {
@@ -197,12 +254,13 @@ public final class ComputeMask {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ComputeMask m && Arrays.deepEquals(compute, m.compute) && criterion.equals(m.criterion)
+        return o instanceof ComputeMask m && Arrays.deepEquals(compute, m.compute) && Arrays.equals(costs, m.costs)
+                && criterion.equals(m.criterion)
                 && Double.compare(estimatedError, m.estimatedError) == 0 && source.equals(m.source);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.deepHashCode(compute), criterion, estimatedError, source);
+        return Objects.hash(Arrays.deepHashCode(compute), Arrays.hashCode(costs), criterion, estimatedError, source);
     }
 }

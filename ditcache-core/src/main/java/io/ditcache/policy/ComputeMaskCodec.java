@@ -12,7 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The JSON form ({@value ComputeMask#FORMAT}) of a {@link ComputeMask}. */
+/**
+ * The JSON form of a {@link ComputeMask}: {@value ComputeMask#FORMAT}, or {@value ComputeMask#WEIGHTED_FORMAT} with
+ * a {@code "layer_costs"} array where the blocks' costs differ (so that a reader of the first format never takes a
+ * weighted mask's computed fraction for a count).
+ */
 final class ComputeMaskCodec {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -24,9 +28,15 @@ final class ComputeMaskCodec {
 
     static void write(ComputeMask mask, Path file) throws IOException {
         ObjectNode root = JSON.createObjectNode();
-        root.put("format", ComputeMask.FORMAT);
+        root.put("format", mask.weighted() ? ComputeMask.WEIGHTED_FORMAT : ComputeMask.FORMAT);
         root.put("steps", mask.steps());
         root.put("layers", mask.layers());
+        if (mask.weighted()) {
+            com.fasterxml.jackson.databind.node.ArrayNode costs = root.putArray("layer_costs");
+            for (double c : mask.costs()) {
+                costs.add(c);
+            }
+        }
         root.put("computed_fraction", mask.computedFraction());
         root.put("estimated_error", mask.estimatedError());
         ObjectNode criterion = root.putObject("criterion");
@@ -59,20 +69,29 @@ final class ComputeMaskCodec {
                     + (root == null || root.isMissingNode() ? "nothing" : abbreviate(root)));
         }
         JsonNode format = root.get("format");
-        if (format == null || !ComputeMask.FORMAT.equals(format.asText(null)) || !format.isTextual()) {
+        boolean weighted = format != null && format.isTextual() && ComputeMask.WEIGHTED_FORMAT.equals(format.asText());
+        if (format == null || !format.isTextual() || !weighted && !ComputeMask.FORMAT.equals(format.asText())) {
             throw new IOException(where + ": key \"format\" is " + abbreviate(format) + ", expected \""
-                    + ComputeMask.FORMAT + "\"");
+                    + ComputeMask.FORMAT + "\" or \"" + ComputeMask.WEIGHTED_FORMAT + "\"");
         }
         int steps = positiveInt(root, "steps", ComputeMask.MAX_STEPS, where);
         int layers = positiveInt(root, "layers", ComputeMask.MAX_LAYERS, where);
+        double[] costs = costs(root, weighted, layers, where);
         boolean[][] compute = grid(root, steps, layers, where);
         int computed = 0;
+        double computedCost = 0;
+        double totalCost = 0;
+        for (int l = 0; l < layers; l++) {
+            totalCost += costs == null ? 1 : costs[l];
+        }
         for (boolean[] row : compute) {
-            for (boolean c : row) {
-                computed += c ? 1 : 0;
+            for (int l = 0; l < layers; l++) {
+                computed += row[l] ? 1 : 0;
+                computedCost += row[l] ? costs == null ? 1 : costs[l] : 0;
             }
         }
-        double fraction = (double) computed / ((long) steps * layers);
+        double fraction = costs == null ? (double) computed / ((long) steps * layers)
+                : computedCost / (totalCost * steps);
         double written = number(root, "computed_fraction", where, "a number");
         if (Math.abs(written - fraction) > FRACTION_TOLERANCE) {
             throw new IOException(where + ": key \"computed_fraction\" is " + written + ", expected " + fraction
@@ -95,7 +114,36 @@ final class ComputeMaskCodec {
         if (source == null || !source.isTextual()) {
             throw new IOException(where + ": key \"source\" is " + abbreviate(source) + ", expected a string");
         }
-        return new ComputeMask(compute, criterion, error, source.asText());
+        try {
+            return new ComputeMask(compute, costs, criterion, error, source.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The weighted format's {@code "layer_costs"}; null for the unweighted one, which must not have them. */
+    private static double[] costs(JsonNode root, boolean weighted, int layers, String where) throws IOException {
+        JsonNode v = root.get("layer_costs");
+        if (!weighted) {
+            if (v != null) {
+                throw new IOException(where + ": key \"layer_costs\" is present, expected it only with format \""
+                        + ComputeMask.WEIGHTED_FORMAT + "\"");
+            }
+            return null;
+        }
+        String expected = "an array of " + layers + " finite numbers > 0 (key \"layers\")";
+        if (v == null || !v.isArray() || v.size() != layers) {
+            throw new IOException(where + ": key \"layer_costs\" is " + abbreviate(v) + ", expected " + expected);
+        }
+        double[] out = new double[layers];
+        for (int l = 0; l < layers; l++) {
+            JsonNode c = v.get(l);
+            if (!c.isNumber() || !(c.asDouble() > 0) || !Double.isFinite(c.asDouble())) {
+                throw new IOException(where + ": layer_costs[" + l + "] is " + c + ", expected a finite number > 0");
+            }
+            out[l] = c.asDouble();
+        }
+        return out;
     }
 
     private static int positiveInt(JsonNode root, String key, int max, String where) throws IOException {

@@ -1,5 +1,6 @@
 package io.ditcache.policy;
 
+import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import java.util.Comparator;
 import java.util.Objects;
@@ -10,7 +11,9 @@ import java.util.TreeSet;
  * error target.
  *
  * <p>Greedy: start with every cell computed and repeatedly reuse the computed cell whose reuse adds the least
- * estimated error; ties go to the lowest step, then the lowest layer. Step 0 always computes. Reusing cell
+ * estimated error per unit of cost it saves (its block's {@link io.ditcache.Block#cost()}: a FLUX double block
+ * saves more than a single one; all blocks weigh alike by default); ties go to the lowest step, then the lowest
+ * layer. The budget counts cost, not cells. Step 0 always computes. Reusing cell
  * {@code (j, l)}, computed with the previous computed step {@code k} and the next one {@code k'} (or the end of
  * the run, {@code N}), joins two runs of reused cells into one: every step {@code t} in {@code j .. k'-1} then
  * counts from {@code k} instead of {@code j}, so the error grows by exactly
@@ -22,9 +25,44 @@ import java.util.TreeSet;
  */
 public final class MaskPlanner {
     private final ReuseErrorModel model;
+    private final double[] costs;
+    private final double totalCost;
 
+    /** A planner over blocks of equal cost. */
     public MaskPlanner(ReuseErrorModel model) {
+        this(model, (double[]) null);
+    }
+
+    /**
+     * A planner weighing the blocks by {@code costs}.
+     *
+     * @param costs per layer of the model, finite and {@code > 0}; null for all 1
+     */
+    public MaskPlanner(ReuseErrorModel model, double[] costs) {
         this.model = Objects.requireNonNull(model, "model");
+        if (costs != null && costs.length != model.layers()) {
+            throw new IllegalArgumentException("the model has " + model.layers() + " layers but " + costs.length
+                    + " layer costs were given");
+        }
+        this.costs = costs == null ? null : costs.clone();
+        double total = 0;
+        for (int l = 0; l < model.layers(); l++) {
+            double c = cost(l);
+            if (!(c > 0) || !Double.isFinite(c)) {
+                throw new IllegalArgumentException("layer " + l + " cost " + c + ": expected a finite number > 0");
+            }
+            total += c;
+        }
+        this.totalCost = total;
+    }
+
+    /** A planner for a model of {@code layout}'s blocks, weighed by their costs. */
+    public MaskPlanner(ReuseErrorModel model, BlockLayout layout) {
+        this(model, layout.costs());
+    }
+
+    private double cost(int layer) {
+        return costs == null ? 1 : costs[layer];
     }
 
     /**
@@ -43,10 +81,21 @@ public final class MaskPlanner {
         return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps)).planForTarget(maxError);
     }
 
+    /** {@link #forBudget(RedundancyProfile, int, double)} for blocks weighed by {@code layout}'s costs. */
+    public static ComputeMask forBudget(RedundancyProfile profile, BlockLayout layout, int steps, double budget) {
+        return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps), layout).planForBudget(budget);
+    }
+
+    /** {@link #forTarget(RedundancyProfile, int, double)} for blocks weighed by {@code layout}'s costs. */
+    public static ComputeMask forTarget(RedundancyProfile profile, BlockLayout layout, int steps, double maxError) {
+        return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps), layout).planForTarget(maxError);
+    }
+
     /**
      * Reuses cells in greedy order until the computed fraction is at most {@code budget}.
      *
-     * @param budget fraction of block evaluations to compute, in (0, 1], at least {@code 1/steps} (step 0)
+     * @param budget fraction of block evaluations to compute (by cost), in (0, 1], at least {@code 1/steps}
+     *               (step 0)
      */
     public ComputeMask planForBudget(double budget) {
         ComputeMask.Budget criterion = new ComputeMask.Budget(budget);
@@ -57,10 +106,10 @@ public final class MaskPlanner {
                     + "alone computes in a " + model.steps() + "-step run (step 0 runs every block)");
         }
         Greedy g = new Greedy();
-        while ((double) g.computed / cells > budget) {
+        while (g.computedFraction(cells) > budget) {
             g.reuseCheapest();
         }
-        return new ComputeMask(g.compute, criterion, model.cost(g.compute), model.source());
+        return new ComputeMask(g.compute, costs, criterion, model.cost(g.compute), model.source());
     }
 
     /**
@@ -74,10 +123,10 @@ public final class MaskPlanner {
         while (g.hasCandidate() && g.costAfterCheapest() <= maxError) {
             g.reuseCheapest();
         }
-        return new ComputeMask(g.compute, criterion, model.cost(g.compute), model.source());
+        return new ComputeMask(g.compute, costs, criterion, model.cost(g.compute), model.source());
     }
 
-    /** A cell that can still be reused and the error its reuse adds. */
+    /** A cell that can still be reused and the error its reuse adds per unit of cost it saves. */
     private record Candidate(double increase, int step, int layer) {
         static final Comparator<Candidate> ORDER = Comparator.comparingDouble(Candidate::increase)
                 .thenComparingInt(Candidate::step).thenComparingInt(Candidate::layer);
@@ -95,6 +144,7 @@ public final class MaskPlanner {
         final Candidate[][] current = new Candidate[steps][layers];
         final TreeSet<Candidate> candidates = new TreeSet<>(Candidate.ORDER);
         int computed = steps * layers;
+        double computedCost = steps * totalCost;
 
         Greedy() {
             for (int t = 0; t < steps; t++) {
@@ -109,6 +159,11 @@ public final class MaskPlanner {
                     update(t, l);
                 }
             }
+        }
+
+        /** The computed fraction by cost; exactly the cell count's fraction where blocks weigh alike. */
+        double computedFraction(long cells) {
+            return costs == null ? (double) computed / cells : computedCost / (steps * totalCost);
         }
 
         boolean hasCandidate() {
@@ -135,6 +190,7 @@ public final class MaskPlanner {
             current[j][l] = null;
             compute[j][l] = false;
             computed--;
+            computedCost -= cost(l);
             int k = prev[l][j];
             int k2 = next[l][j];
             next[l][k] = k2;
@@ -153,7 +209,7 @@ public final class MaskPlanner {
             if (current[j][l] != null) {
                 candidates.remove(current[j][l]);
             }
-            double increase = (next[l][j] - j) * model.reuseError(l, prev[l][j], j);
+            double increase = (next[l][j] - j) * model.reuseError(l, prev[l][j], j) / cost(l);
             current[j][l] = new Candidate(increase, j, l);
             candidates.add(current[j][l]);
         }

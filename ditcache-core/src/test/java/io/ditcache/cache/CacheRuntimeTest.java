@@ -292,7 +292,8 @@ class CacheRuntimeTest {
                     Tensor latents = Tensors.fromFloats(new float[] {1, 2, 3, 4, 5, 6}, 3, 2);
                     Tensor out = runtime.step(step(i, 5), latents, (rows, in) -> {
                         calls.add(s);
-                        return in.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()).add(Tensors.scalar(100 * s));
+                        return in.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional())
+                                .add(Tensors.scalar(100 * s));
                     });
                     outputs.add(Tensors.toFloats(out));
                 }

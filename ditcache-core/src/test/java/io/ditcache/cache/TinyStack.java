@@ -10,6 +10,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -90,14 +91,18 @@ final class TinyStack {
         }
         Tensor c = input.context();
         Tensor a = part(reused, parts, BlockPart.SELF_ATTENTION,
-                () -> torch.tanh(modulated(x, g).matmul(wa[l]).add(c.mean(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()))));
+                () -> torch.tanh(modulated(x, g).matmul(wa[l]).add(tokenMean(c))));
         Tensor ac = part(reused, parts, BlockPart.CONTEXT_ATTENTION,
-                () -> torch.tanh(c.matmul(wc).add(x.mean(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional()))));
+                () -> torch.tanh(c.matmul(wc).add(tokenMean(x))));
         Tensor h = x.add(g.mul(a));
         Tensor hc = c.add(g.mul(ac));
         Tensor m = part(reused, parts, BlockPart.FEED_FORWARD, () -> torch.sigmoid(h.matmul(wm[l])));
         Tensor mc = part(reused, parts, BlockPart.CONTEXT_FEED_FORWARD, () -> torch.sigmoid(hc.matmul(wcm)));
         return new BlockOutput(Streams.joint(h.add(g.mul(m)), hc.add(g.mul(mc))), parts);
+    }
+
+    private static Tensor tokenMean(Tensor t) {
+        return t.mean(new long[] {1}, true, new ScalarTypeOptional());
     }
 
     private static Tensor part(Map<BlockPart, Tensor> reused, Map<BlockPart, Tensor> parts, BlockPart p,

@@ -225,6 +225,30 @@ class ComputeMaskTest {
         assertReadFails(edit(r -> r.put("source", 3)), "key \"source\" is 3", "expected a string");
     }
 
+    @Test
+    void weightedMasksAreTheirOwnFormatAndOldFilesStillRead() throws IOException {
+        boolean[][] c = {{true, true, true}, {false, true, false}, {true, false, true}, {true, true, false}};
+        ComputeMask weighted = new ComputeMask(c, new double[] {1, 2, 1}, new ComputeMask.Budget(0.7), 0.25, "w");
+        assertEquals((4 + 2 + 2 + 3) / 16.0, weighted.computedFraction(), 1e-12, "cells weighed by cost");
+        Path file = write(weighted);
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        assertEquals(ComputeMask.WEIGHTED_FORMAT, root.get("format").asText());
+        assertEquals("[1.0,2.0,1.0]", root.get("layer_costs").toString());
+        assertEquals(weighted, ComputeMask.read(file));
+        // equal costs are no weights: the first format, read back as the unweighted mask
+        ComputeMask alike = new ComputeMask(c, new double[] {5, 5, 5}, new ComputeMask.Budget(0.7), 0.25, "w");
+        assertEquals(ComputeMask.FORMAT, JSON.readTree(write(alike).toFile()).get("format").asText());
+        assertEquals(new ComputeMask(c, new ComputeMask.Budget(0.7), 0.25, "w"), alike);
+        assertReadFails(edit(r -> r.putArray("layer_costs").add(1).add(2).add(1)), "key \"layer_costs\" is present",
+                "ditcache-mask/2");
+        assertReadFails(edit(r -> r.put("format", ComputeMask.WEIGHTED_FORMAT)), "key \"layer_costs\" is null",
+                "an array of 3 finite numbers > 0");
+        assertReadFails(edit(r -> {
+            r.put("format", ComputeMask.WEIGHTED_FORMAT);
+            r.putArray("layer_costs").add(1).add(-2).add(1);
+        }), "layer_costs[1] is -2", "a finite number > 0");
+    }
+
     private Path write(ComputeMask mask) throws IOException {
         Path file = Files.createTempFile(dir, "mask", ".json");
         mask.write(file);

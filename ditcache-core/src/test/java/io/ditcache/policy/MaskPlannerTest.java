@@ -236,6 +236,40 @@ class MaskPlannerTest {
         return found;
     }
 
+    @Test
+    void equalCostsPlanTheSameMaskAsNoCosts() {
+        ReuseErrorModel model = new ReuseErrorModel(random(4, 9, 3), "random");
+        for (double budget : new double[] {0.9, 0.5, 0.2}) {
+            assertEquals(new MaskPlanner(model).planForBudget(budget),
+                    new MaskPlanner(model, new double[] {7, 7, 7, 7}).planForBudget(budget), "budget " + budget);
+        }
+        assertEquals(new MaskPlanner(model).planForTarget(1.5), new MaskPlanner(model, io.ditcache.BlockLayout.plain(4))
+                .planForTarget(1.5));
+    }
+
+    @Test
+    void costlyBlocksAreReusedFirstAndTheBudgetCountsCost() {
+        // two layers alike in error; layer 1 costs 3 times layer 0 (a FLUX double block against a single one)
+        double[][] d = ResidualProfiles.uniform(2, 5, 0.1);
+        ReuseErrorModel model = new ReuseErrorModel(d, "alike");
+        MaskPlanner planner = new MaskPlanner(model, new double[] {1, 3});
+        // one reused cell of layer 1 saves 3 of the run's 24: the first cell the planner gives up is there
+        ComputeMask first = planner.planForBudget(21.0 / 24);
+        assertEquals(11, first.computedCount());
+        assertFalse(first.computes(1, 1), first.grid());
+        // unweighted, the same error per cell ties to layer 0, and a cost budget would need three of its cells
+        assertFalse(new MaskPlanner(model).planForBudget(11.0 / 12).computes(1, 0));
+        ComputeMask mask = planner.planForBudget(0.5);
+        assertTrue(mask.computedFraction() <= 0.5, "by cost: " + mask.computedFraction());
+        double cost = 0;
+        for (int t = 0; t < 6; t++) {
+            cost += (mask.computes(t, 0) ? 1 : 0) + (mask.computes(t, 1) ? 3 : 0);
+        }
+        assertEquals(cost / (4 * 6), mask.computedFraction(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> new MaskPlanner(model, new double[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> new MaskPlanner(model, new double[] {1, 0}));
+    }
+
     private static double[][] random(int layers, int transitions, long seed) {
         Random r = new Random(seed);
         double[][] d = new double[layers][transitions];

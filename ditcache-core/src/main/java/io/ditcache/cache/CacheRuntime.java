@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 import org.bytedeco.pytorch.Tensor;
 
@@ -214,13 +215,29 @@ public final class CacheRuntime implements AutoCloseable {
      *
      * @param model runs the model for a group of rows (their inputs) and returns their outputs
      */
-    public Tensor step(Step step, Tensor input, java.util.function.BiFunction<Rows, Tensor, Tensor> model) {
+    public Tensor step(Step step, Tensor input, BiFunction<Rows, Tensor, Tensor> model) {
+        return step(step, input, model, (rows, in) -> {
+            throw new UnsupportedOperationException("a policy asks for MODULATED_INPUT_CHANGE of the whole model: "
+                    + "give CacheRuntime.step a signal (e.g. the timestep-scaled input)");
+        });
+    }
+
+    /**
+     * {@link #step(Step, Tensor, BiFunction)} with the tensor whose change stands for the modulated input
+     * ({@link CacheSignal#MODULATED_INPUT_CHANGE} at block 0: TeaCache's signal) of an opaque model, e.g. its
+     * timestep-scaled input or a timestep embedding it exposes.
+     *
+     * @param signal from the rows and their inputs, the signal tensor
+     */
+    public Tensor step(Step step, Tensor input, BiFunction<Rows, Tensor, Tensor> model,
+            BiFunction<Rows, Tensor, Tensor> signal) {
         if (layout.size() != 1) {
             throw new IllegalStateException("step() caches a whole model, but the layout has " + layout.size()
                     + " blocks: call block() for each");
         }
-        return block(step, 0, Streams.of(input), (rows, in, reused) -> BlockOutput.of(Streams.of(model.apply(rows,
-                in.image())))).image();
+        BlockCall call = BlockCall.of((rows, in, reused) -> BlockOutput.of(Streams.of(model.apply(rows,
+                in.image()))), (rows, in) -> signal.apply(rows, in.image()));
+        return block(step, 0, Streams.of(input), call).image();
     }
 
     private void checkOrder(Step step, int index) {

@@ -4,6 +4,7 @@ import io.ditcache.internal.Extrapolation;
 import io.ditcache.internal.Tensors;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The values one cache point (a block's residual or output, or one of its parts' outputs) computed at its last
@@ -62,7 +63,7 @@ public final class CacheSlots implements AutoCloseable {
             }
         }
         boolean all = rowIds.length == rows;
-        Tensor idx = all ? null : Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
+        Tensor idx = all ? null : index(rowIds, value);
         for (int k = history - 1; k > 0; k--) {
             if (all) {
                 slots[k].copy_(slots[k - 1]);
@@ -89,7 +90,6 @@ public final class CacheSlots implements AutoCloseable {
      */
     public Tensor forecast(int[] rowIds, int step, int order) {
         boolean all = rowIds.length == rows;
-        Tensor idx = all ? null : Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
         int use = order + 1;
         for (int r : rowIds) {
             use = Math.min(use, available(r));
@@ -97,6 +97,7 @@ public final class CacheSlots implements AutoCloseable {
         if (use < 1) {
             throw new IllegalStateException("no cached value for a row that reuses");
         }
+        Tensor idx = all ? null : index(rowIds, slots[0]);
         Tensor newest = all ? slots[0] : slots[0].index_select(0, idx);
         if (use == 1) {
             return all ? newest.clone() : newest;
@@ -125,11 +126,18 @@ public final class CacheSlots implements AutoCloseable {
                 long[] shape = new long[(int) v.dim()];
                 Arrays.fill(shape, 1);
                 shape[0] = rowIds.length;
-                term = v.mul(Tensors.fromFloats(col, shape));
+                Tensor weights = Tensors.fromFloats(col, shape);
+                term = v.mul(v.is_cuda() ? weights.to(v.device(), ScalarType.Float) : weights);
             }
             out = out == null ? term : out.add(term);
         }
         return out;
+    }
+
+    /** The row indices as an int64 tensor on {@code like}'s device (index_select wants them there). */
+    private static Tensor index(int[] rowIds, Tensor like) {
+        Tensor idx = Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);
+        return like.is_cuda() ? idx.to(like.device(), ScalarType.Long) : idx;
     }
 
     @Override

@@ -86,19 +86,30 @@ public final class MagCachePolicy implements CachePolicy {
 
     /**
      * The ratio curve of one branch: per profile column, the mean over layers of the finite
-     * {@link SiteKind#BLOCK_RESIDUAL} / {@link DistanceMetric#NORM_RATIO} means of image tokens.
+     * {@link SiteKind#BLOCK_RESIDUAL} / {@link DistanceMetric#NORM_RATIO} means of image tokens; from a profile
+     * without residuals (a whole model cached per step), its last layer's {@link SiteKind#BLOCK_OUT} ratio.
      *
      * @throws IllegalArgumentException when the profile lacks the series or a column has no finite value
      */
     public static double[] ratios(RedundancyProfile profile, Branch branch) {
-        SeriesKey key = key(branch);
-        ProfileSeries s = profile.series(key).orElseThrow(() -> new IllegalArgumentException(NAME
-                + ": the ratios need the profile series " + key + ", which the profile does not have"));
+        SeriesKey residual = key(branch);
+        SeriesKey key = residual;
+        ProfileSeries s = profile.series(key).orElse(null);
+        int fromLayer = 0;
+        if (s == null) {
+            // a whole model profiled per step (BlockLayout.wholeModel) has no residual: the ratio of its outputs
+            SeriesKey output = outputKey(branch);
+            s = profile.series(output).orElseThrow(() -> new IllegalArgumentException(NAME + ": the ratios need the "
+                    + "profile series " + residual + " (or, for a model cached per step, " + output + "), which the "
+                    + "profile does not have"));
+            key = output;
+            fromLayer = s.layers() - 1;
+        }
         double[] out = new double[s.steps()];
         for (int c = 0; c < out.length; c++) {
             double sum = 0;
             int n = 0;
-            for (int l = 0; l < s.layers(); l++) {
+            for (int l = fromLayer; l < s.layers(); l++) {
                 double v = s.mean(l, c);
                 if (Double.isFinite(v)) {
                     sum += v;
@@ -118,8 +129,13 @@ public final class MagCachePolicy implements CachePolicy {
         return new SeriesKey(SiteKind.BLOCK_RESIDUAL, TokenStream.IMAGE, branch, DistanceMetric.NORM_RATIO);
     }
 
+    private static SeriesKey outputKey(Branch branch) {
+        return new SeriesKey(SiteKind.BLOCK_OUT, TokenStream.IMAGE, branch, DistanceMetric.NORM_RATIO);
+    }
+
     static boolean hasBranch(RedundancyProfile profile, Branch branch) {
-        return profile.series(key(branch)).isPresent();
+        return profile.series(key(branch)).isPresent() || profile.series(key(Branch.COND)).isEmpty()
+                && profile.series(outputKey(branch)).isPresent();
     }
 
     /** The conditional branch's ratio curve (a copy). */

@@ -391,4 +391,57 @@ class CacheRuntimeTest {
             assertTrue(sites.contains(new Site(2, SiteKind.BLOCK_RESIDUAL, TokenStream.TEXT)));
         }
     }
+
+    @Test
+    void queriesCarryTheBlockAndTheStepsTimestep() {
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            TinyStack stack = new TinyStack(15);
+            Run run = Run.random(16, 2);
+            List<String> seen = new ArrayList<>();
+            Scripted policy = new Scripted(q -> {
+                seen.add(q.step() + " " + q.timestep() + " " + q.block().group() + " " + q.block().parts().size());
+                return Decision.COMPUTE;
+            });
+            try (CacheRuntime runtime = new CacheRuntime(policy, new CacheStats(), TinyStack.LAYOUT, 2, ROWS)) {
+                for (int i = 0; i < 2; i++) {
+                    stack.forward(runtime, step(i, 2), run.inputs().get(i), run.context(), run.g(i));
+                }
+            }
+            assertEquals("0 900.0 plain 2", seen.get(0));
+            assertEquals("0 900.0 joint 4", seen.get(2 * 3));
+            assertEquals("1 700.0 plain 2", seen.get(4 * 3));
+        }
+    }
+
+    @Test
+    void aWholeModelCanGiveTeaCacheASignal() {
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            // TeaCache on an opaque model: the change of its (timestep-scaled) input stands for the modulated input
+            io.ditcache.policy.TeaCachePolicy tea = new io.ditcache.policy.TeaCachePolicy(0.25, new double[] {0, 1});
+            CacheStats stats = new CacheStats();
+            List<Integer> calls = new ArrayList<>();
+            try (CacheRuntime runtime = new CacheRuntime(tea, stats, BlockLayout.wholeModel(), 5, ROWS)) {
+                for (int i = 0; i < 5; i++) {
+                    int s = i;
+                    // the input moves by 10% a step: the accumulated change passes 0.25 every third step
+                    Tensor latents = Tensors.fromFloats(new float[] {1, 1, 1}, 3, 1).mul(Tensors.scalar(
+                            Math.pow(1.1, i)));
+                    runtime.step(step(i, 5), latents, (rows, in) -> {
+                        calls.add(s);
+                        return in.mul(Tensors.scalar(2));
+                    }, (rows, in) -> in);
+                }
+            }
+            assertEquals(List.of(0, 3, 4), calls, "0.1 + 0.1 stays below 0.25, the third 0.1 does not");
+            assertEquals(List.of("C", "R", "R", "C", "C"), stats.trace(2));
+            assertThrows(UnsupportedOperationException.class, () -> {
+                try (CacheRuntime runtime = new CacheRuntime(tea, new CacheStats(), BlockLayout.wholeModel(), 2,
+                        ROWS)) {
+                    for (int i = 0; i < 2; i++) {
+                        runtime.step(step(i, 2), Tensors.fromFloats(new float[] {1, 2, 3}, 3, 1), (rows, in) -> in);
+                    }
+                }
+            });
+        }
+    }
 }

@@ -109,4 +109,44 @@ class IntervalPoliciesTest {
         assertRejected(() -> new TaylorSeerPolicy(2, -1, 2), "warmupSteps", "-1");
         assertEquals(Set.of(), new TaylorSeerPolicy(2).signals());
     }
+
+    @Test
+    void pabKeepsSeparateRangesForSelfTemporalAndCrossAttention() {
+        // Latte-like: a spatial block (self, cross, feed-forward) then a temporal one (self, feed-forward)
+        java.util.Set<BlockPart> spatial = java.util.EnumSet.of(BlockPart.SELF_ATTENTION, BlockPart.CROSS_ATTENTION,
+                BlockPart.FEED_FORWARD);
+        io.ditcache.BlockLayout latte = new io.ditcache.BlockLayout(java.util.List.of(
+                new io.ditcache.Block(0, io.ditcache.BlockGroup.SPATIAL, spatial, false, true, 2),
+                new io.ditcache.Block(1, io.ditcache.BlockGroup.TEMPORAL, java.util.EnumSet.of(
+                        BlockPart.SELF_ATTENTION, BlockPart.FEED_FORWARD), false, true, 1)));
+        PyramidAttentionPolicy p = new PyramidAttentionPolicy(2, 0.0, 1.0, 3, 4);
+        StringBuilder self = new StringBuilder();
+        StringBuilder cross = new StringBuilder();
+        StringBuilder temporal = new StringBuilder();
+        for (int step = 0; step < 9; step++) {
+            Decision s = p.decide(new Query(step, 9, Double.NaN, latte, 0, Branch.COND, 0));
+            Decision t = p.decide(new Query(step, 9, Double.NaN, latte, 1, Branch.COND, 0));
+            self.append(s.reuses(BlockPart.SELF_ATTENTION) ? 'R' : 'C');
+            cross.append(s.reuses(BlockPart.CROSS_ATTENTION) ? 'R' : 'C');
+            temporal.append(t.reuses(BlockPart.SELF_ATTENTION) ? 'R' : 'C');
+            assertTrue(!s.reuses(BlockPart.FEED_FORWARD) && !t.reuses(BlockPart.FEED_FORWARD));
+        }
+        assertEquals("CRCRCRCRC", self.toString());
+        assertEquals("CRRRCRRRC", cross.toString());
+        assertEquals("CRRCRRCRR", temporal.toString());
+        assertEquals(Decision.COMPUTE, new PyramidAttentionPolicy(2, 0.0, 1.0).decide(new Query(1, 9, Double.NaN,
+                latte, 1, Branch.COND, 0)), "temporal attention is not reused unless given a range");
+    }
+
+    @Test
+    void foraReusesEveryPartTheBlockHas() {
+        java.util.Set<BlockPart> joint = java.util.EnumSet.of(BlockPart.SELF_ATTENTION, BlockPart.CONTEXT_ATTENTION,
+                BlockPart.FEED_FORWARD, BlockPart.CONTEXT_FEED_FORWARD);
+        io.ditcache.BlockLayout sd3 = io.ditcache.BlockLayout.of(2, i -> new io.ditcache.Block(i,
+                io.ditcache.BlockGroup.JOINT, joint, true, true, 1));
+        assertEquals(Decision.reuse(joint), new IntervalPolicy(2).decide(new Query(1, 4, 500, sd3, 1, Branch.COND,
+                0)));
+        assertEquals(Decision.REUSE_BLOCK, new IntervalPolicy(2).decide(new Query(1, 4, 500,
+                io.ditcache.BlockLayout.wholeModel(), 0, Branch.COND, 0)), "a whole model is reused whole");
+    }
 }

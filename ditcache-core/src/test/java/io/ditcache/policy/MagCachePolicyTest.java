@@ -118,4 +118,19 @@ class MagCachePolicyTest {
         assertRejected(() -> new MagCachePolicy(0.1, 2, 0.2, RATIOS, new double[] {Double.NaN}),
                 "unconditionalRatios[0]", "NaN");
     }
+
+    @Test
+    void aWholeModelProfiledPerStepGivesRatiosFromItsOutput() {
+        // a profile of an opaque model (one block, BlockLayout.wholeModel): its output's norm ratio per step
+        RedundancyProfile p = new RedundancyProfile(java.util.Map.of("name", "opaque"), java.util.Map.of("name",
+                "ddim"), 1, 6);
+        double[] expected = {0.9, 0.95, 1.0, 1.05, 1.1};
+        for (int s = 0; s < 5; s++) {
+            p.add(SyntheticProfiles.key(io.ditcache.SiteKind.BLOCK_OUT, Branch.COND,
+                    io.ditcache.DistanceMetric.NORM_RATIO), 0, s, expected[s]);
+        }
+        assertArrayEquals(expected, MagCachePolicy.ratios(p, Branch.COND), 0.0);
+        MagCachePolicy policy = MagCachePolicy.fromProfile(p, 0.1, 2, 0.2);
+        assertArrayEquals(expected, policy.unconditionalRatios(), 0.0, "COND serves both");
+    }
 }

@@ -222,4 +222,36 @@ class CacheSessionTest {
             assertTrue(v > 0 && Double.isFinite(v), l);
         }
     }
+
+    @Test
+    void theModelsCachedSessionHandsTheCachedTrajectoryToAProbe() {
+        try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
+            List<Branch> rows = List.of(Branch.COND, Branch.UNCOND);
+            Tensor lat = torch.randn(2, 1, 8, 8);
+            Tensor t = Tensors.fromFloats(new float[] {900}, 1);
+            Tensor y = Tensors.fromLongs(new long[] {1, 3}, 2);
+            Step step = new Step(0, 1, 900, rows);
+            List<float[]> plain = new ArrayList<>();
+            model.forward(lat, t, y, step, (s, site, v) -> {
+                if (site.kind() == io.ditcache.SiteKind.BLOCK_OUT) {
+                    plain.add(Tensors.toFloats(v));
+                }
+            });
+            List<float[]> cached = new ArrayList<>();
+            CacheStats stats = new CacheStats();
+            try (CacheSession s = model.cacheSession(CachePolicy.none(), stats, 1, rows, (st, site, v) -> {
+                if (site.kind() == io.ditcache.SiteKind.BLOCK_OUT) {
+                    cached.add(Tensors.toFloats(v));
+                }
+            })) {
+                model.forward(lat, t, y, step, s);
+            }
+            assertEquals(3, cached.size());
+            for (int l = 0; l < 3; l++) {
+                assertArrayEquals(plain.get(l), cached.get(l), 0f, "block " + l);
+            }
+            assertEquals(model.blockLayout(), stats.layout());
+            assertEquals(12.0 * 16 * 16, model.blockLayout().block(0).cost(), "multiply-adds per token, d = 2 heads x 8");
+        }
+    }
 }

@@ -209,6 +209,11 @@ public final class CacheRuntime implements AutoCloseable {
         return out;
     }
 
+    /** {@link #block(Step, int, Streams, BlockCall)} of an image-only block: its output. */
+    public Tensor block(Step step, int index, Tensor input, BlockCall call) {
+        return block(step, index, Streams.of(input), call).image();
+    }
+
     /**
      * One whole step of an opaque denoiser ({@link BlockLayout#wholeModel()}): the model's output, computed by
      * {@code model} or reused as the policy decides.

@@ -58,7 +58,8 @@ class MagCachePolicyTest {
         assertEquals(Decision.REUSE_BLOCK, p.decide(new Query(1, 10, 0, 2, Branch.COND, 0)));
         assertEquals(Decision.REUSE_BLOCK, p.decide(new Query(2, 10, 0, 2, Branch.COND, 0)));
         p.reset();
-        assertEquals(Decision.REUSE_BLOCK, p.decide(new Query(3, 10, 0, 2, Branch.COND, 0)), "a third skip after reset");
+        assertEquals(Decision.REUSE_BLOCK, p.decide(new Query(3, 10, 0, 2, Branch.COND, 0)),
+                "a third skip after reset");
         assertEquals(Decision.REUSE_BLOCK, p.decide(new Query(4, 10, 0, 2, Branch.COND, 0)));
         assertEquals(Decision.COMPUTE, p.decide(new Query(5, 10, 0, 2, Branch.COND, 0)), "K = 2");
     }

@@ -66,7 +66,8 @@ class CacheSessionTest {
 
         @Override
         public void observe(SignalRequest signal, Query q, double value) {
-            log.add(signal.kind() + " " + q.step() + " " + q.layer() + " " + q.branch() + " " + q.sample() + " " + value);
+            log.add(signal.kind() + " " + q.step() + " " + q.layer() + " " + q.branch() + " " + q.sample() + " "
+                    + value);
         }
     }
 
@@ -239,6 +240,11 @@ class CacheSessionTest {
             });
             List<float[]> cached = new ArrayList<>();
             CacheStats stats = new CacheStats();
+            try (CacheSession unprobed = model.cacheSession(CachePolicy.none(), new CacheStats(), 1, rows,
+                    ActivationProbe.NONE)) {
+                assertArrayEquals(Tensors.toFloats(model.forward(lat, t, y, step, ActivationProbe.NONE)),
+                        Tensors.toFloats(model.forward(lat, t, y, step, unprobed)), 0f);
+            }
             try (CacheSession s = model.cacheSession(CachePolicy.none(), stats, 1, rows, (st, site, v) -> {
                 if (site.kind() == io.ditcache.SiteKind.BLOCK_OUT) {
                     cached.add(Tensors.toFloats(v));
@@ -251,7 +257,8 @@ class CacheSessionTest {
                 assertArrayEquals(plain.get(l), cached.get(l), 0f, "block " + l);
             }
             assertEquals(model.blockLayout(), stats.layout());
-            assertEquals(12.0 * 16 * 16, model.blockLayout().block(0).cost(), "multiply-adds per token, d = 2 heads x 8");
+            assertEquals(12.0 * 16 * 16, model.blockLayout().block(0).cost(),
+                    "multiply-adds per token, d = 2 heads x 8");
         }
     }
 }

@@ -64,6 +64,8 @@ public final class CacheRuntime implements AutoCloseable {
     private final List<Map<BlockPart, CacheSlots>> parts = new ArrayList<>();
     /** Per signal request: the previous step's modulated input, or the residual reference. */
     private final Map<SignalRequest, CacheSlots> signalSlots = new LinkedHashMap<>();
+    /** Per residual request: the context stream's reference, for joint blocks. */
+    private final Map<SignalRequest, CacheSlots> contextReferences = new LinkedHashMap<>();
     /** Residual signals measured at the previous block, waiting for this block's decisions to set references. */
     private final List<PendingReference> pending = new ArrayList<>();
     private int nextStep;
@@ -367,8 +369,6 @@ public final class CacheRuntime implements AutoCloseable {
         }
         pending.clear();
     }
-
-    private final Map<SignalRequest, CacheSlots> contextReferences = new LinkedHashMap<>();
 
     private CacheSlots contextSlots(SignalRequest s) {
         return contextReferences.computeIfAbsent(s, k -> new CacheSlots(1, branches.size()));

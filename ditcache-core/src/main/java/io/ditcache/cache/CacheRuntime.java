@@ -175,7 +175,8 @@ public final class CacheRuntime implements AutoCloseable {
             CacheSlots previous = signalSlots.get(s);
             Tensor m = call.modulatedInput(allRows, input);
             if (i > 0 && previous.available(0) > 0) {
-                double[] change = relativeL1(Streams.of(m), Streams.of(previous.forecast(allRows.idsView(), i, 0)));
+                double[] change = RelativeChange.of(Streams.of(m), Streams.of(previous.forecast(allRows.idsView(), i,
+                        0)));
                 for (int r = 0; r < rows; r++) {
                     policy.observe(s, query(i, index, r), change[r]);
                 }
@@ -418,43 +419,12 @@ public final class CacheRuntime implements AutoCloseable {
         return new Streams(a.image().sub(b.image()), context);
     }
 
-    /** {@link #relativeL1(Streams, Streams)} with the context reference of {@code rows}, where one is kept. */
+    /** {@link RelativeChange#of} with the context reference of {@code rows}, where one is kept. */
     private double[] relativeL1(Streams now, Streams reference, CacheSlots contextReference, int[] rows, int step) {
         if (now.hasContext() && contextReference != null && contextReference.available(rows[0]) > 0) {
-            return relativeL1(now, new Streams(reference.image(), contextReference.forecast(rows, step, 0)));
+            return RelativeChange.of(now, new Streams(reference.image(), contextReference.forecast(rows, step, 0)));
         }
-        return relativeL1(Streams.of(now.image()), reference);
-    }
-
-    /**
-     * Per row: {@code sum|a - b| / sum|b|} over all but the first dimension of both streams together, accumulated
-     * in float64.
-     */
-    static double[] relativeL1(Streams a, Streams b) {
-        int n = (int) a.image().size(0);
-        double[] num = new double[n];
-        double[] den = new double[n];
-        accumulate(a.image(), b.image(), num, den);
-        if (a.hasContext() && b.hasContext()) {
-            accumulate(a.context(), b.context(), num, den);
-        }
-        for (int r = 0; r < n; r++) {
-            num[r] /= den[r];
-        }
-        return num;
-    }
-
-    private static void accumulate(Tensor a, Tensor b, double[] num, double[] den) {
-        float[] av = Tensors.toFloats(a.contiguous());
-        float[] bv = Tensors.toFloats(b.contiguous());
-        int n = num.length;
-        int per = av.length / n;
-        for (int r = 0; r < n; r++) {
-            for (int e = r * per; e < (r + 1) * per; e++) {
-                num[r] += Math.abs((double) av[e] - bv[e]);
-                den[r] += Math.abs((double) bv[e]);
-            }
-        }
+        return RelativeChange.of(Streams.of(now.image()), reference);
     }
 
     /** Frees the cached tensors; idempotent. */

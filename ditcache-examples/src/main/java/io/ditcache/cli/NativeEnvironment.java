@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The launcher and its child end together: a launcher ended by SIGTERM, SIGINT (Ctrl-C) or SIGHUP stops the
  * child before it exits, and a child whose launcher disappears (SIGKILL) notices within
- * {@value #WATCH_INTERVAL_MS} ms and exits, so no orphan goes on writing outputs.
+ * {@value #WATCH_INTERVAL_MS} ms and exits, so no orphan goes on writing outputs. The example programs' mains use
+ * it too.
  */
-final class NativeEnvironment {
+public final class NativeEnvironment {
     static final String MARKER = "ditcache.relaunched";
     static final String VECTOR_MODULE = "jdk.incubator.vector";
     /** The launcher's pid, given to the child so that it can end with it. */
@@ -52,7 +53,7 @@ final class NativeEnvironment {
      *
      * @return the child's exit code, or -1 when no relaunch was needed or possible
      */
-    static int relaunchIfNeeded(Class<?> mainClass, String[] args) {
+    public static int relaunchIfNeeded(Class<?> mainClass, String[] args) {
         boolean vector = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
         if (System.getProperty(MARKER) != null || (System.getenv("OMP_WAIT_POLICY") != null && vector)) {
             return -1;
@@ -119,7 +120,7 @@ final class NativeEnvironment {
      * the child watches the launcher's pid and halts (status {@value #ORPHANED}) once it is gone. Writes are
      * atomic, so what it leaves is whole. Does nothing in a JVM that was not relaunched.
      */
-    static void endWithLauncher() {
+    public static void endWithLauncher() {
         String pid = System.getProperty(LAUNCHER_PID);
         if (System.getProperty(MARKER) == null || pid == null) {
             return;

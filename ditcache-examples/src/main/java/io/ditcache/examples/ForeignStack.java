@@ -130,7 +130,7 @@ public final class ForeignStack {
         position = gaussian(random, 0.5, TOKENS, DIM);
         classEmbedding = gaussian(random, 1, CLASSES + 1, DIM);
         for (int l = 0; l < BLOCKS; l++) {
-            modulation[l] = weights(random, DIM, 6 * DIM).mul(new Scalar(0.5));
+            modulation[l] = gaussian(random, 0.5 / Math.sqrt(DIM), DIM, 6 * DIM);
             wq[l] = weights(random, DIM, DIM);
             wk[l] = weights(random, DIM, DIM);
             wv[l] = weights(random, DIM, DIM);
@@ -138,7 +138,7 @@ public final class ForeignStack {
             w1[l] = weights(random, DIM, 2 * DIM);
             w2[l] = weights(random, 2 * DIM, DIM);
         }
-        finalModulation = weights(random, DIM, 2 * DIM).mul(new Scalar(0.5));
+        finalModulation = gaussian(random, 0.5 / Math.sqrt(DIM), DIM, 2 * DIM);
         patchOut = weights(random, DIM, PATCH_DIM);
     }
 

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.ditcache.internal.MemoryBudget;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,9 +1,9 @@
 package io.ditcache.model.dit;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.DType;
 import io.ditcache.io.JsonFiles;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.TensorInfo;
 import java.io.IOException;

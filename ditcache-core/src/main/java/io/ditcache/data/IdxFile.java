@@ -1,6 +1,6 @@
 package io.ditcache.data;
 
-import io.ditcache.internal.MemoryBudget;
+import io.ditcache.io.MemoryBudget;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;

@@ -1,6 +1,6 @@
 package io.ditcache.data;
 
-import io.ditcache.internal.MemoryBudget;
+import io.ditcache.io.MemoryBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

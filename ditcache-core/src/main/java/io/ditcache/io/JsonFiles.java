@@ -2,14 +2,18 @@ package io.ditcache.io;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ditcache.internal.MemoryBudget;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -101,6 +105,34 @@ public final class JsonFiles {
         String where = at == null || at.getLineNr() < 1 ? ""
                 : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
         return source + ": not valid JSON" + where + ": " + m;
+    }
+
+    /**
+     * The keys of a JSON object file (a diffusers {@code scheduler_config.json}, for example) as plain JSON values:
+     * maps, lists, strings, numbers, booleans and nulls. Python's {@code Infinity} and {@code NaN} are read.
+     *
+     * @throws IOException              if the file cannot be read or is not JSON (the message names the file)
+     * @throws IllegalArgumentException if it is not a JSON object
+     */
+    public static Map<String, Object> readObject(Path file) throws IOException {
+        byte[] text = readBounded(file);
+        Object parsed;
+        try {
+            parsed = JsonMapper.builder()
+                    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Python's json writes Infinity
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build()
+                    .readValue(text, Object.class);
+        } catch (IOException e) {
+            throw new IOException(problem(file.toString(), e), e);
+        }
+        if (!(parsed instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException(file + ": expected a JSON object, found "
+                    + (parsed == null ? "null" : parsed.getClass().getSimpleName()));
+        }
+        Map<String, Object> object = new LinkedHashMap<>();
+        map.forEach((k, v) -> object.put(String.valueOf(k), v));
+        return object;
     }
 
     private static String firstLine(String m) {

@@ -1,8 +1,8 @@
 package io.ditcache.model;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.DiffusersConfig;
+import io.ditcache.io.MemoryBudget;
 import java.io.IOException;
 import java.util.Set;
 

@@ -1,9 +1,9 @@
 package io.ditcache.model;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
+import io.ditcache.io.MemoryBudget;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;

@@ -7,8 +7,8 @@ import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SeriesKey;
 import io.ditcache.SiteKind;
+import io.ditcache.StepAxis;
 import io.ditcache.TokenStream;
-import io.ditcache.study.StepAxis;
 import java.util.HashMap;
 import java.util.Map;
 

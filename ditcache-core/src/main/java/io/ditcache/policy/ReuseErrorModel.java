@@ -5,7 +5,7 @@ import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SeriesKey;
 import io.ditcache.SiteKind;
-import io.ditcache.study.StepAxis;
+import io.ditcache.StepAxis;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;

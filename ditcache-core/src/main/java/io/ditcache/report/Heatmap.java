@@ -38,7 +38,7 @@ import org.jfree.data.xy.DefaultXYZDataset;
  * more than two decades, which the legend title says). Cells without a finite observation are grey; cells
  * that saw a NaN or infinite distance are hatched red.
  */
-public final class Heatmap {
+final class Heatmap {
     /** Colour of the hatching over cells that saw non-finite observations. */
     static final Color NON_FINITE = new Color(0xE3, 0x1A, 0x1C);
 
@@ -54,7 +54,7 @@ public final class Heatmap {
     }
 
     /** The chart of one series of {@code profile}. */
-    public static JFreeChart chart(RedundancyProfile profile, ProfileSeries series) {
+    static JFreeChart chart(RedundancyProfile profile, ProfileSeries series) {
         Objects.requireNonNull(profile, "profile");
         Objects.requireNonNull(series, "series");
         ChartImages.preferHeadless();

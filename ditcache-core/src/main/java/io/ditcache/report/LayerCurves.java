@@ -35,7 +35,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
  * attention output A over steps on a log y axis, one image per (stream, branch). All panels share one y range
  * so that layers compare at a glance; with more than one run a band shows &plusmn;1 std over runs.
  */
-public final class LayerCurves {
+final class LayerCurves {
     /** The kinds drawn, in legend order. */
     public static final List<SiteKind> KINDS = List.of(SiteKind.K, SiteKind.V, SiteKind.ATTN_OUT);
     /** The metric drawn. */

@@ -41,6 +41,7 @@ public final class ProfileReport {
      * @return the files written
      */
     public static ReportFiles write(RedundancyProfile profile, Path dir) throws IOException {
+        ChartLibrary.require("A profile report");
         Objects.requireNonNull(profile, "profile");
         Files.createDirectories(dir);
         List<Path> curves = new ArrayList<>();

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutRow;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.title.TextTitle;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * A shootout's files: {@value #CSV} (columns {@code policy,params,speedup,skipped_fraction,psnr,ssim,
@@ -42,6 +32,7 @@ public final class ShootoutReport {
 
     /** Writes every file into {@code dir}; returns the page. */
     public static Path write(Shootout.Result result, Path dir) throws IOException {
+        ChartLibrary.require("A shootout report");
         Files.createDirectories(dir);
         StringBuilder csv = new StringBuilder("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,"
                 + "class_accuracy,fd\n");
@@ -52,7 +43,7 @@ public final class ShootoutReport {
         }
         ChartImages.writeText(csv.toString(), dir.resolve(CSV));
         ChartImages.writeText(MAPPER.writeValueAsString(json(result)), dir.resolve(JSON));
-        ChartImages.writePng(pareto(result), 1100, 700, dir.resolve(PARETO));
+        ParetoChart.write(result, dir.resolve(PARETO));
         Path page = dir.resolve(PAGE);
         ChartImages.writeText(html(result), page);
         return page;
@@ -95,46 +86,6 @@ public final class ShootoutReport {
         }
         front.sort(Comparator.comparingDouble(ShootoutRow::speedup));
         return front;
-    }
-
-    static JFreeChart pareto(Shootout.Result result) {
-        ChartImages.preferHeadless();
-        double cap = result.rows().stream().mapToDouble(ShootoutRow::psnr).filter(Double::isFinite).max()
-                .orElse(40) + 5;
-        XYSeriesCollection data = new XYSeriesCollection();
-        Map<String, XYSeries> byPolicy = new LinkedHashMap<>();
-        for (ShootoutRow r : result.rows()) {
-            byPolicy.computeIfAbsent(r.policy(), p -> new XYSeries(p, false, true))
-                    .add(r.speedup(), Math.min(r.psnr(), cap));
-        }
-        byPolicy.values().forEach(data::addSeries);
-        XYSeries front = new XYSeries("Pareto front", false, true);
-        for (ShootoutRow r : paretoFront(result.rows())) {
-            front.add(r.speedup(), Math.min(r.psnr(), cap));
-        }
-        data.addSeries(front);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        int last = data.getSeriesCount() - 1;
-        renderer.setSeriesPaint(last, Color.BLACK);
-        renderer.setSeriesStroke(last, new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-                new float[] {6f, 4f}, 0f));
-        renderer.setSeriesShapesVisible(last, false);
-        NumberAxis x = new NumberAxis("measured speedup over uncached sampling (x)");
-        x.setAutoRangeIncludesZero(false);
-        NumberAxis y = new NumberAxis("PSNR against uncached samples (dB; identical drawn at " + (int) cap + ")");
-        y.setAutoRangeIncludesZero(false);
-        XYPlot plot = new XYPlot(data, x, y, renderer);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(new Color(0xDDDDDD));
-        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
-        JFreeChart chart = new JFreeChart("Cache policies: speed against fidelity",
-                new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        Shootout.Settings s = result.settings();
-        chart.addSubtitle(new TextTitle(String.format(Locale.ROOT, "%d samples, %d steps, guidance %s, median of %d "
-                + "interleaved runs; up and right is better", s.samples(), s.steps(), s.guidance(), s.repeats()),
-                new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
-        return chart;
     }
 
     private static Map<String, Object> json(Shootout.Result r) {

@@ -3,8 +3,8 @@ package io.ditcache.report;
 import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SiteKind;
+import io.ditcache.StepAxis;
 import io.ditcache.study.GroupKey;
-import io.ditcache.study.StepAxis;
 import io.ditcache.study.Study;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -27,7 +27,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * the mean over layers of {@link StudySummary#METRIC} (conditional branch) divided by its mean. Curves that lie
  * on top of each other are what step-count and scheduler stability mean.
  */
-public final class StudyCurves {
+final class StudyCurves {
     private static final Color[] COLOURS = {new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C),
         new Color(0xD62728), new Color(0x9467BD), new Color(0x8C564B)};
     private static final float[][] DASHES = {null, {8f, 4f}, {2f, 3f}, {10f, 3f, 2f, 3f}};
@@ -41,7 +41,7 @@ public final class StudyCurves {
     }
 
     /** The chart of model {@code model} (index into the plan) and {@code kind}. */
-    public static JFreeChart chart(Study study, int model, SiteKind kind) {
+    static JFreeChart chart(Study study, int model, SiteKind kind) {
         ChartImages.preferHeadless();
         XYSeriesCollection data = new XYSeriesCollection();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);

@@ -38,6 +38,7 @@ public final class StudyReport {
      * @return the page
      */
     public static Path write(Study study, Path dir) throws IOException {
+        ChartLibrary.require("A study report");
         Objects.requireNonNull(study, "study");
         Path figures = dir.resolve("figures");
         Files.createDirectories(figures);

@@ -1,8 +1,5 @@
 package io.ditcache.sched;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.ditcache.io.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -100,25 +97,7 @@ public final class Schedulers {
      * @throws IllegalArgumentException if it is not a JSON object
      */
     public static Map<String, Object> readConfig(Path schedulerConfigJson) throws IOException {
-        Objects.requireNonNull(schedulerConfigJson, "schedulerConfigJson");
-        byte[] text = JsonFiles.readBounded(schedulerConfigJson);
-        Object parsed;
-        try {
-            parsed = JsonMapper.builder()
-                    .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Python's json writes Infinity
-                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                    .build()
-                    .readValue(text, Object.class);
-        } catch (IOException e) {
-            throw new IOException(JsonFiles.problem(schedulerConfigJson.toString(), e), e);
-        }
-        if (!(parsed instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException(schedulerConfigJson + ": expected a JSON object, found "
-                    + (parsed == null ? "null" : parsed.getClass().getSimpleName()));
-        }
-        Map<String, Object> config = new LinkedHashMap<>();
-        map.forEach((k, v) -> config.put(String.valueOf(k), v));
-        return config;
+        return JsonFiles.readObject(Objects.requireNonNull(schedulerConfigJson, "schedulerConfigJson"));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.ditcache.study;
 
+import io.ditcache.StepAxis;
 import java.util.ArrayList;
 import java.util.List;
 

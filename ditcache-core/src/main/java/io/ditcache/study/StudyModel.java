@@ -2,7 +2,6 @@ package io.ditcache.study;
 
 import io.ditcache.internal.Tensors;
 import io.ditcache.model.Denoiser;
-import io.ditcache.profile.Profiling;
 import io.ditcache.sched.Schedulers;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

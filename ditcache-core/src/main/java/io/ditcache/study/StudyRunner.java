@@ -4,7 +4,6 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.model.Denoiser;
-import io.ditcache.profile.Profiling;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
 import java.io.IOException;

@@ -91,10 +91,10 @@ class JsonFilesTest {
         Path file = dir.resolve("big.json");
         Files.writeString(file, "[" + "0,".repeat(499) + "]");
         IOException e = assertThrows(IOException.class,
-                () -> JsonFiles.readBounded(file, new io.ditcache.internal.MemoryBudget(3999, 1L << 40)));
+                () -> JsonFiles.readBounded(file, new MemoryBudget(3999, 1L << 40)));
         assertEquals(file + ": a JSON file of 1000 bytes; parsing it needs 4000 bytes (3.9 KiB) of Java heap, more "
                 + "than the JVM's max heap of 3999 bytes (3.9 KiB) (-Xmx)", e.getMessage());
-        assertEquals(1000, JsonFiles.readBounded(file, new io.ditcache.internal.MemoryBudget(4000, 1L << 40)).length);
+        assertEquals(1000, JsonFiles.readBounded(file, new MemoryBudget(4000, 1L << 40)).length);
     }
 
     @Test

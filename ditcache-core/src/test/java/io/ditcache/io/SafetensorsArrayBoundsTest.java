@@ -3,7 +3,6 @@ package io.ditcache.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.ditcache.internal.MemoryBudget;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTModel;
 import java.io.IOException;

@@ -18,6 +18,7 @@ import io.ditcache.sample.Condition;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
+import io.ditcache.study.Profiling;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

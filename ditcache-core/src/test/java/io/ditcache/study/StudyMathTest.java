@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ditcache.DistanceMetric;
 import io.ditcache.SeriesKey;
 import io.ditcache.SiteKind;
-import io.ditcache.DistanceMetric;
+import io.ditcache.StepAxis;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

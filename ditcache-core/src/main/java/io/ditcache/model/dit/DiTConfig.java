@@ -1,6 +1,6 @@
 package io.ditcache.model.dit;
 
-import io.ditcache.internal.MemoryBudget;
+import io.ditcache.io.MemoryBudget;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package io.ditcache.model.dit;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.DType;
+import io.ditcache.io.JsonFiles;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.TensorInfo;
-import io.ditcache.sched.Schedulers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,7 +125,7 @@ public final class DiTInputs {
         if (schedulerConfig == null || !Files.isRegularFile(schedulerConfig)) {
             return DEFAULT_TRAIN_TIMESTEPS;
         }
-        Map<String, Object> c = Schedulers.readConfig(schedulerConfig);
+        Map<String, Object> c = JsonFiles.readObject(schedulerConfig);
         Object v = c.get("num_train_timesteps");
         if (v == null) {
             return DEFAULT_TRAIN_TIMESTEPS;

@@ -1,8 +1,8 @@
 package io.ditcache.model.dit;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.TensorInfo;
 import java.util.Arrays;
 import java.util.TreeSet;

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.Step;
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.internal.Tensors;
 import io.ditcache.io.DType;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.ditcache.model.toy;
 
-import io.ditcache.internal.MemoryBudget;
 import io.ditcache.internal.StateDictCheck;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DenoiserFamily;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.ditcache.internal;
+package io.ditcache.io;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;

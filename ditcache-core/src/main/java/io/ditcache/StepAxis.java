@@ -1,4 +1,4 @@
-package io.ditcache.study;
+package io.ditcache;
 
 /**
  * The normalised step axis of DESIGN.md: column {@code i} of an N-step profile (the transition from call

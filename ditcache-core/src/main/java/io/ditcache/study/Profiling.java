@@ -1,9 +1,10 @@
-package io.ditcache.profile;
+package io.ditcache.study;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DenoiserInfo;
+import io.ditcache.profile.StreamingProfiler;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;

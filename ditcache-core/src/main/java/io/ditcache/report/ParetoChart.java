@@ -1,0 +1,72 @@
+package io.ditcache.report;
+
+import io.ditcache.bench.Shootout;
+import io.ditcache.bench.ShootoutRow;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.TextTitle;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * The shootout's speed-against-fidelity chart. Apart from {@link ShootoutReport} so that the report class links
+ * without JFreeChart, which is optional, and can say what to add.
+ */
+final class ParetoChart {
+    private ParetoChart() {
+    }
+
+    static void write(Shootout.Result result, Path target) throws IOException {
+        ChartImages.writePng(chart(result), 1100, 700, target);
+    }
+
+    static JFreeChart chart(Shootout.Result result) {
+        ChartImages.preferHeadless();
+        double cap = result.rows().stream().mapToDouble(ShootoutRow::psnr).filter(Double::isFinite).max()
+                .orElse(40) + 5;
+        XYSeriesCollection data = new XYSeriesCollection();
+        Map<String, XYSeries> byPolicy = new LinkedHashMap<>();
+        for (ShootoutRow r : result.rows()) {
+            byPolicy.computeIfAbsent(r.policy(), p -> new XYSeries(p, false, true))
+                    .add(r.speedup(), Math.min(r.psnr(), cap));
+        }
+        byPolicy.values().forEach(data::addSeries);
+        XYSeries front = new XYSeries("Pareto front", false, true);
+        for (ShootoutRow r : ShootoutReport.paretoFront(result.rows())) {
+            front.add(r.speedup(), Math.min(r.psnr(), cap));
+        }
+        data.addSeries(front);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        int last = data.getSeriesCount() - 1;
+        renderer.setSeriesPaint(last, Color.BLACK);
+        renderer.setSeriesStroke(last, new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
+                new float[] {6f, 4f}, 0f));
+        renderer.setSeriesShapesVisible(last, false);
+        NumberAxis x = new NumberAxis("measured speedup over uncached sampling (x)");
+        x.setAutoRangeIncludesZero(false);
+        NumberAxis y = new NumberAxis("PSNR against uncached samples (dB; identical drawn at " + (int) cap + ")");
+        y.setAutoRangeIncludesZero(false);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(0xDDDDDD));
+        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
+        JFreeChart chart = new JFreeChart("Cache policies: speed against fidelity",
+                new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        Shootout.Settings s = result.settings();
+        chart.addSubtitle(new TextTitle(String.format(Locale.ROOT, "%d samples, %d steps, guidance %s, median of %d "
+                + "interleaved runs; up and right is better", s.samples(), s.steps(), s.guidance(), s.repeats()),
+                new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+        return chart;
+    }
+}

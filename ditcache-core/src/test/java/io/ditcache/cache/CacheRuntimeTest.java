@@ -15,6 +15,7 @@ import io.ditcache.CachePolicy;
 import io.ditcache.CachePolicy.Decision;
 import io.ditcache.CacheSignal;
 import io.ditcache.CacheStats;
+import io.ditcache.ScriptedPolicy;
 import io.ditcache.SignalRequest;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
@@ -41,30 +41,6 @@ import org.junit.jupiter.api.Test;
 class CacheRuntimeTest {
     static final List<Branch> ROWS = List.of(Branch.COND, Branch.COND, Branch.UNCOND);
     static final double[] TIMESTEPS = {900, 700, 500, 300, 100};
-
-    /** A policy from a function of the query, logging the signals it observes. */
-    record Scripted(Function<CachePolicy.Query, Decision> f, Approximation approximation,
-            Set<SignalRequest> signals, List<String> log) implements CachePolicy {
-        Scripted(Function<CachePolicy.Query, Decision> f) {
-            this(f, Approximation.REUSE, Set.of(), new ArrayList<>());
-        }
-
-        @Override
-        public Decision decide(Query q) {
-            return f.apply(q);
-        }
-
-        @Override
-        public String name() {
-            return "scripted";
-        }
-
-        @Override
-        public void observe(SignalRequest signal, Query q, double value) {
-            log.add(signal.kind() + " " + signal.block() + " " + q.step() + " " + q.layer() + " " + q.branch() + " "
-                    + q.sample() + " " + value);
-        }
-    }
 
     /** Inputs of every step of a run: per step the stack's input, the context and the conditioning. */
     record Run(List<Tensor> inputs, Tensor context) {
@@ -91,7 +67,7 @@ class CacheRuntimeTest {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
             TinyStack stack = new TinyStack(1);
             Run run = Run.random(2, 5);
-            Scripted policy = new Scripted(q -> Decision.COMPUTE, Approximation.taylor(2),
+            ScriptedPolicy policy = new ScriptedPolicy(q -> Decision.COMPUTE, Approximation.taylor(2),
                     Set.of(SignalRequest.modulatedInput(0), SignalRequest.modulatedInput(2),
                             SignalRequest.firstBlocksResidual(1), SignalRequest.firstBlocksResidual(2)),
                     new ArrayList<>());
@@ -123,7 +99,7 @@ class CacheRuntimeTest {
             TinyStack stack = new TinyStack(3);
             Run run = Run.random(4, 2);
             // block 1 and the joint block reuse wholly at step 1
-            Scripted policy = new Scripted(q -> q.layer() == 1 || q.layer() == 2 ? Decision.REUSE_BLOCK
+            ScriptedPolicy policy = new ScriptedPolicy(q -> q.layer() == 1 || q.layer() == 2 ? Decision.REUSE_BLOCK
                     : Decision.COMPUTE);
             CacheStats stats = new CacheStats();
             try (CacheRuntime runtime = new CacheRuntime(policy, stats, TinyStack.LAYOUT, 2, ROWS)) {
@@ -169,7 +145,7 @@ class CacheRuntimeTest {
             Decision attention = Decision.reuse(BlockPart.SELF_ATTENTION, BlockPart.CONTEXT_ATTENTION,
                     BlockPart.CROSS_ATTENTION);
             CacheStats stats = new CacheStats();
-            try (CacheRuntime runtime = new CacheRuntime(new Scripted(q -> attention), stats, TinyStack.LAYOUT, 2,
+            try (CacheRuntime runtime = new CacheRuntime(new ScriptedPolicy(q -> attention), stats, TinyStack.LAYOUT, 2,
                     ROWS)) {
                 stack.forward(runtime, step(0, 2), run.inputs().get(0), run.context(), run.g(0));
                 Tensor got = stack.forward(runtime, step(1, 2), run.inputs().get(1), run.context(), run.g(1));
@@ -207,7 +183,7 @@ class CacheRuntimeTest {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
             TinyStack stack = new TinyStack(7);
             Run run = Run.random(8, 3);
-            Scripted policy = new Scripted(q -> q.branch() == Branch.UNCOND ? Decision.REUSE_BLOCK
+            ScriptedPolicy policy = new ScriptedPolicy(q -> q.branch() == Branch.UNCOND ? Decision.REUSE_BLOCK
                     : q.sample() == 1 ? Decision.reuse(BlockPart.FEED_FORWARD) : Decision.COMPUTE);
             CacheStats stats = new CacheStats();
             try (CacheRuntime runtime = new CacheRuntime(policy, stats, TinyStack.LAYOUT, 3, ROWS)) {
@@ -249,7 +225,7 @@ class CacheRuntimeTest {
             int steps = 6;
             for (int order : new int[] {1, 2}) {
                 // computes at steps 0, 1, 2 and 4; reuses 3 and 5
-                Scripted policy = new Scripted(q -> q.step() == 3 || q.step() == 5
+                ScriptedPolicy policy = new ScriptedPolicy(q -> q.step() == 3 || q.step() == 5
                         ? q.layer() == 0 ? Decision.REUSE_BLOCK : Decision.reuse(BlockPart.FEED_FORWARD)
                         : Decision.COMPUTE, Approximation.taylor(order), Set.of(), new ArrayList<>());
                 try (CacheRuntime runtime = new CacheRuntime(policy, new CacheStats(), layout, steps, ROWS)) {
@@ -283,7 +259,7 @@ class CacheRuntimeTest {
         try (PointerScope scope = new PointerScope(); InferenceMode mode = new InferenceMode()) {
             // an opaque denoiser: output shape differs from its input, and whole-step reuse returns the output
             List<Integer> calls = new ArrayList<>();
-            Scripted policy = new Scripted(q -> q.step() % 2 == 1 ? Decision.REUSE_BLOCK : Decision.COMPUTE);
+            ScriptedPolicy policy = new ScriptedPolicy(q -> q.step() % 2 == 1 ? Decision.REUSE_BLOCK : Decision.COMPUTE);
             CacheStats stats = new CacheStats();
             List<float[]> outputs = new ArrayList<>();
             try (CacheRuntime runtime = new CacheRuntime(policy, stats, BlockLayout.wholeModel(), 5, ROWS)) {
@@ -312,7 +288,7 @@ class CacheRuntimeTest {
             TinyStack stack = new TinyStack(9);
             Run run = Run.random(10, 3);
             List<Integer> modulatedAt = new ArrayList<>();
-            Scripted policy = new Scripted(q -> Decision.COMPUTE, Approximation.REUSE,
+            ScriptedPolicy policy = new ScriptedPolicy(q -> Decision.COMPUTE, Approximation.REUSE,
                     Set.of(SignalRequest.modulatedInput(2), SignalRequest.firstBlocksResidual(1),
                             SignalRequest.firstBlocksResidual(9)), new ArrayList<>());
             try (CacheRuntime runtime = new CacheRuntime(policy, new CacheStats(), TinyStack.LAYOUT, 3, ROWS)) {
@@ -381,7 +357,7 @@ class CacheRuntimeTest {
                     sites.add(site);
                 }
             };
-            try (CacheRuntime runtime = new CacheRuntime(new Scripted(q -> Decision.REUSE_BLOCK), new CacheStats(),
+            try (CacheRuntime runtime = new CacheRuntime(new ScriptedPolicy(q -> Decision.REUSE_BLOCK), new CacheStats(),
                     TinyStack.LAYOUT, 2, ROWS, probe)) {
                 for (int i = 0; i < 2; i++) {
                     stack.forward(runtime, step(i, 2), run.inputs().get(i), run.context(), run.g(i));
@@ -398,7 +374,7 @@ class CacheRuntimeTest {
             TinyStack stack = new TinyStack(15);
             Run run = Run.random(16, 2);
             List<String> seen = new ArrayList<>();
-            Scripted policy = new Scripted(q -> {
+            ScriptedPolicy policy = new ScriptedPolicy(q -> {
                 seen.add(q.step() + " " + q.timestep() + " " + q.block().group() + " " + q.block().parts().size());
                 return Decision.COMPUTE;
             });

@@ -5,7 +5,7 @@ import static io.ditcache.fuzz.ParserContract.check;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.ditcache.fuzz.SeedCorpus;
-import io.ditcache.model.ModelLoader;
+import io.ditcache.model.dit.DiTFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ class DiffusersConfigFuzzTest {
             DiffusersConfig c = DiffusersConfig.parse(input, SOURCE);
             c.className();
             c.raw();
-            ModelLoader.ditConfig(c);
+            DiTFamily.config(c);
         }, CheckpointException.class);
     }
 

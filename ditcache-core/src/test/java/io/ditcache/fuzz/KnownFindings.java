@@ -128,9 +128,12 @@ public final class KnownFindings {
                     "num_train_timesteps is bounded only by int"),
             new Finding("scheduler-train-steps-unbounded", SCHEDULER, Kind.RUNAWAY_NATIVE, null, null, null,
                     "num_train_timesteps is bounded only by int"),
+            new Finding("scheduler-beta-overflow", SCHEDULER, Kind.UNDOCUMENTED_TYPE, RuntimeException.class,
+                    "io.ditcache.sched.NoiseSchedule.*", "cannot be converted to type float", "beta_start and beta_end "
+                    + "are checked > 0 only: 1e300 reaches libtorch, whose overflow error escapes"),
             new Finding("scheduler-infinite-sigma", SCHEDULER, Kind.WRONG_RESULT, null, null, "sigma (Infinity|NaN)",
-                    "a config whose alphas_cumprod underflows to 0 (num_train_timesteps 9842) is accepted; the "
-                    + "initial sigma is infinite"),
+                    "a config whose alphas_cumprod underflows to 0 (num_train_timesteps 9842, or betas near or above "
+                    + "1) is accepted; the initial sigma is infinite or NaN"),
             new Finding("profile-multiline", "ProfileFuzzTest#readJson", Kind.MULTILINE_MESSAGE, IOException.class,
                     "io.ditcache.ProfileCodec.readJson", null, "invalid JSON: the message carries Jackson's "
                     + "multi-line text"),

@@ -60,8 +60,26 @@ final class NoiseSchedule {
         int trainSteps = config.trainTimesteps();
         double start = config.positive("beta_start", 0.0001);
         double end = config.positive("beta_end", 0.02);
+        // betas are per-step noise variances: a value of 1 or more makes alphas_cumprod 0 or negative
+        if (start >= 1) {
+            throw config.invalid("beta_start", start, "a number in (0, 1)");
+        }
+        if (end >= 1) {
+            throw config.invalid("beta_end", end, "a number in (0, 1)");
+        }
         String schedule = config.choice("beta_schedule", "linear", "linear", "scaled_linear", "squaredcos_cap_v2");
-        return new NoiseSchedule(trainSteps, schedule, start, end);
+        NoiseSchedule s = new NoiseSchedule(trainSteps, schedule, start, end);
+        // a long schedule can drive alphas_cumprod so near 0 in float32 that sigma = sqrt((1 - a) / a), and with it
+        // any sampler's first step, is infinite
+        for (int t = 0; t < trainSteps; t++) {
+            float a = s.alphasCumprod[t];
+            if (!(a > 0) || !Float.isFinite((1f - a) / a)) {
+                throw config.invalid("num_train_timesteps", trainSteps, "a schedule whose sigmas stay finite in "
+                        + "float32, but with beta_start " + start + ", beta_end " + end + " (" + schedule
+                        + ") alphas_cumprod reaches " + a + " at step " + t);
+            }
+        }
+        return s;
     }
 
     /** Karras sigmas {@code ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5}, float32 per element. */

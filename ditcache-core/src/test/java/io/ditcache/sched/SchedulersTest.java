@@ -285,6 +285,22 @@ class SchedulersTest {
         }
     }
 
+    @Test
+    void betasOfOneOrMoreAndSchedulesWhoseAlphasUnderflowAreRefused() {
+        for (String name : List.of("ddim", "ddpm", "dpm++", "euler")) {
+            // found by fuzzing: 1e300 overflowed float in libtorch; 5 made alphas_cumprod negative; 9842 steps of
+            // the default betas underflow alphas_cumprod to 0, so the initial sigma was infinite
+            assertRejected(name, Map.of("beta_end", 1e300), "\"beta_end\" = 1.0E300", "(0, 1)");
+            assertRejected(name, Map.of("beta_start", 0.5, "beta_end", 5), "\"beta_end\" = 5", "(0, 1)");
+            assertRejected(name, Map.of("beta_start", 1.0), "\"beta_start\" = 1", "(0, 1)");
+            assertRejected(name, Map.of("num_train_timesteps", 9842), "\"num_train_timesteps\" = 9842",
+                    "sigmas stay finite in float32", "alphas_cumprod reaches");
+        }
+        Scheduler ok = Schedulers.create("euler", Map.of("num_train_timesteps", 2000));
+        ok.setTimesteps(10);
+        assertTrue(Double.isFinite(ok.initNoiseSigma()), "a long schedule that does not underflow still works");
+    }
+
     /** Creating {@code name} with {@code config} fails with a message that names all of {@code parts}. */
     private static void assertRejected(String name, Map<String, ?> config, String... parts) {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> Schedulers.create(name, config)), parts);

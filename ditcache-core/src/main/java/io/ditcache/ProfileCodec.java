@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.JsonFiles;
+import io.ditcache.io.Messages;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -101,7 +102,7 @@ final class ProfileCodec {
         try {
             p = new RedundancyProfile(model, sched, layers, steps);
         } catch (IllegalArgumentException e) {
-            throw new IOException(where + ": " + e.getMessage(), e);
+            throw new IOException(Messages.oneLine(where + ": " + e.getMessage()), e);
         }
         JsonNode runs = root.get("runs");
         if (runs != null && (!runs.isIntegralNumber() || !runs.canConvertToLong() || runs.asLong() < 0)) {

@@ -1,6 +1,7 @@
 package io.ditcache.data;
 
 import io.ditcache.io.MemoryBudget;
+import io.ditcache.io.Messages;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -103,7 +104,7 @@ public final class IdxFile {
             }
             return new UByteTensor(dims, values);
         } catch (ZipException e) {
-            throw new IOException(file + ": not a valid gzip file (" + e.getMessage() + ")", e);
+            throw new IOException(Messages.oneLine(file + ": not a valid gzip file (" + e.getMessage() + ")"), e);
         } catch (EOFException e) {
             // only the gzip layer gets here: the header and the values handle their own ends
             throw new IOException(file + ": truncated gzip stream, expected an IDX header, values and the gzip "

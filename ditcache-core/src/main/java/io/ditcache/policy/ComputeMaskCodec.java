@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.JsonFiles;
+import io.ditcache.io.Messages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -117,7 +118,7 @@ final class ComputeMaskCodec {
         try {
             return new ComputeMask(compute, costs, criterion, error, source.asText());
         } catch (IllegalArgumentException e) {
-            throw new IOException(where + ": " + e.getMessage(), e);
+            throw new IOException(Messages.oneLine(where + ": " + e.getMessage()), e);
         }
     }
 

@@ -7,6 +7,7 @@ import io.ditcache.CachePolicy;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.JsonFiles;
+import io.ditcache.io.Messages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -50,7 +51,7 @@ public final class PolicyFile {
         try {
             return Policies.create(name, params, profile);
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            throw new IOException(Messages.oneLine(file + ": " + e.getMessage()), e);
         }
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.SeriesKey;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.JsonFiles;
+import io.ditcache.io.Messages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,7 +109,7 @@ public final class StudyCodec {
             return new StudyPlan(models, conditions.asInt(), steps, schedulers, guidance.asDouble(),
                     Shard.parse(text(root, "shard", file)));
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            throw new IOException(Messages.oneLine(file + ": " + e.getMessage()), e);
         }
     }
 

@@ -4,6 +4,7 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.Step;
 import io.ditcache.data.ImageSet;
 import io.ditcache.internal.Tensors;
+import io.ditcache.io.Messages;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.CheckpointWriter;
@@ -186,7 +187,7 @@ public final class DiTTrainer {
             }
             t.step = Long.parseLong(f.metadata().get("step"));
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            throw new IOException(Messages.oneLine(file + ": " + e.getMessage()), e);
         }
         return t;
     }

@@ -1,6 +1,5 @@
 package io.ditcache.report;
 
-import io.ditcache.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,11 +24,6 @@ final class ChartImages {
             System.setProperty("java.awt.headless", "true");
             LOG.debug("no DISPLAY: java.awt.headless=true for report rendering");
         }
-    }
-
-    /** Writes a text file (UTF-8), atomically. */
-    static void writeText(String text, Path target) throws IOException {
-        AtomicFiles.writeString(target, text); // names the target when a write fails (a full disk names no file)
     }
 
     static void writePng(JFreeChart chart, int width, int height, Path target) throws IOException {

@@ -4,6 +4,7 @@ import io.ditcache.Branch;
 import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.TokenStream;
+import io.ditcache.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ public final class ProfileReport {
             heatmapFigures.add(ReportPage.heatmap(profile, series, file.getFileName().toString()));
         }
         Path html = dir.resolve(PAGE);
-        ChartImages.writeText(ReportPage.html(profile, curveFigures, heatmapFigures), html);
+        AtomicFiles.writeString(html, ReportPage.html(profile, curveFigures, heatmapFigures));
         ReportFiles files = new ReportFiles(html, curves, heatmaps);
         LOG.info("wrote report of {} ({} images) to {}", ReportText.modelName(profile),
                 curves.size() + heatmaps.size(), html);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutRow;
+import io.ditcache.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,11 +42,11 @@ public final class ShootoutReport {
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
                     num(r.classAccuracy()), num(r.fd()))).append('\n');
         }
-        ChartImages.writeText(csv.toString(), dir.resolve(CSV));
-        ChartImages.writeText(MAPPER.writeValueAsString(json(result)), dir.resolve(JSON));
+        AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
+        AtomicFiles.writeString(dir.resolve(JSON), MAPPER.writeValueAsString(json(result)));
         ParetoChart.write(result, dir.resolve(PARETO));
         Path page = dir.resolve(PAGE);
-        ChartImages.writeText(html(result), page);
+        AtomicFiles.writeString(page, html(result));
         return page;
     }
 

@@ -5,6 +5,7 @@ import io.ditcache.ProfileSeries;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SiteKind;
 import io.ditcache.TokenStream;
+import io.ditcache.io.AtomicFiles;
 import io.ditcache.study.Comparison;
 import io.ditcache.study.GroupKey;
 import io.ditcache.study.Study;
@@ -115,7 +116,7 @@ public final class StudyReport {
         h.append("<p class=\"note\">Written by ditcache; the numbers are in ").append(StudyCodec.STUDY)
                 .append(".</p>\n</body>\n</html>\n");
         Path page = dir.resolve(PAGE);
-        ChartImages.writeText(h.toString(), page);
+        AtomicFiles.writeString(page, h.toString());
         return page;
     }
 

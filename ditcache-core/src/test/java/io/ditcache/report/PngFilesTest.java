@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ditcache.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,7 @@ class PngFilesTest {
                 if (args[0].equals("report")) {
                     ProfileReport.write(ToyProfiles.pattern("toy", 1.0), Path.of(args[1]));
                 } else {
-                    ChartImages.writeText("x".repeat(20_000), Path.of(args[1]));
+                    AtomicFiles.writeString(Path.of(args[1]), "x".repeat(20_000));
                 }
             } catch (IOException e) {
                 System.err.println("report: " + e.getMessage());

@@ -77,4 +77,22 @@ public interface Denoiser {
      * @throws UnsupportedOperationException if this model has no cache points (the message names its class)
      */
     CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows);
+
+    /** How the family's published pipeline samples it (scheduler, steps, guidance and how guidance applies). */
+    default SamplingDefaults samplingDefaults() {
+        return SamplingDefaults.DIT;
+    }
+
+    /**
+     * The length of the image token sequence the transformer runs for one sample of {@code latentShape} (after
+     * patching): what a resolution-dependent schedule shift (FLUX's {@code mu}) is computed from. The default
+     * is the number of latent positions, {@code latentShape} without its channel dimension.
+     */
+    default long imageTokens(long[] latentShape) {
+        long n = 1;
+        for (int i = 1; i < latentShape.length; i++) {
+            n = Math.multiplyExact(n, latentShape[i]);
+        }
+        return n;
+    }
 }

@@ -25,4 +25,14 @@ public interface DenoiserFamily {
      * @throws io.ditcache.io.CheckpointException naming the file, the key, the bad value and what was expected
      */
     Denoiser load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException;
+
+    /**
+     * The model {@code config} defines, without allocating its weights: parameter shapes under diffusers' keys
+     * and the block layout ({@code inspect}, and the header check before loading).
+     *
+     * @param config a config whose class is one of {@link #classNames()}
+     * @throws io.ditcache.io.CheckpointException naming the config file, the key, the bad value and what was
+     *                                            expected
+     */
+    ModelDescription describe(DiffusersConfig config) throws IOException;
 }

@@ -4,6 +4,7 @@ import io.ditcache.internal.Tensors;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -21,9 +22,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param pooled       {@code pooled_projections}: {@code [rows, pooled width]}, a float dtype (SD3's and FLUX's
  *                     pooled CLIP vector); empty for models that take none
  * @param size         the latent size asked for; empty for the model's default
+ * @param guidance     the guidance scale for models that take it as an input (FLUX.1-dev's distilled guidance,
+ *                     {@code guidance} in diffusers), the same for every row; empty for the others
  */
 public record TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optional<Tensor> pooled,
-        Optional<LatentSize> size) implements Conditioning {
+        Optional<LatentSize> size, OptionalDouble guidance) implements Conditioning {
     private static final Set<ScalarType> FLOATS = Set.of(ScalarType.Float, ScalarType.Half, ScalarType.BFloat16,
             ScalarType.Double);
     private static final Set<ScalarType> MASKS = Set.of(ScalarType.Bool, ScalarType.Long, ScalarType.Int,
@@ -34,6 +37,10 @@ public record TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optiona
         Objects.requireNonNull(mask, "mask");
         Objects.requireNonNull(pooled, "pooled");
         Objects.requireNonNull(size, "size");
+        Objects.requireNonNull(guidance, "guidance");
+        if (guidance.isPresent() && !Double.isFinite(guidance.getAsDouble())) {
+            throw new IllegalArgumentException("guidance is " + guidance.getAsDouble() + ", expected a finite number");
+        }
         long[] h = Tensors.shape(hiddenStates);
         dtype("encoder_hidden_states", hiddenStates, FLOATS);
         if (h.length != 3 || h[0] < 1 || h[1] < 1 || h[2] < 1) {
@@ -62,6 +69,12 @@ public record TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optiona
         }
     }
 
+    /** Embeddings without an embedded guidance scale. */
+    public TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optional<Tensor> pooled,
+            Optional<LatentSize> size) {
+        this(hiddenStates, mask, pooled, size, OptionalDouble.empty());
+    }
+
     /** Embeddings alone (no mask, no pooled vector) at the model's default latent size. */
     public static TextEmbeddings of(Tensor hiddenStates) {
         return new TextEmbeddings(hiddenStates, Optional.empty(), Optional.empty(), Optional.empty());
@@ -69,7 +82,12 @@ public record TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optiona
 
     /** These embeddings at latent size {@code size}. */
     public TextEmbeddings at(LatentSize size) {
-        return new TextEmbeddings(hiddenStates, mask, pooled, Optional.of(size));
+        return new TextEmbeddings(hiddenStates, mask, pooled, Optional.of(size), guidance);
+    }
+
+    /** These embeddings with the embedded guidance scale {@code scale} (FLUX.1-dev). */
+    public TextEmbeddings withGuidance(double scale) {
+        return new TextEmbeddings(hiddenStates, mask, pooled, size, OptionalDouble.of(scale));
     }
 
     /** Tokens per row. */
@@ -107,8 +125,12 @@ public record TextEmbeddings(Tensor hiddenStates, Optional<Tensor> mask, Optiona
             throw new IllegalArgumentException("pooled_projections differ between the parts (" + describe(pooled)
                     + " vs " + describe(o.pooled) + ")");
         }
+        if (!guidance.equals(o.guidance)) {
+            throw new IllegalArgumentException("guidance is " + guidance + " in one part and " + o.guidance
+                    + " in the other; one batch has one embedded guidance scale");
+        }
         return new TextEmbeddings(cat(hiddenStates, o.hiddenStates), mask.map(m -> cat(m, o.mask.get())),
-                pooled.map(p -> cat(p, o.pooled.get())), size);
+                pooled.map(p -> cat(p, o.pooled.get())), size, guidance);
     }
 
     private static String describe(Optional<Tensor> t) {

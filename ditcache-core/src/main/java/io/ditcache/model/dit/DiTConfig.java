@@ -1,5 +1,7 @@
 package io.ditcache.model.dit;
 
+import io.ditcache.Block;
+import io.ditcache.BlockLayout;
 import io.ditcache.io.MemoryBudget;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -95,6 +97,17 @@ public record DiTConfig(int sampleSize, int patchSize, int inChannels, int outCh
         linear(out, "proj_out_1", d, 2 * d, true);
         linear(out, "proj_out_2", d, p * p * outChannels, true);
         return out;
+    }
+
+    /**
+     * The blocks as a cache sees them: {@link Block#plain} blocks (self-attention and feed-forward, image stream
+     * only), each weighing its multiply-adds per token, {@code 4 d^2} for the attention projections and
+     * {@code 8 d^2} for the feed-forward.
+     */
+    public BlockLayout blockLayout() {
+        double d = innerDim();
+        double cost = 12 * d * d;
+        return BlockLayout.of(numLayers, i -> Block.plain(i, cost));
     }
 
     /**

@@ -7,6 +7,7 @@ import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.TensorInfo;
 import io.ditcache.model.DenoiserFamily;
+import io.ditcache.model.ModelDescription;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,6 +56,13 @@ public final class DiTFamily implements DenoiserFamily {
             model.loadStateDict(state, ckpt.source());
         }
         return model;
+    }
+
+    /** The parameter shapes and block layout of {@code config}'s model, without building it. */
+    @Override
+    public ModelDescription describe(DiffusersConfig config) throws CheckpointException {
+        DiTConfig dit = config(config);
+        return new ModelDescription(DiTConfig.CLASS_NAME, dit.parameterShapes(), dit.blockLayout());
     }
 
     /**

@@ -101,9 +101,7 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
      * {@code 8 d^2} for the feed-forward.
      */
     public BlockLayout blockLayout() {
-        double d = config.innerDim();
-        double cost = 12 * d * d;
-        return BlockLayout.of(blocks.size(), i -> Block.plain(i, cost));
+        return config.blockLayout();
     }
 
     /**

@@ -22,6 +22,14 @@ public final class ToyFamily implements DenoiserFamily {
     }
 
     @Override
+    public io.ditcache.model.ModelDescription describe(DiffusersConfig config) throws IOException {
+        int layers = small(config, "num_layers");
+        return new io.ditcache.model.ModelDescription(ToyDenoiser.CLASS_NAME, ToyDenoiser.shapes(small(config,
+                "in_channels"), small(config, "width"), layers, small(config, "text_width")),
+                io.ditcache.BlockLayout.plain(layers));
+    }
+
+    @Override
     public Denoiser load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
         int channels = small(config, "in_channels");
         int width = small(config, "width");

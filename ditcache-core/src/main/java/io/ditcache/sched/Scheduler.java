@@ -34,6 +34,23 @@ public interface Scheduler {
     void setTimesteps(int numInferenceSteps);
 
     /**
+     * Prepares {@code numInferenceSteps} steps for a transformer that runs {@code imageSeqLen} image tokens per
+     * sample. Schedules that depend on the resolution (FlowMatch with {@code use_dynamic_shifting}, as FLUX's
+     * pipeline uses it) compute their shift from the length; the others ignore it, which is what this default
+     * does.
+     *
+     * @param imageSeqLen image tokens per sample after patching ({@code Denoiser.imageTokens}), >= 1
+     * @throws IllegalArgumentException as {@link #setTimesteps(int)}, or if {@code imageSeqLen < 1}
+     */
+    default void setTimesteps(int numInferenceSteps, long imageSeqLen) {
+        if (imageSeqLen < 1) {
+            throw new IllegalArgumentException(name() + ": image sequence length is " + imageSeqLen
+                    + ", expected >= 1");
+        }
+        setTimesteps(numInferenceSteps);
+    }
+
+    /**
      * The timesteps of the prepared steps, in order (a copy). DDIM, DDPM and DPM-Solver++ timesteps are
      * integers; Euler's and FlowMatch's are float32 values ({@code sigma * num_train_timesteps} for
      * FlowMatch). {@code timesteps()[i]} is the value to pass to the model as its {@code timestep} at

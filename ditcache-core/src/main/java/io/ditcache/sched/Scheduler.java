@@ -34,18 +34,14 @@ public interface Scheduler {
     void setTimesteps(int numInferenceSteps);
 
     /**
-     * Prepares {@code numInferenceSteps} steps for a transformer that runs {@code imageSeqLen} image tokens per
-     * sample. Schedules that depend on the resolution (FlowMatch with {@code use_dynamic_shifting}, as FLUX's
-     * pipeline uses it) compute their shift from the length; the others ignore it, which is what this default
-     * does.
+     * Prepares {@code numInferenceSteps} steps for samples of {@code imageSequenceLength} image tokens: schedules
+     * that shift with the resolution (FLUX's dynamic shifting) use the length; the others ignore it.
      *
-     * @param imageSeqLen image tokens per sample after patching ({@code Denoiser.imageTokens}), >= 1
-     * @throws IllegalArgumentException as {@link #setTimesteps(int)}, or if {@code imageSeqLen < 1}
+     * @throws IllegalArgumentException as {@link #setTimesteps(int)}, or for a length {@code < 1}
      */
-    default void setTimesteps(int numInferenceSteps, long imageSeqLen) {
-        if (imageSeqLen < 1) {
-            throw new IllegalArgumentException(name() + ": image sequence length is " + imageSeqLen
-                    + ", expected >= 1");
+    default void setTimesteps(int numInferenceSteps, long imageSequenceLength) {
+        if (imageSequenceLength < 1) {
+            throw new IllegalArgumentException("image sequence length is " + imageSequenceLength + ", expected >= 1");
         }
         setTimesteps(numInferenceSteps);
     }

@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
@@ -50,7 +51,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * unpacks the prediction (a rectified-flow velocity). It receives the scheduler's timestep (0 to 1000) and, as
  * FluxPipeline and the model do, divides it by 1000 and multiplies it back in float32. It is conditioned on
  * {@link TextEmbeddings} with the pooled CLIP vector; a model with {@code guidance_embeds} (FLUX.1-dev) also takes
- * {@link TextEmbeddings#guidance()}, embedded like the timestep (times 1000). The default latent is 128 x 128
+ * {@link TextEmbeddings#guidance()}, embedded like the timestep (times 1000). An attention mask is not used: FLUX
+ * attends to every text token, as FluxPipeline does. The default latent is 128 x 128
  * (1024 x 1024 pixels, 4096 tokens) at the published width (inner dim 3072 or more), 8 x 8 (a 4 x 4 token grid)
  * for smaller test models.
  *
@@ -157,20 +159,47 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
             Tensor txtIds, Tensor guidance, Step step, ActivationProbe probe, boolean wholeSequence) {
         return run(hiddenStates, context, pooled, timestep, imgIds, txtIds, guidance, (x, c, temb, rope) -> {
             for (FluxDoubleBlock b : doubles) {
-                Streams s = b.forward(x, c, temb, rope, step, probe, Map.of(), null);
-                x = s.image();
-                c = s.context();
+                Tensor[] io = {x, c};
+                inBlockScope(io, () -> {
+                    Streams s = b.forward(io[0], io[1], temb, rope, step, probe, Map.of(), null);
+                    io[0] = s.image();
+                    io[1] = s.context();
+                });
+                x = io[0];
+                c = io[1];
             }
             if (singles.isEmpty()) {
                 return x;
             }
             long t = c.size(1);
-            Tensor seq = torch.cat(new TensorVector(c, x), 1);
+            Tensor[] seq = {torch.cat(new TensorVector(c, x), 1)};
             for (FluxSingleBlock b : singles) {
-                seq = b.forward(seq, t, temb, rope, step, probe, wholeSequence, Map.of(), null);
+                inBlockScope(seq, () -> seq[0] = b.forward(seq[0], t, temb, rope, step, probe, wholeSequence,
+                        Map.of(), null));
             }
-            return FluxSingleBlock.image(seq, t);
+            return FluxSingleBlock.image(seq[0], t);
         });
+    }
+
+    /**
+     * Runs one block's work in a scope of its own, so that its intermediates (at FLUX's width, hundreds of MB per
+     * block) are freed when it ends rather than when the caller's scope does; the tensors {@code block} leaves in
+     * {@code io} are handed to the caller's scope. Probes copy what they keep ({@link ActivationProbe}), so this
+     * is safe for them. Without a caller's scope everything is left to the garbage collector, as before. (The
+     * cached forward does not do this: the cache runtime keeps tensors of one block for the next.)
+     */
+    private static void inBlockScope(Tensor[] io, Runnable block) {
+        PointerScope outer = PointerScope.getInnerScope();
+        if (outer == null) {
+            block.run();
+            return;
+        }
+        try (PointerScope scope = new PointerScope()) {
+            block.run();
+            for (Tensor t : io) {
+                outer.attach(t);
+            }
+        }
     }
 
     /** How the blocks run: from the embedded image and context streams, {@code temb} and RoPE, to the image. */

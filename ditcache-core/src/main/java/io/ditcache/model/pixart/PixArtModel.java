@@ -165,6 +165,18 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         }
     }
 
+    PixArtPatchEmbed patchEmbed() {
+        return patchEmbed;
+    }
+
+    AdaLayerNormSingle adaln() {
+        return adaln;
+    }
+
+    TextProjection captionProjection() {
+        return captionProjection;
+    }
+
     /** Receives every block's cross-attention q, k, v and output from now on (null: none); for tests. */
     void observeCrossAttention(PixArtBlock.CrossAttentionObserver observer) {
         this.crossObserver = observer;

@@ -28,8 +28,9 @@ class ModelFamiliesTest {
                 .map(ServiceLoader.Provider::get).toList();
         assertTrue(found.stream().anyMatch(f -> f instanceof DiTFamily), found.toString());
         assertEquals(Set.of(DiTConfig.CLASS_NAME), new DiTFamily().classNames());
-        // the DiT family from the main resources, the toy one from the test resources
-        assertEquals(List.of("DiTTransformer2DModel", "ToyTransformer2DModel"), List.copyOf(ModelLoader.classNames()));
+        // the DiT and PixArt families from the main resources, the toy one from the test resources
+        assertEquals(List.of("DiTTransformer2DModel", "PixArtTransformer2DModel", "ToyTransformer2DModel"),
+                List.copyOf(ModelLoader.classNames()));
     }
 
     @Test
@@ -57,7 +58,8 @@ class ModelFamiliesTest {
         Files.writeString(config, Files.readString(config).replace("DiTTransformer2DModel", "FluxTransformer2DModel"));
         CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(ckpt));
         assertTrue(e.getMessage().endsWith("config.json: unknown model type \"FluxTransformer2DModel\" in _class_name, "
-                + "expected one of [DiTTransformer2DModel, ToyTransformer2DModel]"), e.getMessage());
+                + "expected one of [DiTTransformer2DModel, PixArtTransformer2DModel, ToyTransformer2DModel]"),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 }

@@ -15,6 +15,7 @@ import io.ditcache.internal.Tensors;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.CachedForward;
+import io.ditcache.model.CheckpointWriter;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.LatentSize;
 import io.ditcache.model.ModelLoader;
@@ -245,6 +246,21 @@ class PixArtDenoiserTest {
                         () -> model.forward(f, null, ActivationProbe.NONE));
                 assertTrue(e.getMessage().contains("'timestep' holds 1001.0 at index 1"), e.getMessage());
             }
+        }
+    }
+
+    @Test
+    void aSavedPixArtLoadsBackTheSame(@TempDir Path dir) throws Exception {
+        for (PixArtModel made : List.of(tiny(12), PixArtSizeConditionsTest.tinyWithSizes())) {
+            Path ckpt = dir.resolve("m" + made.config().innerDim());
+            CheckpointWriter.save(made, ckpt, Map.of("format", "pt"));
+            PixArtModel loaded = assertInstanceOf(PixArtModel.class, ModelLoader.load(ckpt));
+            assertEquals(made.config(), loaded.config());
+            assertEquals(made.info(), loaded.info());
+            Map<String, Tensor> want = made.stateDict();
+            Map<String, Tensor> got = loaded.stateDict();
+            assertEquals(List.copyOf(want.keySet()), List.copyOf(got.keySet()));
+            want.forEach((k, v) -> assertArrayEquals(Tensors.toFloats(v), Tensors.toFloats(got.get(k)), 0f, k));
         }
     }
 

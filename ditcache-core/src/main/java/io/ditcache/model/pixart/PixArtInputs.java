@@ -1,5 +1,6 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.internal.Tensors;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.DType;
 import io.ditcache.io.MemoryBudget;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * Checks a safetensors file of forward inputs, under diffusers' argument names, against a PixArt before any of
@@ -95,6 +97,54 @@ public final class PixArtInputs {
             if (!(times[i] >= 0 && times[i] <= trainTimesteps)) {
                 throw new IllegalArgumentException(file + "tensor 'timestep' holds " + times[i] + " at index " + i
                         + ", expected a timestep from 0 to " + trainTimesteps + " (num_train_timesteps)");
+            }
+        }
+    }
+
+    /**
+     * Checks the tensors of one forward against {@code config}: dtypes, shapes and batch agreement.
+     *
+     * @throws IllegalArgumentException naming the input (diffusers' argument name), its dtype or shape and what
+     *                                  was expected
+     */
+    static void check(PixArtConfig config, Tensor latents, Tensor timesteps, Tensor text, Tensor mask) {
+        if (!Tensors.isFloat(latents)) {
+            throw new IllegalArgumentException("hidden_states has dtype " + latents.scalar_type().intern()
+                    + ", expected a float dtype (Float, Half, BFloat16 or Double)");
+        }
+        long[] s = Tensors.shape(latents);
+        long p = config.patchSize();
+        if (s.length != 4 || s[0] < 1 || s[1] != config.inChannels() || s[2] < p || s[3] < p || s[2] % p != 0
+                || s[3] % p != 0) {
+            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ", expected [N, "
+                    + config.inChannels() + ", H, W] with H and W positive multiples of patch_size " + p);
+        }
+        long tokens = (s[2] / p) * (s[3] / p);
+        if (tokens > PixArtConfig.MAX_ARRAY / config.innerDim()) {
+            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ": " + tokens
+                    + " tokens x inner dim " + config.innerDim() + " is a position table larger than "
+                    + PixArtConfig.MAX_ARRAY + " floats");
+        }
+        long n = s[0];
+        if (timesteps.numel() != n && timesteps.numel() != 1) {
+            throw new IllegalArgumentException("timestep has " + timesteps.numel() + " elements, expected " + n
+                    + " or 1");
+        }
+        long[] e = Tensors.shape(text);
+        if (!Tensors.isFloat(text)) {
+            throw new IllegalArgumentException("encoder_hidden_states has dtype " + text.scalar_type().intern()
+                    + ", expected a float dtype");
+        }
+        if (e.length != 3 || e[0] != n || e[1] < 1 || e[2] != config.captionChannels()) {
+            throw new IllegalArgumentException("encoder_hidden_states has shape " + Arrays.toString(e)
+                    + ", expected [" + n + ", tokens, " + config.captionChannels() + "] (rows of hidden_states, "
+                    + "caption_channels " + config.captionChannels() + ")");
+        }
+        if (mask != null) {
+            long[] m = Tensors.shape(mask);
+            if (m.length != 2 || m[0] != n || m[1] != e[1]) {
+                throw new IllegalArgumentException("encoder_attention_mask has shape " + Arrays.toString(m)
+                        + ", expected [" + n + ", " + e[1] + "] (rows and tokens of encoder_hidden_states)");
             }
         }
     }

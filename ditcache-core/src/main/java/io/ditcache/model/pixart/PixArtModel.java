@@ -26,7 +26,6 @@ import io.ditcache.model.layers.Weights;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +79,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
     private final DenoiserInfo info;
     private PixArtBlock.CrossAttentionObserver crossObserver;
 
-    /** A model with all parameters zero; load weights with {@link PixArtFamily#load} or {@link #loadStateDict}. */
+    /** A model with all parameters zero; {@link PixArtFamily#load} loads a checkpoint's weights into it. */
     public PixArtModel(PixArtConfig config) {
         this.config = config;
         int d = config.innerDim();
@@ -143,28 +142,6 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return Weights.stateDict(this);
     }
 
-    /**
-     * Copies {@code state} (float tensors by diffusers key) into the parameters; every parameter must be present
-     * with its exact shape, and no other key.
-     *
-     * @param source names the origin in error messages
-     * @throws IllegalArgumentException naming the source, the keys and the expected shapes
-     */
-    public void loadStateDict(Map<String, Tensor> state, String source) {
-        Map<String, long[]> have = new LinkedHashMap<>();
-        state.forEach((k, v) -> have.put(k, Tensors.shape(v)));
-        String mismatch = io.ditcache.internal.StateDictCheck.mismatch(parameterShapes(), have, source,
-                PixArtConfig.CLASS_NAME);
-        if (mismatch != null) {
-            throw new IllegalArgumentException(mismatch);
-        }
-        try (org.bytedeco.pytorch.NoGradGuard guard = new org.bytedeco.pytorch.NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : stateDict().entrySet()) {
-                e.getValue().copy_(state.get(e.getKey()).to(ScalarType.Float));
-            }
-        }
-    }
-
     PixArtPatchEmbed patchEmbed() {
         return patchEmbed;
     }
@@ -219,22 +196,15 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
      */
     private Tensor forward(Tensor latents, Tensor timesteps, Tensor text, Tensor mask, Tensor resolution,
             Tensor aspectRatio, Blocks run) {
-        validate(latents, timesteps, text, mask);
+        PixArtInputs.check(config, latents, timesteps, text, mask);
         long n = latents.size(0);
         long h = latents.size(2);
         long w = latents.size(3);
         Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
         Tensor x = patchEmbed.forward(latents.to(ScalarType.Float));
-        Tensor res = null;
-        Tensor ar = null;
-        if (adaln.additionalConditions()) {
-            res = resolution != null ? resolution.to(ScalarType.Float).reshape(n, 2)
-                    : Tensors.fromFloats(new float[] {(float) (h * VAE_SCALE_FACTOR), (float) (w * VAE_SCALE_FACTOR)}, 1, 2)
-                            .expand(n, 2);
-            ar = aspectRatio != null ? aspectRatio.to(ScalarType.Float).reshape(n, 1)
-                    : Tensors.fromFloats(new float[] {(float) ((double) h / w)}, 1, 1).expand(n, 1);
-        }
-        AdaLayerNormSingle.Conditioning c = adaln.forward(t, res, ar);
+        AdaLayerNormSingle.Conditioning c = adaln.additionalConditions()
+                ? adaln.forward(t, resolution(resolution, n, h, w), aspectRatio(aspectRatio, n, h, w))
+                : adaln.forward(t, null, null);
         Tensor caption = captionProjection.forward(text.to(ScalarType.Float)).view(n, -1, config.innerDim());
         Tensor bias = mask == null ? null
                 : mask.to(ScalarType.Float).neg().add(new Scalar(1.0)).mul(new Scalar(MASK_BIAS)).view(n, 1, 1, -1);
@@ -242,7 +212,24 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return head(x, c.embedded(), n, h / config.patchSize(), w / config.patchSize());
     }
 
-    /** The final layer: norm, modulation by the embedded timestep and {@code scale_shift_table}, projection,
+    /** {@code [N, 2]}: the given resolution, or the latents' pixel height and width as diffusers' pipeline. */
+    private static Tensor resolution(Tensor given, long n, long h, long w) {
+        if (given != null) {
+            return given.to(ScalarType.Float).reshape(n, 2);
+        }
+        float[] pixels = {(float) (h * VAE_SCALE_FACTOR), (float) (w * VAE_SCALE_FACTOR)};
+        return Tensors.fromFloats(pixels, 1, 2).expand(n, 2);
+    }
+
+    /** {@code [N, 1]}: the given aspect ratio, or the latents' height / width as diffusers' pipeline. */
+    private static Tensor aspectRatio(Tensor given, long n, long h, long w) {
+        if (given != null) {
+            return given.to(ScalarType.Float).reshape(n, 1);
+        }
+        return Tensors.fromFloats(new float[] {(float) ((double) h / w)}, 1, 1).expand(n, 1);
+    }
+
+    /** The final layer: norm, modulation by the embedded timestep and {@code scale_shift_table}, projection and
      * unpatchify. */
     private Tensor head(Tensor x, Tensor embedded, long n, long h, long w) {
         TensorVector shiftScale = scaleShiftTable.unsqueeze(0).add(embedded.unsqueeze(1)).chunk(2, 1);
@@ -252,48 +239,6 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         long c = config.outChannels();
         // unpatchify: einsum("nhwpqc->nchpwq")
         return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p);
-    }
-
-    private void validate(Tensor latents, Tensor timesteps, Tensor text, Tensor mask) {
-        if (!Tensors.isFloat(latents)) {
-            throw new IllegalArgumentException("hidden_states has dtype " + latents.scalar_type().intern()
-                    + ", expected a float dtype (Float, Half, BFloat16 or Double)");
-        }
-        long[] s = Tensors.shape(latents);
-        long p = config.patchSize();
-        if (s.length != 4 || s[0] < 1 || s[1] != config.inChannels() || s[2] < p || s[3] < p || s[2] % p != 0
-                || s[3] % p != 0) {
-            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ", expected [N, "
-                    + config.inChannels() + ", H, W] with H and W positive multiples of patch_size " + p);
-        }
-        long tokens = (s[2] / p) * (s[3] / p);
-        if (tokens > PixArtConfig.MAX_ARRAY / config.innerDim()) {
-            throw new IllegalArgumentException("hidden_states has shape " + Arrays.toString(s) + ": " + tokens
-                    + " tokens x inner dim " + config.innerDim() + " is a position table larger than "
-                    + PixArtConfig.MAX_ARRAY + " floats");
-        }
-        long n = s[0];
-        if (timesteps.numel() != n && timesteps.numel() != 1) {
-            throw new IllegalArgumentException("timestep has " + timesteps.numel() + " elements, expected " + n
-                    + " or 1");
-        }
-        long[] e = Tensors.shape(text);
-        if (!Tensors.isFloat(text)) {
-            throw new IllegalArgumentException("encoder_hidden_states has dtype " + text.scalar_type().intern()
-                    + ", expected a float dtype");
-        }
-        if (e.length != 3 || e[0] != n || e[1] < 1 || e[2] != config.captionChannels()) {
-            throw new IllegalArgumentException("encoder_hidden_states has shape " + Arrays.toString(e)
-                    + ", expected [" + n + ", tokens, " + config.captionChannels() + "] (rows of hidden_states, "
-                    + "caption_channels " + config.captionChannels() + ")");
-        }
-        if (mask != null) {
-            long[] m = Tensors.shape(mask);
-            if (m.length != 2 || m[0] != n || m[1] != e[1]) {
-                throw new IllegalArgumentException("encoder_attention_mask has shape " + Arrays.toString(m)
-                        + ", expected [" + n + ", " + e[1] + "] (rows and tokens of encoder_hidden_states)");
-            }
-        }
     }
 
     /**

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.Branch;
+import io.ditcache.RedundancyProfile;
 import io.ditcache.CacheStats;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
@@ -27,6 +28,8 @@ import io.ditcache.policy.PolicyContract;
 import io.ditcache.profile.ActivationCapture;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Schedulers;
+import io.ditcache.study.Profiling;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -199,7 +202,7 @@ class PixArtDenoiserTest {
         assertEquals(2, d.schedulerConfig().get("solver_order"));
         assertEquals("linear", d.schedulerConfig().get("beta_schedule"));
         // the scheduler port takes the configuration as it is
-        io.ditcache.sched.Schedulers.create(d.scheduler(), d.schedulerConfig()).setTimesteps(d.steps());
+        Schedulers.create(d.scheduler(), d.schedulerConfig()).setTimesteps(d.steps());
     }
 
     @Test
@@ -247,6 +250,28 @@ class PixArtDenoiserTest {
                 assertTrue(e.getMessage().contains("'timestep' holds 1001.0 at index 1"), e.getMessage());
             }
         }
+    }
+
+    @Test
+    void theGenericProfilerProfilesEveryBlockAndBranch() {
+        PixArtModel model = tiny(13);
+        SamplingOptions options = new SamplingOptions(List.of(new Condition(prompt(1, CAPTION), 3),
+                new Condition(prompt(2, CAPTION), 4)), 5, 3.0);
+        RedundancyProfile p = Profiling.run(model, "tiny-pixart", Schedulers.create("dpm++", Map.of()), options,
+                null);
+        assertEquals(3, p.layers());
+        assertEquals("PixArtTransformer2DModel", p.model().get("class_name"));
+        for (SiteKind kind : List.of(SiteKind.K, SiteKind.V, SiteKind.ATTN_OUT, SiteKind.MLP_OUT)) {
+            for (Branch b : Branch.values()) {
+                assertTrue(p.series().stream().anyMatch(s -> s.key().kind() == kind && s.key().branch() == b),
+                        kind + " " + b);
+            }
+        }
+        p.series().stream().filter(s -> s.key().kind() == SiteKind.K).forEach(s -> {
+            for (int l = 0; l < 3; l++) {
+                assertEquals(2, s.count(l, 3), s.key() + " one value per prompt at block " + l);
+            }
+        });
     }
 
     @Test

@@ -8,6 +8,8 @@ import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
 import io.ditcache.Step;
 import io.ditcache.cache.Streams;
+import io.ditcache.internal.StateDictCheck;
+import io.ditcache.internal.Tensors;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.CachedForward;
 import io.ditcache.model.ClassLabels;
@@ -17,8 +19,7 @@ import io.ditcache.model.DenoiserInfo;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.model.LatentSize;
 import io.ditcache.model.PredictionType;
-import io.ditcache.internal.StateDictCheck;
-import io.ditcache.internal.Tensors;
+import io.ditcache.model.layers.Linears;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,8 +35,8 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * A class-conditional DiT in diffusers' {@code DiTTransformer2DModel} layout, with diffusers' state-dict keys.

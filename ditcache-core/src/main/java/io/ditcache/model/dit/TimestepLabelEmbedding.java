@@ -33,7 +33,8 @@ final class TimestepLabelEmbedding extends Module {
 
     /** {@code [N]} timesteps and {@code [N]} int64 labels to the {@code [N, D]} conditioning. */
     Tensor forward(Tensor timesteps, Tensor labels) {
-        Tensor t = linear2.forward(torch.silu(linear1.forward(sinusoid(timesteps))));
+        Tensor t = linear2.forward(torch.silu(linear1.forward(sinusoid(timesteps).to(
+                linear1.weight().scalar_type().intern()))));
         return t.add(table.forward(labels));
     }
 

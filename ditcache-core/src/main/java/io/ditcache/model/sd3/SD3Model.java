@@ -116,6 +116,10 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
         return blocks.size();
     }
 
+    JointBlock block(int layer) {
+        return blocks.get(layer);
+    }
+
     /** The blocks as a cache sees them ({@link SD3Config#blockLayout()}). */
     public BlockLayout blockLayout() {
         return config.blockLayout();

@@ -54,12 +54,12 @@ public final class SD3Inputs {
         if (e.length != 3 || e[0] != n || e[1] < 1 || e[2] != config.jointAttentionDim()) {
             throw new IllegalArgumentException(file + "tensor 'encoder_hidden_states' has shape "
                     + Arrays.toString(e) + ", expected [" + n + ", tokens, " + config.jointAttentionDim()
-                    + " (joint_attention_dim)] with tokens >= 1");
+                    + "] (joint_attention_dim) with tokens >= 1");
         }
         long[] q = floats(inputs, file, "pooled_projections");
         if (q.length != 2 || q[0] != n || q[1] != config.pooledProjectionDim()) {
             throw new IllegalArgumentException(file + "tensor 'pooled_projections' has shape " + Arrays.toString(q)
-                    + ", expected [" + n + ", " + config.pooledProjectionDim() + " (pooled_projection_dim)]");
+                    + ", expected [" + n + ", " + config.pooledProjectionDim() + "] (pooled_projection_dim)");
         }
         long activations = MemoryBudget.times(MemoryBudget.times(config.activationElements(s[2], s[3], e[1]), n),
                 Float.BYTES);

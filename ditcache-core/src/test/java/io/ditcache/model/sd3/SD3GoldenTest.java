@@ -66,6 +66,12 @@ class SD3GoldenTest {
             double err = maxAbsDiff(golden.floats("output.sample"), Tensors.toFloats(out));
             System.out.printf("%s output.sample max abs err %.3g%n", name, err);
             assertTrue(err <= TOL, name + " output.sample max abs err " + err);
+            // without a probe the last block computes only its image queries: the same output
+            Tensor plain = model.forward(x, golden.load("input.timestep"), golden.load("input.encoder_hidden_states"),
+                    golden.load("input.pooled_projections"), Step.conditional(0, 1, 0, (int) x.size(0)),
+                    io.ditcache.ActivationProbe.NONE);
+            double plainErr = maxAbsDiff(golden.floats("output.sample"), Tensors.toFloats(plain));
+            assertTrue(plainErr <= TOL, name + " output.sample without a probe, max abs err " + plainErr);
             double worst = 0;
             for (int i = 0; i < model.layers(); i++) {
                 for (Map.Entry<String, String> site : SITES.entrySet()) {

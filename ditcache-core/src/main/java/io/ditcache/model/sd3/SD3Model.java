@@ -98,6 +98,7 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
                 PredictionType.FLOW, false, config.inChannels(), 0);
     }
 
+    /** The configuration the model was built from. */
     public SD3Config config() {
         return config;
     }
@@ -116,6 +117,7 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
         return blocks.size();
     }
 
+    /** Block {@code layer}, in execution order. */
     JointBlock block(int layer) {
         return blocks.get(layer);
     }

@@ -52,15 +52,16 @@ final class AdaLayerNormSingle extends Module {
 
     /**
      * @param timesteps   {@code [N]}, any numeric dtype
-     * @param resolution  {@code [N, 2]} float32 pixel height and width; only with additional conditions
-     * @param aspectRatio {@code [N, 1]} float32 height / width; only with additional conditions
+     * @param resolution  {@code [N, 2]} pixel height and width; only with additional conditions
+     * @param aspectRatio {@code [N, 1]} height / width; only with additional conditions
      */
     Conditioning forward(Tensor timesteps, Tensor resolution, Tensor aspectRatio) {
-        Tensor embedded = timestep.forward(features(timesteps));
+        ScalarType dtype = linear.weight().scalar_type().intern();
+        Tensor embedded = timestep.forward(features(timesteps, dtype));
         if (additional) {
             long n = timesteps.size(0);
-            Tensor res = this.resolution.forward(features(resolution.flatten())).reshape(n, -1);
-            Tensor ar = this.aspectRatio.forward(features(aspectRatio.flatten())).reshape(n, -1);
+            Tensor res = this.resolution.forward(features(resolution.flatten(), dtype)).reshape(n, -1);
+            Tensor ar = this.aspectRatio.forward(features(aspectRatio.flatten(), dtype)).reshape(n, -1);
             embedded = embedded.add(torch.cat(new TensorVector(res, ar), 1));
         }
         return new Conditioning(linear.forward(torch.silu(embedded)), embedded);
@@ -70,7 +71,8 @@ final class AdaLayerNormSingle extends Module {
         return additional;
     }
 
-    private static Tensor features(Tensor t) {
-        return Timesteps.sinusoid(t, PixArtConfig.FREQ_CHANNELS, true, 0, 1).to(ScalarType.Float);
+    /** Sinusoidal features, computed in float32, in {@code dtype}. */
+    private static Tensor features(Tensor t, ScalarType dtype) {
+        return Timesteps.sinusoid(t, PixArtConfig.FREQ_CHANNELS, true, 0, 1).to(dtype);
     }
 }

@@ -4,12 +4,12 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
+import io.ditcache.model.ComputeType;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.layers.Weights;
 import java.io.IOException;
 import java.util.Set;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The PixArt-α family: diffusers' {@code PixArtTransformer2DModel}, built as a {@link PixArtModel}. Registered for
@@ -27,11 +27,18 @@ public final class PixArtFamily implements DenoiserFamily {
      */
     @Override
     public PixArtModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
+        return load(ckpt, config, budget, ComputeType.FLOAT32);
+    }
+
+    /** As {@link #load(Checkpoint, DiffusersConfig, MemoryBudget)}, the weights converted to {@code type}. */
+    @Override
+    public PixArtModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
+            throws IOException {
         PixArtConfig pixart = config(config);
         PixArtLayoutCheck.check(pixart, config.source(), ckpt, budget);
         Weights.check(pixart.parameterShapes(), ckpt, PixArtConfig.CLASS_NAME);
         PixArtModel model = new PixArtModel(pixart);
-        Weights.load(model, pixart.parameterShapes(), ckpt, PixArtConfig.CLASS_NAME, ScalarType.Float);
+        Weights.load(model, pixart.parameterShapes(), ckpt, PixArtConfig.CLASS_NAME, type.scalarType());
         return model;
     }
 

@@ -52,6 +52,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * (PixArt-XL-2-1024-MS) the resolution and aspect ratio of the image, {@value #VAE_SCALE_FACTOR} pixels per latent
  * element as PixArt's VAE makes them, are embedded with the timestep, as diffusers' pipeline passes them.
  *
+ * <p>Loaded in bfloat16 or float16 ({@link io.ditcache.model.ComputeType}) it holds its weights in and computes
+ * with that dtype, converting its inputs at entry (as diffusers does to {@code hidden_states.dtype}); its outputs
+ * are float32 whatever the compute type.
+ *
  * <p>Not thread-safe; one forward at a time. Callers own the native memory of inputs and outputs (wrap calls in a
  * {@code PointerScope}).
  */
@@ -142,6 +146,11 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return Weights.stateDict(this);
     }
 
+    /** The dtype the weights are held in and the blocks compute with (float32 unless loaded otherwise). */
+    ScalarType computeType() {
+        return patchEmbed.weightType();
+    }
+
     PixArtPatchEmbed patchEmbed() {
         return patchEmbed;
     }
@@ -201,13 +210,14 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         long h = latents.size(2);
         long w = latents.size(3);
         Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
-        Tensor x = patchEmbed.forward(latents.to(ScalarType.Float));
+        ScalarType dtype = computeType();
+        Tensor x = patchEmbed.forward(latents.to(dtype));
         AdaLayerNormSingle.Conditioning c = adaln.additionalConditions()
                 ? adaln.forward(t, resolution(resolution, n, h, w), aspectRatio(aspectRatio, n, h, w))
                 : adaln.forward(t, null, null);
-        Tensor caption = captionProjection.forward(text.to(ScalarType.Float)).view(n, -1, config.innerDim());
+        Tensor caption = captionProjection.forward(text.to(dtype)).view(n, -1, config.innerDim());
         Tensor bias = mask == null ? null
-                : mask.to(ScalarType.Float).neg().add(new Scalar(1.0)).mul(new Scalar(MASK_BIAS)).view(n, 1, 1, -1);
+                : mask.to(dtype).neg().add(new Scalar(1.0)).mul(new Scalar(MASK_BIAS)).view(n, 1, 1, -1);
         x = run.run(x, new BlockInputs(c.t6(), caption, bias));
         return head(x, c.embedded(), n, h / config.patchSize(), w / config.patchSize());
     }
@@ -238,7 +248,8 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         long p = config.patchSize();
         long c = config.outChannels();
         // unpatchify: einsum("nhwpqc->nchpwq")
-        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p);
+        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p)
+                .to(ScalarType.Float);
     }
 
     /**

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * diffusers' {@code PatchEmbed} as PixArt builds it ({@code pos_embed}): patchify with the weights of a strided
@@ -39,7 +40,10 @@ final class PixArtPatchEmbed extends Module {
         this.bias = new Tensor(params.get(1).value());
     }
 
-    /** {@code [N, C, H, W]} float32 latents to {@code [N, (H/p)(W/p), D]} tokens with positions added. */
+    /**
+     * {@code [N, C, H, W]} latents in the compute type to {@code [N, (H/p)(W/p), D]} tokens with positions added
+     * (in float32 and cast back, as diffusers adds its float32 table).
+     */
     Tensor forward(Tensor latents) {
         long n = latents.size(0);
         long c = latents.size(1);
@@ -49,7 +53,12 @@ final class PixArtPatchEmbed extends Module {
         Tensor patches = latents.reshape(n, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
                 .reshape(n, h * w, c * patch * patch);
         Tensor x = torch.linear(patches, weight.reshape(dim, c * patch * patch), new TensorOptional(bias));
-        return x.add(positions(h, w));
+        return x.add(positions(h, w)).to(x.scalar_type().intern());
+    }
+
+    /** The dtype of the projection's weight: the model's compute type. */
+    ScalarType weightType() {
+        return weight.scalar_type().intern();
     }
 
     /** The position table {@code [1, h*w, D]} of a grid of h × w patches. */

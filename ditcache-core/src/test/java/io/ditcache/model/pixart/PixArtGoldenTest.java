@@ -9,12 +9,16 @@ import io.ditcache.SiteKind;
 import io.ditcache.Step;
 import io.ditcache.internal.Tensors;
 import io.ditcache.io.SafetensorsFile;
+import io.ditcache.model.ComputeType;
+import io.ditcache.model.Denoiser;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.model.TextEmbeddings;
 import io.ditcache.profile.ActivationCapture;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -100,6 +104,24 @@ class PixArtGoldenTest {
             near(g, "extra.output_masked", masked, TOL);
             double changed = maxAbsDiff(g.floats("output.sample"), Tensors.toFloats(masked));
             assertTrue(changed > 1e-3, "the mask drops tokens: " + changed);
+        }
+    }
+
+    @Test
+    void inBfloat16TheDenoiserAgreesToItsPrecision() throws Exception {
+        Denoiser bf16 = ModelLoader.load(PixArtFixtures.checkpoint(dir.resolve("bf16")), ComputeType.BFLOAT16);
+        try (SafetensorsFile g = SafetensorsFile.open(golden); PointerScope scope = new PointerScope()) {
+            for (Tensor w : bf16.stateDict().values()) {
+                assertEquals(ScalarType.BFloat16, w.scalar_type().intern());
+            }
+            TextEmbeddings text = new TextEmbeddings(g.load("input.encoder_hidden_states"),
+                    Optional.of(g.load("extra.encoder_attention_mask")), Optional.empty(), Optional.empty());
+            Tensor eps = bf16.forward(g.load("input.hidden_states"), g.load("input.timestep"), text,
+                    Step.conditional(0, 1, 0, 2), ActivationProbe.NONE);
+            assertEquals(ScalarType.Float, eps.scalar_type().intern());
+            Tensor want = Tensors.fromFloats(g.floats("extra.output_masked"), 2, 8, 8, 8).narrow(1, 0, 4);
+            double err = maxAbsDiff(Tensors.toFloats(want.contiguous()), Tensors.toFloats(eps));
+            assertTrue(err < 0.05 && err > 1e-6, "bfloat16 error " + err + " (output up to 1.1)");
         }
     }
 

@@ -117,6 +117,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return m;
     }
 
+    /** The configuration the model was built from. */
     public PixArtConfig config() {
         return config;
     }
@@ -297,6 +298,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return SAMPLING_DEFAULTS;
     }
 
+    /** The patch tokens of one sample: {@code (H / patch_size) * (W / patch_size)}. */
     @Override
     public long imageTokens(long[] latentShape) {
         long p = config.patchSize();

@@ -355,6 +355,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
      * encoder_attention_mask}, and with additional conditions {@code resolution} and {@code aspect_ratio} (the
      * keys of diffusers' {@code added_cond_kwargs}; without them the latents' own size, as the pipeline passes).
      */
+    @Override
     public List<String> optionalInputNames() {
         return PixArtInputs.OPTIONAL;
     }

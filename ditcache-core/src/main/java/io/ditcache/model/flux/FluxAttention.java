@@ -34,7 +34,10 @@ final class FluxAttention extends Module {
     private final LinearImpl addV;
     private final LinearImpl toAddOut;
 
-    /** A stream's projections: q and k normalised per head ({@code [N, S, H, D]}), v as projected ({@code [N, S, H*D]}). */
+    /**
+     * A stream's projections: q and k normalised per head ({@code [N, S, H, D]}), v as projected
+     * ({@code [N, S, H*D]}).
+     */
     record Projected(Tensor q, Tensor k, Tensor v) {
         /** K with heads merged, {@code [N, S, H*D]}: the K site (after the norm, before RoPE). */
         Tensor mergedK() {

@@ -4,6 +4,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
+import io.ditcache.model.ComputeType;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.layers.Weights;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The FLUX.1 family: diffusers' {@code FluxTransformer2DModel} (FLUX.1-dev, FLUX.1-schnell), built as a
@@ -30,12 +30,19 @@ public final class FluxFamily implements DenoiserFamily {
      */
     @Override
     public FluxModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
+        return load(ckpt, config, budget, ComputeType.FLOAT32);
+    }
+
+    /** As {@link #load(Checkpoint, DiffusersConfig, MemoryBudget)}, the weights converted to {@code type}. */
+    @Override
+    public FluxModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
+            throws IOException {
         FluxConfig flux = config(config);
         FluxLayoutCheck.check(flux, config.source(), ckpt, budget);
         Map<String, long[]> shapes = flux.parameterShapes();
         Weights.check(shapes, ckpt, FluxConfig.CLASS_NAME);
         FluxModel model = new FluxModel(flux);
-        Weights.load(model, shapes, ckpt, FluxConfig.CLASS_NAME, ScalarType.Float);
+        Weights.load(model, shapes, ckpt, FluxConfig.CLASS_NAME, type.scalarType());
         return model;
     }
 

@@ -27,6 +27,7 @@ final class FluxLayoutCheck {
     static void check(FluxConfig c, String configSource, Checkpoint ckpt, MemoryBudget budget)
             throws CheckpointException {
         String prefix = configSource + ": ";
+        // in float32 whatever the compute type: the module is built in float32 before its weights are converted
         long weights = MemoryBudget.times(c.parameterCount(), Float.BYTES);
         String shortfall = budget.shortfall(0, weights);
         if (shortfall != null) {

@@ -63,6 +63,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * forward, what {@code run --capture} records) reports them over the whole [text; image] sequence at the IMAGE
  * site, as diffusers' hooks capture them. The two forwards differ only in that flag.
  *
+ * <p>Loaded in bfloat16 or float16 ({@link io.ditcache.model.ComputeType}), it converts its inputs at entry as
+ * diffusers does (the timestep features after the sinusoid, RoPE applied in float32 and cast back) and returns
+ * float32.
+ *
  * <p>Not thread-safe; one forward at a time. Callers own the native memory of inputs and outputs.
  */
 public final class FluxModel extends Module implements Denoiser, DiffusersForward {
@@ -153,7 +157,7 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
      *                     {@code guidance_embeds}
      * @param wholeSequence report the single blocks' K, V, ATTN_OUT and MLP_OUT over the whole sequence at the
      *                      IMAGE site (diffusers' captures) rather than per stream (the profiler's view)
-     * @return {@code [N, S, out_channels]}
+     * @return {@code [N, S, out_channels]} float32 (whatever the compute type)
      */
     public Tensor forward(Tensor hiddenStates, Tensor context, Tensor pooled, Tensor timestep, Tensor imgIds,
             Tensor txtIds, Tensor guidance, Step step, ActivationProbe probe, boolean wholeSequence) {
@@ -210,15 +214,21 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
     private Tensor run(Tensor hiddenStates, Tensor context, Tensor pooled, Tensor timestep, Tensor imgIds,
             Tensor txtIds, Tensor guidance, Blocks blocks) {
         long n = hiddenStates.size(0);
-        Tensor x = xEmbedder.forward(hiddenStates.to(ScalarType.Float));
+        ScalarType dtype = computeType();
+        Tensor x = xEmbedder.forward(hiddenStates.to(dtype));
         Tensor t = perRow(timestep, n).mul(new Scalar(1000.0f));
         Tensor g = guidance == null ? null : perRow(guidance, n).mul(new Scalar(1000.0f));
-        Tensor temb = timeTextEmbed.forward(t, g, pooled.to(ScalarType.Float));
-        Tensor c = contextEmbedder.forward(context.to(ScalarType.Float));
+        Tensor temb = timeTextEmbed.forward(t, g, pooled.to(dtype));
+        Tensor c = contextEmbedder.forward(context.to(dtype));
         FluxRope rope = FluxRope.of(torch.cat(new TensorVector(txtIds.to(ScalarType.Float),
                 imgIds.to(ScalarType.Float)), 0), config.axesDimsRope());
         x = blocks.run(x, c, temb, rope);
-        return projOut.forward(normOut.forward(x, temb));
+        return projOut.forward(normOut.forward(x, temb)).to(ScalarType.Float);
+    }
+
+    /** The dtype the weights are held in and the blocks compute with (float32 unless loaded otherwise). */
+    private ScalarType computeType() {
+        return projOut.weight().scalar_type().intern();
     }
 
     private static Tensor perRow(Tensor t, long n) {

@@ -57,6 +57,7 @@ record FluxRope(Tensor cos, Tensor sin) {
         Tensor real = pairs.select(4, 0);
         Tensor imag = pairs.select(4, 1);
         Tensor rotated = torch.stack(new TensorVector(imag.neg(), real), 4).flatten(3, 4);
-        return x.mul(cos).add(rotated.mul(sin));
+        // in float32 whatever x's dtype, then back, as diffusers' apply_rotary_emb
+        return x.to(ScalarType.Float).mul(cos).add(rotated.to(ScalarType.Float).mul(sin)).to(x.scalar_type().intern());
     }
 }

@@ -30,18 +30,20 @@ final class FluxTimeTextEmbedding extends Module {
      * @param t        {@code [N]} float32 timesteps on the model's scale (the pipeline's {@code t / 1000} times
      *                 1000)
      * @param g        {@code [N]} float32 guidance times 1000, or null for a model without guidance embedding
-     * @param pooled   {@code [N, pooled_projection_dim]} float32
+     * @param pooled   {@code [N, pooled_projection_dim]} in the compute dtype
      * @return {@code [N, inner dim]}
      */
     Tensor forward(Tensor t, Tensor g, Tensor pooled) {
-        Tensor emb = timestep.forward(features(t));
+        ScalarType dtype = pooled.scalar_type().intern();
+        Tensor emb = timestep.forward(features(t, dtype));
         if (guidance != null) {
-            emb = emb.add(guidance.forward(features(g)));
+            emb = emb.add(guidance.forward(features(g, dtype)));
         }
         return emb.add(text.forward(pooled));
     }
 
-    private static Tensor features(Tensor t) {
-        return Timesteps.sinusoid(t, FluxConfig.TIME_CHANNELS, true, 0, 1).to(ScalarType.Float);
+    /** The sinusoid in float32, then in the pooled vector's dtype, as diffusers casts it. */
+    private static Tensor features(Tensor t, ScalarType dtype) {
+        return Timesteps.sinusoid(t, FluxConfig.TIME_CHANNELS, true, 0, 1).to(dtype);
     }
 }

@@ -111,6 +111,7 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
                 PredictionType.FLOW, false, config.packable() ? config.inChannels() / 4 : config.inChannels(), 0);
     }
 
+    /** The configuration the model was built from. */
     public FluxConfig config() {
         return config;
     }
@@ -274,6 +275,11 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
                     + " and out_channels " + config.outChannels() + " has no VAE latent: sampling packs 2x2 patches"
                     + " into tokens, so in_channels must be a multiple of 4 and out_channels equal to it");
         }
+        if (config.axesDimsRope().size() != 3) {
+            throw new IllegalArgumentException(FluxConfig.CLASS_NAME + " with axes_dims_rope "
+                    + config.axesDimsRope() + " cannot be sampled: FluxPipeline's position ids have 3 axes (0, row, "
+                    + "col), so axes_dims_rope must have 3 entries");
+        }
         long channels = config.inChannels() / 4;
         if (text.size().isEmpty()) {
             long side = config.innerDim() >= PUBLISHED_WIDTH ? 128 : 8;
@@ -338,7 +344,7 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
         Packed in = pack(latents, timesteps, batch);
         Tensor out = forward(in.tokens, in.context, in.pooled, in.timestep, in.imgIds, in.txtIds, in.guidance, step,
                 probe, false);
-        return unpack(out, in.height, in.width);
+        return FluxLatents.unpack(out, in.height, in.width);
     }
 
     /**
@@ -360,7 +366,7 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
                 Packed in = pack(latents, timesteps, batch);
                 Tensor out = run(in.tokens, in.context, in.pooled, in.timestep, in.imgIds, in.txtIds, in.guidance,
                         (x, c, temb, rope) -> cachedBlocks(runtime, step, x, c, temb, rope));
-                return unpack(out, in.height, in.width);
+                return FluxLatents.unpack(out, in.height, in.width);
             }
 
             @Override
@@ -430,71 +436,18 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
         }
         long h = s[2] / 2;
         long w = s[3] / 2;
-        Tensor tokens = latents.to(ScalarType.Float).view(n, channels, h, 2, w, 2).permute(0, 2, 4, 1, 3, 5)
-                .reshape(n, h * w, channels * 4);
+        Tensor tokens = FluxLatents.pack(latents.to(ScalarType.Float));
         Tensor timestep = perRow(timesteps, n).div(new Scalar(1000.0f));
         Tensor guidance = config.guidanceEmbeds()
                 ? torch.full(new long[] {n}, new Scalar((float) text.guidance().getAsDouble()),
                         new org.bytedeco.pytorch.TensorOptions(ScalarType.Float))
                 : null;
-        return new Packed(tokens, text.hiddenStates(), text.pooled().get(), timestep, imageIds(h, w, axes()),
-                torch.zeros(new long[] {text.tokens(), axes()}, new org.bytedeco.pytorch.TensorOptions(
+        return new Packed(tokens, text.hiddenStates(), text.pooled().get(), timestep, FluxLatents.imageIds(h, w),
+                torch.zeros(new long[] {text.tokens(), 3}, new org.bytedeco.pytorch.TensorOptions(
                         ScalarType.Float)), guidance, s[2], s[3]);
     }
 
-    private int axes() {
-        return config.axesDimsRope().size();
-    }
-
-    /** FluxPipeline's {@code _prepare_latent_image_ids}: {@code (0, row, col)} per token, row-major. */
-    static Tensor imageIds(long h, long w, int axes) {
-        float[] ids = new float[Math.toIntExact(h * w * axes)];
-        for (long r = 0; r < h; r++) {
-            for (long c = 0; c < w; c++) {
-                int i = (int) ((r * w + c) * axes);
-                ids[i + 1] = r;
-                ids[i + 2] = c;
-            }
-        }
-        return Tensors.fromFloats(ids, h * w, axes);
-    }
-
-    /** FluxPipeline's {@code _unpack_latents}: {@code [N, (H/2)(W/2), 4C]} to {@code [N, C, H, W]}. */
-    private static Tensor unpack(Tensor tokens, long height, long width) {
-        long n = tokens.size(0);
-        long c = tokens.size(2) / 4;
-        return tokens.view(n, height / 2, width / 2, c, 2, 2).permute(0, 3, 1, 4, 2, 5).reshape(n, c, height, width);
-    }
-
-    /** {@code c} as text embeddings this model takes, checked (widths, pooled vector, guidance). */
     private TextEmbeddings text(Conditioning c) {
-        if (!(c instanceof TextEmbeddings text)) {
-            throw new IllegalArgumentException(FluxConfig.CLASS_NAME + " is conditioned on text embeddings, not "
-                    + c.getClass().getSimpleName());
-        }
-        if (text.width() != config.jointAttentionDim()) {
-            throw new IllegalArgumentException("encoder_hidden_states have width " + text.width()
-                    + ", expected joint_attention_dim " + config.jointAttentionDim() + " of " + FluxConfig.CLASS_NAME);
-        }
-        if (text.pooled().isEmpty()) {
-            throw new IllegalArgumentException("pooled_projections are missing: " + FluxConfig.CLASS_NAME
-                    + " takes the pooled text vector (width pooled_projection_dim " + config.pooledProjectionDim()
-                    + ")");
-        }
-        long pooled = text.pooled().get().size(1);
-        if (pooled != config.pooledProjectionDim()) {
-            throw new IllegalArgumentException("pooled_projections have width " + pooled
-                    + ", expected pooled_projection_dim " + config.pooledProjectionDim() + " of "
-                    + FluxConfig.CLASS_NAME);
-        }
-        if (config.guidanceEmbeds() && text.guidance().isEmpty()) {
-            throw new IllegalArgumentException(FluxConfig.CLASS_NAME + " has guidance_embeds: its guidance scale is "
-                    + "an input; give it with TextEmbeddings.withGuidance (FLUX.1-dev samples with 3.5)");
-        }
-        if (!config.guidanceEmbeds() && text.guidance().isPresent()) {
-            throw new IllegalArgumentException(FluxConfig.CLASS_NAME + " has no guidance_embeds (FLUX.1-schnell): "
-                    + "it takes no guidance scale, but the text embeddings carry " + text.guidance().getAsDouble());
-        }
-        return text;
+        return FluxConditioning.text(c, config);
     }
 }

@@ -115,7 +115,7 @@ class FluxDenoiserTest {
             seen.clear();
             Tensor tokens = torch.randn(1, 16, 16);
             model.forward(tokens, text.hiddenStates(), text.pooled().get(), Tensors.fromFloats(new float[] {0.5f}, 1),
-                    FluxModel.imageIds(4, 4, 3), torch.zeros(6, 3), Tensors.fromFloats(new float[] {3.5f}, 1),
+                    FluxLatents.imageIds(4, 4), torch.zeros(6, 3), Tensors.fromFloats(new float[] {3.5f}, 1),
                     Step.conditional(0, 1, 0, 1), probe, true);
             assertArrayEquals(new long[] {1, 22, 32}, seen.get(Site.of(2, SiteKind.K)));
             assertArrayEquals(new long[] {1, 22, 32}, seen.get(Site.of(3, SiteKind.ATTN_OUT)));
@@ -142,6 +142,10 @@ class FluxDenoiserTest {
                     Optional.empty()), "guidance_embeds", "withGuidance");
             assertRefused(model, ok.at(LatentSize.image(5, 8)), "5", "even");
             assertRefused(model, ok.at(new LatentSize(2, 8, 8)), "1 frame");
+            FluxModel twoAxes = new FluxModel(new FluxConfig(1, 16, 16, 1, 1, 2, 16, 24, 8, true, List.of(8, 8)));
+            assertRefused(twoAxes, ok, "axes_dims_rope [8, 8]", "3 entries");
+            FluxModel odd = new FluxModel(new FluxConfig(1, 6, 6, 1, 1, 2, 16, 24, 8, true, List.of(4, 4, 8)));
+            assertRefused(odd, ok, "in_channels 6", "multiple of 4");
             IllegalArgumentException labels = assertThrows(IllegalArgumentException.class,
                     () -> model.latentShape(io.ditcache.model.ClassLabels.of(1)));
             assertTrue(labels.getMessage().contains("text embeddings"), labels.getMessage());

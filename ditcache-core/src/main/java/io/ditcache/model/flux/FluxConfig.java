@@ -1,5 +1,7 @@
 package io.ditcache.model.flux;
 
+import static io.ditcache.model.layers.ShapeArithmetic.positive;
+import static io.ditcache.model.layers.ShapeArithmetic.linear;
 import io.ditcache.Block;
 import io.ditcache.BlockGroup;
 import io.ditcache.BlockLayout;
@@ -227,14 +229,5 @@ public record FluxConfig(int patchSize, int inChannels, int outChannels, int num
         return m;
     }
 
-    private static void linear(Map<String, long[]> out, String name, long in, long outFeatures) {
-        out.put(name + ".weight", new long[] {outFeatures, in});
-        out.put(name + ".bias", new long[] {outFeatures});
-    }
 
-    private static void positive(String key, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(key + " is " + v + ", expected >= 1");
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.ditcache.model.flux;
 
+import static io.ditcache.model.layers.HeaderChecks.blockIndex;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.MemoryBudget;
@@ -60,7 +61,7 @@ final class FluxLayoutCheck {
             throws CheckpointException {
         TreeSet<Integer> found = new TreeSet<>();
         for (String name : ckpt.names()) {
-            int i = index(name, list);
+            int i = blockIndex(name, list);
             if (i >= 0) {
                 found.add(i);
             }
@@ -72,18 +73,6 @@ final class FluxLayoutCheck {
         }
     }
 
-    /** The block index of {@code list + N + "."...}, or -1. */
-    private static int index(String name, String list) {
-        if (!name.startsWith(list)) {
-            return -1;
-        }
-        int dot = name.indexOf('.', list.length());
-        String digits = name.substring(list.length(), dot < 0 ? name.length() : dot);
-        if (dot < 0 || digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
-            return -1; // reported as an unexpected key by the full comparison
-        }
-        return Integer.parseInt(digits);
-    }
 
     private static void agree(String prefix, Checkpoint ckpt, String tensor, long[] implied, String keys)
             throws CheckpointException {

@@ -21,6 +21,7 @@ import io.ditcache.model.DiffusersForward;
 import io.ditcache.model.PredictionType;
 import io.ditcache.model.SamplingDefaults;
 import io.ditcache.model.TextEmbeddings;
+import io.ditcache.model.layers.RuntimeForward;
 import io.ditcache.model.layers.AdaLayerNormContinuous;
 import io.ditcache.model.layers.Linears;
 import io.ditcache.model.layers.Weights;
@@ -354,29 +355,13 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
      */
     @Override
     public CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows) {
-        CacheRuntime runtime = new CacheRuntime(policy, stats, layout, steps, rows);
-        return new CachedForward() {
-            private boolean closed;
-
-            @Override
-            public Tensor forward(Tensor latents, Tensor timesteps, Conditioning batch, Step step) {
-                if (closed) {
-                    throw new IllegalStateException("cached forward of " + FluxConfig.CLASS_NAME + " is closed");
-                }
-                Packed in = pack(latents, timesteps, batch);
-                Tensor out = run(in.tokens, in.context, in.pooled, in.timestep, in.imgIds, in.txtIds, in.guidance,
-                        (x, c, temb, rope) -> cachedBlocks(runtime, step, x, c, temb, rope));
-                return FluxLatents.unpack(out, in.height, in.width);
-            }
-
-            @Override
-            public void close() {
-                if (!closed) {
-                    closed = true;
-                    runtime.close();
-                }
-            }
-        };
+        return new RuntimeForward(FluxConfig.CLASS_NAME, new CacheRuntime(policy, stats, layout, steps, rows),
+                (runtime, latents, timesteps, batch, step) -> {
+                    Packed in = pack(latents, timesteps, batch);
+                    Tensor out = run(in.tokens, in.context, in.pooled, in.timestep, in.imgIds, in.txtIds, in.guidance,
+                            (x, c, temb, rope) -> cachedBlocks(runtime, step, x, c, temb, rope));
+                    return FluxLatents.unpack(out, in.height, in.width);
+                });
     }
 
     private Tensor cachedBlocks(CacheRuntime runtime, Step step, Tensor x, Tensor c, Tensor temb, FluxRope rope) {

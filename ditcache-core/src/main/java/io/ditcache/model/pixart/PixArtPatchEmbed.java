@@ -1,10 +1,8 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.model.layers.PatchProjection;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -18,10 +16,7 @@ final class PixArtPatchEmbed extends Module {
     private final int dim;
     private final int baseSize;
     private final double interpolationScale;
-    /** Container module, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
-    private final Module proj;
-    private final Tensor weight;
-    private final Tensor bias;
+    private final PatchProjection proj;
     private Tensor positions;
     private long positionsH = -1;
     private long positionsW = -1;
@@ -31,13 +26,7 @@ final class PixArtPatchEmbed extends Module {
         this.dim = c.innerDim();
         this.baseSize = c.gridSize();
         this.interpolationScale = c.interpolationScale();
-        proj = register_module("proj", new Module());
-        proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
-        proj.register_parameter("bias", torch.zeros(dim));
-        // handles of our own, sharing storage: the references register_parameter returns move as the table grows
-        StringTensorDict params = proj.named_parameters(false);
-        this.weight = new Tensor(params.get(0).value());
-        this.bias = new Tensor(params.get(1).value());
+        proj = register_module("proj", new PatchProjection(dim, c.inChannels(), patch));
     }
 
     /**
@@ -45,20 +34,15 @@ final class PixArtPatchEmbed extends Module {
      * (in float32 and cast back, as diffusers adds its float32 table).
      */
     Tensor forward(Tensor latents) {
-        long n = latents.size(0);
-        long c = latents.size(1);
         long h = latents.size(2) / patch;
         long w = latents.size(3) / patch;
-        // the stride-p convolution as one matmul: patches (c, p, p), row-major (h, w), against the flat kernel
-        Tensor patches = latents.reshape(n, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
-                .reshape(n, h * w, c * patch * patch);
-        Tensor x = torch.linear(patches, weight.reshape(dim, c * patch * patch), new TensorOptional(bias));
+        Tensor x = proj.forward(latents);
         return x.add(positions(h, w)).to(x.scalar_type().intern());
     }
 
     /** The dtype of the projection's weight: the model's compute type. */
     ScalarType weightType() {
-        return weight.scalar_type().intern();
+        return proj.weightType();
     }
 
     /** The position table {@code [1, h*w, D]} of a grid of h × w patches. */

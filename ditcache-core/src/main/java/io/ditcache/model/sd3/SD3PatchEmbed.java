@@ -1,9 +1,8 @@
 package io.ditcache.model.sd3;
 
+import io.ditcache.model.layers.PatchProjection;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -17,24 +16,16 @@ final class SD3PatchEmbed extends Module {
     private final int patch;
     private final int dim;
     private final int maxSize;
-    private final Tensor weight;
-    private final Tensor bias;
     private final Tensor table;
-    /** Container module, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
-    private final Module proj;
+    private final PatchProjection proj;
 
     SD3PatchEmbed(SD3Config c) {
         this.patch = c.patchSize();
         this.dim = c.innerDim();
         this.maxSize = c.posEmbedMaxSize();
-        proj = register_module("proj", new Module());
-        proj.register_parameter("weight", torch.zeros(dim, c.inChannels(), patch, patch));
-        proj.register_parameter("bias", torch.zeros(dim));
+        proj = register_module("proj", new PatchProjection(dim, c.inChannels(), patch));
         register_buffer("pos_embed", torch.zeros(1, (long) maxSize * maxSize, dim));
-        // registration hands out references into tables that move as they grow: keep handles made afterwards
-        TensorVector params = proj.parameters();
-        this.weight = new Tensor(params.get(0));
-        this.bias = new Tensor(params.get(1));
+        // registration hands out references into a table that moves as it grows: keep a handle made afterwards
         this.table = new Tensor(buffers(false).get(0));
     }
 
@@ -45,14 +36,9 @@ final class SD3PatchEmbed extends Module {
 
     /** {@code [N, C, H, W]} latents to {@code [N, (H/p)(W/p), D]} tokens with the cropped positions added. */
     Tensor forward(Tensor latents) {
-        long n = latents.size(0);
-        long c = latents.size(1);
         long h = latents.size(2) / patch;
         long w = latents.size(3) / patch;
-        // the stride-p convolution as one matmul: patches (c, p, p) row-major (h, w) against the flattened kernel
-        Tensor patches = latents.reshape(n, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
-                .reshape(n, h * w, c * patch * patch);
-        Tensor x = torch.linear(patches, weight.reshape(dim, c * patch * patch), new TensorOptional(bias));
+        Tensor x = proj.forward(latents);
         return x.add(positions(h, w));
     }
 

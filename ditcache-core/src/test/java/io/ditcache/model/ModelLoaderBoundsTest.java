@@ -66,7 +66,7 @@ class ModelLoaderBoundsTest {
     @Test
     void layersTheWeightsDoNotHoldAreNamed() throws IOException {
         String m = refused(c -> c.put("num_layers", 6)).getMessage();
-        assertTrue(m.contains("num_layers is 6, but") && m.contains("holds 4 transformer blocks "
+        assertTrue(m.contains("num_layers is 6, but") && m.contains("holds 4 blocks transformer_blocks.N "
                 + "(transformer_blocks.0 to transformer_blocks.3)"), m);
     }
 

@@ -1,12 +1,11 @@
 package io.ditcache.model.dit;
 
 import static io.ditcache.model.layers.HeaderChecks.shape;
-import static io.ditcache.model.layers.HeaderChecks.blockIndex;
+import static io.ditcache.model.layers.HeaderChecks.blockCount;
 import static io.ditcache.model.layers.HeaderChecks.agree;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.MemoryBudget;
-import java.util.TreeSet;
 
 /**
  * Checks a DiT configuration against the checkpoint it comes with and against memory, before anything is built:
@@ -33,18 +32,7 @@ final class DiTLayoutCheck {
             throws CheckpointException {
         String prefix = configSource + ": ";
         checkMemory(c, prefix, budget);
-        TreeSet<Integer> blocks = new TreeSet<>();
-        for (String name : ckpt.names()) {
-            int block = blockIndex(name, BLOCKS);
-            if (block >= 0) {
-                blocks.add(block);
-            }
-        }
-        if (blocks.size() != c.numLayers()) {
-            throw new CheckpointException(prefix + "num_layers is " + c.numLayers() + ", but " + ckpt.source()
-                    + " holds " + blocks.size() + " transformer blocks" + (blocks.isEmpty() ? ""
-                    : " (" + BLOCKS + blocks.first() + " to " + BLOCKS + blocks.last() + ")"));
-        }
+        blockCount(prefix, "num_layers", c.numLayers(), BLOCKS, ckpt);
         String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = "
                 + c.innerDim();
         long d = c.innerDim();

@@ -1,11 +1,10 @@
 package io.ditcache.model.flux;
 
-import static io.ditcache.model.layers.HeaderChecks.blockIndex;
+import static io.ditcache.model.layers.HeaderChecks.blockCount;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.MemoryBudget;
 import java.util.Arrays;
-import java.util.TreeSet;
 
 /**
  * Checks a FLUX configuration against the checkpoint it comes with and against memory before anything is built:
@@ -36,8 +35,8 @@ final class FluxLayoutCheck {
                     + c.numSingleLayers() + " blocks of inner dim " + c.innerDim() + " are " + c.parameterCount()
                     + " parameters, " + MemoryBudget.bytes(weights) + " in float32: loading " + shortfall);
         }
-        blocks(prefix, "num_layers", c.numLayers(), DOUBLE, ckpt);
-        blocks(prefix, "num_single_layers", c.numSingleLayers(), SINGLE, ckpt);
+        blockCount(prefix, "num_layers", c.numLayers(), DOUBLE, ckpt);
+        blockCount(prefix, "num_single_layers", c.numSingleLayers(), SINGLE, ckpt);
         String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = "
                 + c.innerDim();
         long d = c.innerDim();
@@ -57,21 +56,6 @@ final class FluxLayoutCheck {
         }
     }
 
-    private static void blocks(String prefix, String key, int want, String list, Checkpoint ckpt)
-            throws CheckpointException {
-        TreeSet<Integer> found = new TreeSet<>();
-        for (String name : ckpt.names()) {
-            int i = blockIndex(name, list);
-            if (i >= 0) {
-                found.add(i);
-            }
-        }
-        if (found.size() != want) {
-            throw new CheckpointException(prefix + key + " is " + want + ", but " + ckpt.source() + " holds "
-                    + found.size() + " blocks " + list + "N" + (found.isEmpty() ? ""
-                    : " (" + list + found.first() + " to " + list + found.last() + ")"));
-        }
-    }
 
 
     private static void agree(String prefix, Checkpoint ckpt, String tensor, long[] implied, String keys)

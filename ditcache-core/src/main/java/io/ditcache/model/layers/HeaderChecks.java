@@ -4,6 +4,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.TensorInfo;
 import java.util.Arrays;
+import java.util.TreeSet;
 
 /**
  * What a family's layout check reads from a checkpoint's header before anything is allocated: block indices of a
@@ -27,6 +28,29 @@ public final class HeaderChecks {
             return -1;
         }
         return Integer.parseInt(digits);
+    }
+
+    /**
+     * Refuses a config whose {@code key} says {@code want} blocks in block list {@code list} (e.g.
+     * {@code transformer_blocks.}) when the checkpoint holds another number.
+     *
+     * @param prefix names config.json
+     * @throws CheckpointException naming the key, both counts and the indices found
+     */
+    public static void blockCount(String prefix, String key, int want, String list, Checkpoint ckpt)
+            throws CheckpointException {
+        TreeSet<Integer> found = new TreeSet<>();
+        for (String name : ckpt.names()) {
+            int i = blockIndex(name, list);
+            if (i >= 0) {
+                found.add(i);
+            }
+        }
+        if (found.size() != want) {
+            throw new CheckpointException(prefix + key + " is " + want + ", but " + ckpt.source() + " holds "
+                    + found.size() + " blocks " + list + "N" + (found.isEmpty() ? ""
+                    : " (" + list + found.first() + " to " + list + found.last() + ")"));
+        }
     }
 
     /** The shape of {@code name} if the checkpoint holds it with {@code rank} dimensions, else null. */

@@ -1,6 +1,7 @@
 package io.ditcache.model.sd3;
 
 import static io.ditcache.model.layers.HeaderChecks.shape;
+import static io.ditcache.model.layers.HeaderChecks.blockCount;
 import static io.ditcache.model.layers.HeaderChecks.blockIndex;
 import static io.ditcache.model.layers.HeaderChecks.agree;
 import io.ditcache.io.Checkpoint;
@@ -35,21 +36,13 @@ final class SD3LayoutCheck {
             throws CheckpointException {
         String prefix = configSource + ": ";
         checkMemory(c, prefix, budget);
-        TreeSet<Integer> blocks = new TreeSet<>();
+        blockCount(prefix, "num_layers", c.numLayers(), BLOCKS, ckpt);
         TreeSet<Integer> dual = new TreeSet<>();
         for (String name : ckpt.names()) {
             int block = blockIndex(name, BLOCKS);
-            if (block >= 0) {
-                blocks.add(block);
-                if (name.startsWith(BLOCKS + block + ".attn2.")) {
-                    dual.add(block);
-                }
+            if (block >= 0 && name.startsWith(BLOCKS + block + ".attn2.")) {
+                dual.add(block);
             }
-        }
-        if (blocks.size() != c.numLayers()) {
-            throw new CheckpointException(prefix + "num_layers is " + c.numLayers() + ", but " + ckpt.source()
-                    + " holds " + blocks.size() + " transformer blocks" + (blocks.isEmpty() ? ""
-                    : " (" + BLOCKS + blocks.first() + " to " + BLOCKS + blocks.last() + ")"));
         }
         if (!dual.equals(new TreeSet<>(c.dualAttentionLayers()))) {
             throw new CheckpointException(prefix + "dual_attention_layers is " + c.dualAttentionLayers() + ", but "

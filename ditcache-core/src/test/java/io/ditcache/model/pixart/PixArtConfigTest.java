@@ -200,7 +200,7 @@ class PixArtConfigTest {
     @Test
     void aConfigThatDisagreesWithItsWeightsIsNamed(@TempDir Path dir) throws Exception {
         refusedAtLoad(dir.resolve("a"), "\"num_layers\": 3", "\"num_layers\": 4", "config.json",
-                "num_layers is 4", "holds 3 transformer blocks");
+                "num_layers is 4", "holds 3 blocks transformer_blocks.N");
         refusedAtLoad(dir.resolve("b"), "\"caption_channels\": 32", "\"caption_channels\": 4096", "config.json",
                 "caption_channels is 4096", "caption_projection.linear_1.weight", "[32, 32]");
         refusedAtLoad(dir.resolve("c"), new String[] {"\"num_attention_heads\": 2", "\"num_attention_heads\": 1",

@@ -181,7 +181,7 @@ class SD3FamilyTest {
     void aConfigThatDisagreesWithTheWeightsNamesFileAndKey(@TempDir Path dir) throws Exception {
         String weights = "diffusion_pytorch_model.safetensors";
         refused("sd3", "\"num_layers\": 4", "\"num_layers\": 3", dir.resolve("a"), "num_layers is 3",
-                "holds 4 transformer blocks");
+                "holds 4 blocks transformer_blocks.N");
         refused("sd3", "\"joint_attention_dim\": 32", "\"joint_attention_dim\": 48", dir.resolve("b"),
                 "joint_attention_dim is 48", "context_embedder.weight", weights);
         refused("sd3", "\"pooled_projection_dim\": 64", "\"pooled_projection_dim\": 32", dir.resolve("c"),

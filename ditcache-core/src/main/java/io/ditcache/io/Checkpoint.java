@@ -169,6 +169,11 @@ public final class Checkpoint implements AutoCloseable {
         return fileOf(name).info(name);
     }
 
+    /** The weight file (a shard, for a sharded checkpoint) that holds {@code name}: what messages name. */
+    public String sourceOf(String name) {
+        return fileOf(name).source();
+    }
+
     /** A copy of the tensor that owns its memory; see {@link SafetensorsFile#load}. */
     public Tensor load(String name) {
         return fileOf(name).load(name);

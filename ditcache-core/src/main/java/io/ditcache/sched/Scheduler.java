@@ -34,6 +34,19 @@ public interface Scheduler {
     void setTimesteps(int numInferenceSteps);
 
     /**
+     * Prepares {@code numInferenceSteps} steps for samples of {@code imageSequenceLength} image tokens: schedules
+     * that shift with the resolution (FLUX's dynamic shifting) use the length; the others ignore it.
+     *
+     * @throws IllegalArgumentException as {@link #setTimesteps(int)}, or for a length {@code < 1}
+     */
+    default void setTimesteps(int numInferenceSteps, long imageSequenceLength) {
+        if (imageSequenceLength < 1) {
+            throw new IllegalArgumentException("image sequence length is " + imageSequenceLength + ", expected >= 1");
+        }
+        setTimesteps(numInferenceSteps);
+    }
+
+    /**
      * The timesteps of the prepared steps, in order (a copy). DDIM, DDPM and DPM-Solver++ timesteps are
      * integers; Euler's and FlowMatch's are float32 values ({@code sigma * num_train_timesteps} for
      * FlowMatch). {@code timesteps()[i]} is the value to pass to the model as its {@code timestep} at

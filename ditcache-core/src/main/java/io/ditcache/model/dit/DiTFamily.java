@@ -1,19 +1,16 @@
 package io.ditcache.model.dit;
 
-import io.ditcache.internal.StateDictCheck;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
-import io.ditcache.io.TensorInfo;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
+import io.ditcache.model.layers.Weights;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The DiT family: diffusers' {@code DiTTransformer2DModel}, built as a {@link DiTModel}. Registered for
@@ -34,27 +31,9 @@ public final class DiTFamily implements DenoiserFamily {
         DiTConfig dit = config(config);
         DiTLayoutCheck.check(dit, config.source(), ckpt, budget);
         Map<String, long[]> want = dit.parameterShapes();
-        Map<String, long[]> have = new LinkedHashMap<>();
-        for (String name : ckpt.names()) {
-            TensorInfo info = ckpt.info(name);
-            have.put(name, info.shape().stream().mapToLong(Long::longValue).toArray());
-            if (want.containsKey(name) && !info.dtype().isFloatingPoint()) {
-                throw new CheckpointException(ckpt.source() + ": tensor " + name + " has dtype " + info.dtype()
-                        + ", expected F32, F16 or BF16");
-            }
-        }
-        String mismatch = StateDictCheck.mismatch(want, have, ckpt.source(), config.className());
-        if (mismatch != null) {
-            throw new CheckpointException(mismatch);
-        }
+        Weights.check(want, ckpt, config.className());
         DiTModel model = new DiTModel(dit);
-        try (PointerScope scope = new PointerScope()) {
-            Map<String, Tensor> state = new LinkedHashMap<>();
-            for (String name : want.keySet()) {
-                state.put(name, ckpt.load(name));
-            }
-            model.loadStateDict(state, ckpt.source());
-        }
+        Weights.load(model, want, ckpt, config.className(), ScalarType.Float);
         return model;
     }
 

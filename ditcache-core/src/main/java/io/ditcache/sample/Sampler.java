@@ -103,7 +103,8 @@ public final class Sampler {
         for (Condition c : conds) {
             generators.add(torch.createCPUGenerator(c.seed()));
         }
-        scheduler.setTimesteps(n);  // TODO(pipelines): setTimesteps(n, model.imageTokens(shape)) once on main
+        // a resolution-dependent shift (FLUX's dynamic shifting) is computed from the image sequence length
+        scheduler.setTimesteps(n, model.imageTokens(shape));
         double[] timesteps = scheduler.timesteps();
         Tensor latents;
         CachedForward cache = policy == null ? null : model.cached(policy, stats, n, rows);

@@ -17,18 +17,21 @@ import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Conditioning;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DenoiserInfo;
+import io.ditcache.model.LatentSize;
 import io.ditcache.model.SamplingDefaults;
 import io.ditcache.model.TextEmbeddings;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.Samples;
 import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
 import io.ditcache.sched.Schedulers;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -213,5 +216,59 @@ class SamplerGuidanceTest {
         IllegalArgumentException rows = assertThrows(IllegalArgumentException.class,
                 () -> new Condition(ClassLabels.of(1), 0).withNegative(ClassLabels.of(1, 2)));
         assertEquals("a condition's negative conditioning is one row, got 2 rows", rows.getMessage());
+    }
+
+    @Test
+    void theSchedulerIsToldTheImageSequenceLength() {
+        Scheduler ddim = Schedulers.create("ddim", Map.of());
+        List<Long> heard = new ArrayList<>();
+        Scheduler listening = new Scheduler() {
+            @Override
+            public String name() {
+                return ddim.name();
+            }
+
+            @Override
+            public void setTimesteps(int n) {
+                throw new AssertionError("the sampler gives the image sequence length");
+            }
+
+            @Override
+            public void setTimesteps(int n, long imageSequenceLength) {
+                heard.add(imageSequenceLength);
+                ddim.setTimesteps(n, imageSequenceLength);
+            }
+
+            @Override
+            public double[] timesteps() {
+                return ddim.timesteps();
+            }
+
+            @Override
+            public double initNoiseSigma() {
+                return ddim.initNoiseSigma();
+            }
+
+            @Override
+            public Tensor scaleModelInput(Tensor sample, int i) {
+                return ddim.scaleModelInput(sample, i);
+            }
+
+            @Override
+            public Tensor step(Tensor out, int i, Tensor sample, Supplier<Tensor> noise) {
+                return ddim.step(out, i, sample, noise);
+            }
+
+            @Override
+            public Map<String, Object> describe() {
+                return ddim.describe();
+            }
+        };
+        Sampler sampler = new Sampler(toy, listening);
+        sampler.sample(new SamplingOptions(List.of(prompt(1)), 2, 1.0), ActivationProbe.NONE);
+        sampler.sample(new SamplingOptions(List.of(ToyFamilyTest.prompt(2, Optional.of(LatentSize.image(2, 10)))), 2,
+                1.0), ActivationProbe.NONE);
+        assertEquals(List.of(toy.imageTokens(new long[] {2, 4, 6}), 20L), heard);
+        assertEquals(24L, heard.get(0), "4 x 6 latent positions");
     }
 }

@@ -30,6 +30,7 @@ module io.ditcache.core {
     exports io.ditcache.model;
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
+    exports io.ditcache.model.sd3;
     exports io.ditcache.policy;
     exports io.ditcache.profile;
     exports io.ditcache.quality;
@@ -43,5 +44,6 @@ module io.ditcache.core {
     uses io.ditcache.model.DenoiserFamily;
 
     provides io.ditcache.backend.DistanceBackend with io.ditcache.profile.CpuDistanceBackend;
-    provides io.ditcache.model.DenoiserFamily with io.ditcache.model.dit.DiTFamily;
+    provides io.ditcache.model.DenoiserFamily with io.ditcache.model.dit.DiTFamily,
+            io.ditcache.model.sd3.SD3Family;
 }

@@ -27,6 +27,21 @@ public interface DenoiserFamily {
     Denoiser load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException;
 
     /**
+     * Builds the model of {@code ckpt} holding its weights in, and computing with, {@code type}; as
+     * {@link #load(Checkpoint, DiffusersConfig, MemoryBudget)} otherwise. The default loads float32 only.
+     *
+     * @throws io.ditcache.io.CheckpointException for a compute type the family does not run, naming it
+     */
+    default Denoiser load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
+            throws IOException {
+        if (type != ComputeType.FLOAT32) {
+            throw new io.ditcache.io.CheckpointException(config.source() + ": " + config.className()
+                    + " computes in float32 only, not " + type.label());
+        }
+        return load(ckpt, config, budget);
+    }
+
+    /**
      * The model {@code config} defines, without allocating its weights: parameter shapes under diffusers' keys
      * and the block layout ({@code inspect}, and the header check before loading).
      *

@@ -41,9 +41,27 @@ public final class ModelLoader {
         return load(ckpt, MemoryBudget.ofThisMachine());
     }
 
+    /**
+     * Loads the checkpoint in {@code dir} with its weights in, and computing with, {@code type}.
+     *
+     * @throws CheckpointException as {@link #load(Checkpoint)}, or for a type the family does not run
+     */
+    public static Denoiser load(Path dir, ComputeType type) throws IOException {
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            return load(ckpt, MemoryBudget.ofThisMachine(), type);
+        }
+    }
+
     static Denoiser load(Checkpoint ckpt, MemoryBudget budget) throws IOException {
+        return load(ckpt, budget, ComputeType.FLOAT32);
+    }
+
+    /** Loads an open checkpoint in {@code type}; see {@link #load(Path, ComputeType)}. */
+    public static Denoiser load(Checkpoint ckpt, MemoryBudget budget, ComputeType type) throws IOException {
         DiffusersConfig config = ckpt.config();
-        return family(config).load(ckpt, config, budget);
+        DenoiserFamily family = family(config);
+        return type == ComputeType.FLOAT32 ? family.load(ckpt, config, budget)
+                : family.load(ckpt, config, budget, type);
     }
 
     /**

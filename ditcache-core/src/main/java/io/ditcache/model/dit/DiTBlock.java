@@ -8,6 +8,8 @@ import io.ditcache.Step;
 import io.ditcache.cache.BlockCall;
 import io.ditcache.cache.BlockOutput;
 import io.ditcache.cache.Streams;
+import io.ditcache.model.layers.FeedForward;
+import io.ditcache.model.layers.Linears;
 import java.util.Map;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
@@ -42,7 +44,7 @@ final class DiTBlock extends Module {
         embedding = norm1.register_module("emb", new TimestepLabelEmbedding(c));
         modulation = norm1.register_module("linear", Linears.of(dim, 6L * dim, true));
         attention = register_module("attn1", new SelfAttention(c));
-        feedForward = register_module("ff", new FeedForward(c));
+        feedForward = register_module("ff", new FeedForward(c.innerDim(), 4L * c.innerDim(), c.innerDim(), "gelu-approximate"));
     }
 
     int layer() {

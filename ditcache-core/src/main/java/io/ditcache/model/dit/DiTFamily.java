@@ -4,13 +4,13 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
+import io.ditcache.model.ComputeType;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.layers.Weights;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The DiT family: diffusers' {@code DiTTransformer2DModel}, built as a {@link DiTModel}. Registered for
@@ -28,12 +28,19 @@ public final class DiTFamily implements DenoiserFamily {
      */
     @Override
     public DiTModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
+        return load(ckpt, config, budget, ComputeType.FLOAT32);
+    }
+
+    /** As {@link #load(Checkpoint, DiffusersConfig, MemoryBudget)}, the weights converted to {@code type}. */
+    @Override
+    public DiTModel load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
+            throws IOException {
         DiTConfig dit = config(config);
         DiTLayoutCheck.check(dit, config.source(), ckpt, budget);
         Map<String, long[]> want = dit.parameterShapes();
         Weights.check(want, ckpt, config.className());
         DiTModel model = new DiTModel(dit);
-        Weights.load(model, want, ckpt, config.className(), ScalarType.Float);
+        Weights.load(model, want, ckpt, config.className(), type.scalarType());
         return model;
     }
 

@@ -8,6 +8,8 @@ import io.ditcache.CachePolicy;
 import io.ditcache.CacheStats;
 import io.ditcache.Step;
 import io.ditcache.cache.Streams;
+import io.ditcache.internal.StateDictCheck;
+import io.ditcache.internal.Tensors;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.CachedForward;
 import io.ditcache.model.ClassLabels;
@@ -17,8 +19,7 @@ import io.ditcache.model.DenoiserInfo;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.model.LatentSize;
 import io.ditcache.model.PredictionType;
-import io.ditcache.internal.StateDictCheck;
-import io.ditcache.internal.Tensors;
+import io.ditcache.model.layers.Linears;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,8 +35,8 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * A class-conditional DiT in diffusers' {@code DiTTransformer2DModel} layout, with diffusers' state-dict keys.
@@ -205,13 +206,18 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
         Tensor y = labels.reshape(n);
         long h = latents.size(2) / config.patchSize();
         long w = latents.size(3) / config.patchSize();
-        Tensor x = blocksRun.run(patchEmbed.forward(latents.to(ScalarType.Float)), t, y);
+        Tensor x = blocksRun.run(embed(latents), t, y);
         return head(x, t, y, n, h, w);
     }
 
     /** The patch embedding of {@code latents} (with positions): the first hidden state. */
     Tensor embed(Tensor latents) {
-        return patchEmbed.forward(latents.to(ScalarType.Float));
+        return patchEmbed.forward(latents.to(computeType()));
+    }
+
+    /** The dtype the weights are held in and the blocks compute with (float32 unless loaded otherwise). */
+    ScalarType computeType() {
+        return patchEmbed.weightType();
     }
 
     DiTBlock block(int layer) {
@@ -235,7 +241,8 @@ public final class DiTModel extends Module implements Denoiser, DiffusersForward
         long p = config.patchSize();
         long c = config.outChannels();
         // unpatchify: einsum("nhwpqc->nchpwq")
-        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p);
+        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p)
+                .to(ScalarType.Float);
     }
 
     private void validate(Tensor latents, Tensor timesteps, Tensor labels) {

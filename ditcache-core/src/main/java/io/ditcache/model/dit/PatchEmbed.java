@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Patchify with the weights of a strided convolution ({@code pos_embed.proj}), flatten patches row-major (h, w) and add the fixed
@@ -45,7 +46,12 @@ final class PatchEmbed extends Module {
         Tensor patches = latents.reshape(n, c, h, patch, w, patch).permute(0, 2, 4, 1, 3, 5)
                 .reshape(n, h * w, c * patch * patch);
         Tensor x = torch.linear(patches, weight.reshape(dim, c * patch * patch), new TensorOptional(bias));
-        return x.add(positions((int) h, (int) w));
+        return x.add(positions((int) h, (int) w).to(x.scalar_type().intern()));
+    }
+
+    /** The dtype of the projection's weight: the model's compute type. */
+    ScalarType weightType() {
+        return weight.scalar_type().intern();
     }
 
     /** The position table {@code [1, h*w, D]} for a grid of h × w patches. */

@@ -4,6 +4,7 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
+import io.ditcache.model.layers.Linears;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;

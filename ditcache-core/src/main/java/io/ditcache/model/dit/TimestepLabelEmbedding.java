@@ -1,12 +1,12 @@
 package io.ditcache.model.dit;
 
+import io.ditcache.model.layers.Linears;
+import io.ditcache.model.layers.Timesteps;
 import org.bytedeco.pytorch.EmbeddingImpl;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * diffusers' {@code CombinedTimestepLabelEmbeddings}: sinusoidal timestep features (256 channels,
@@ -33,17 +33,13 @@ final class TimestepLabelEmbedding extends Module {
 
     /** {@code [N]} timesteps and {@code [N]} int64 labels to the {@code [N, D]} conditioning. */
     Tensor forward(Tensor timesteps, Tensor labels) {
-        Tensor t = linear2.forward(torch.silu(linear1.forward(sinusoid(timesteps))));
+        Tensor t = linear2.forward(torch.silu(linear1.forward(sinusoid(timesteps).to(
+                linear1.weight().scalar_type().intern()))));
         return t.add(table.forward(labels));
     }
 
-    /** Same float32 operation order as diffusers' {@code get_timestep_embedding}. */
+    /** diffusers' {@code Timesteps(256, flip_sin_to_cos=True, downscale_freq_shift=1)}. */
     static Tensor sinusoid(Tensor timesteps) {
-        int half = FREQ_CHANNELS / 2;
-        Tensor exponent = torch.arange(new org.bytedeco.pytorch.Scalar(0), new org.bytedeco.pytorch.Scalar(half),
-                new TensorOptions(ScalarType.Float)).mul(new org.bytedeco.pytorch.Scalar(-Math.log(10000.0)));
-        exponent = exponent.div(new org.bytedeco.pytorch.Scalar((double) (half - 1)));
-        Tensor args = timesteps.to(ScalarType.Float).unsqueeze(1).mul(exponent.exp().unsqueeze(0));
-        return torch.cat(new org.bytedeco.pytorch.TensorVector(args.cos(), args.sin()), 1);
+        return Timesteps.sinusoid(timesteps, FREQ_CHANNELS, true, 1, 1);
     }
 }

@@ -1,0 +1,157 @@
+package io.ditcache.model.sd3;
+
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.CheckpointException;
+import io.ditcache.io.MemoryBudget;
+import io.ditcache.io.TensorInfo;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * Checks an SD3 configuration against the checkpoint it comes with and against memory, before anything is built:
+ * each key of {@code config.json} that a weight's shape or presence records (num_layers, the inner dim,
+ * in_channels, patch_size, out_channels, joint_attention_dim, caption_projection_dim, pooled_projection_dim,
+ * pos_embed_max_size, attention_head_dim where q/k norms record it, qk_norm, dual_attention_layers) is compared
+ * with the safetensors header, so that a config that disagrees is refused naming the key.
+ */
+final class SD3LayoutCheck {
+    private static final String BLOCKS = "transformer_blocks.";
+    private static final String PATCH = "pos_embed.proj.weight";
+    private static final String TABLE = SD3PatchEmbed.TABLE_KEY;
+    private static final String CONTEXT = "context_embedder.weight";
+    private static final String POOLED = "time_text_embed.text_embedder.linear_1.weight";
+    private static final String OUT = "proj_out.weight";
+    private static final String NORM_Q = "transformer_blocks.0.attn.norm_q.weight";
+
+    private SD3LayoutCheck() {
+    }
+
+    /**
+     * @param configSource names config.json in messages
+     * @throws CheckpointException naming config.json, the key, its value and what the weights or memory allow
+     */
+    static void check(SD3Config c, String configSource, Checkpoint ckpt, MemoryBudget budget)
+            throws CheckpointException {
+        String prefix = configSource + ": ";
+        checkMemory(c, prefix, budget);
+        TreeSet<Integer> blocks = new TreeSet<>();
+        TreeSet<Integer> dual = new TreeSet<>();
+        for (String name : ckpt.names()) {
+            int block = blockIndex(name);
+            if (block >= 0) {
+                blocks.add(block);
+                if (name.startsWith(BLOCKS + block + ".attn2.")) {
+                    dual.add(block);
+                }
+            }
+        }
+        if (blocks.size() != c.numLayers()) {
+            throw new CheckpointException(prefix + "num_layers is " + c.numLayers() + ", but " + ckpt.source()
+                    + " holds " + blocks.size() + " transformer blocks" + (blocks.isEmpty() ? ""
+                    : " (" + BLOCKS + blocks.first() + " to " + BLOCKS + blocks.last() + ")"));
+        }
+        if (!dual.equals(new TreeSet<>(c.dualAttentionLayers()))) {
+            throw new CheckpointException(prefix + "dual_attention_layers is " + c.dualAttentionLayers() + ", but "
+                    + ckpt.source() + " has attn2 weights in blocks " + dual);
+        }
+        long d = c.innerDim();
+        long p = c.patchSize();
+        String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = " + d;
+        long[] patch = shape(ckpt, PATCH, 4);
+        if (patch != null) {
+            long[] implied = {d, c.inChannels(), p, p};
+            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
+            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
+                    patch[1] + " input channels", implied);
+            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
+                    "patches of " + patch[2] + " x " + patch[3], implied);
+        }
+        long[] context = shape(ckpt, CONTEXT, 2);
+        if (context != null) {
+            long[] implied = {c.captionProjectionDim(), c.jointAttentionDim()};
+            agree(context[1] == c.jointAttentionDim(), prefix, "joint_attention_dim is " + c.jointAttentionDim(),
+                    ckpt, CONTEXT, context, "text tokens of width " + context[1], implied);
+            agree(context[0] == c.captionProjectionDim(), prefix, "caption_projection_dim is "
+                    + c.captionProjectionDim(), ckpt, CONTEXT, context, "a projection to " + context[0], implied);
+        }
+        long[] pooled = shape(ckpt, POOLED, 2);
+        if (pooled != null) {
+            long[] implied = {d, c.pooledProjectionDim()};
+            agree(pooled[1] == c.pooledProjectionDim(), prefix, "pooled_projection_dim is "
+                    + c.pooledProjectionDim(), ckpt, POOLED, pooled, "a pooled vector of width " + pooled[1], implied);
+            agree(pooled[0] == d, prefix, inner, ckpt, POOLED, pooled, "inner dim " + pooled[0], implied);
+        }
+        long[] out = shape(ckpt, OUT, 2);
+        if (out != null) {
+            long pp = p * p;
+            long[] implied = {pp * c.outChannels(), d};
+            agree(out[0] == pp * c.outChannels(), prefix, "out_channels is " + c.outChannels(), ckpt, OUT, out,
+                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
+                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
+        }
+        long[] table = shape(ckpt, TABLE, 3);
+        if (table != null) {
+            long max = c.posEmbedMaxSize();
+            long[] implied = {1, max * max, d};
+            long side = (long) Math.sqrt((double) table[1]);
+            agree(table[1] == max * max, prefix, "pos_embed_max_size is " + max, ckpt, TABLE, table,
+                    side * side == table[1] ? "a table of " + side + " x " + side + " positions"
+                            : table[1] + " positions, not a square", implied);
+        }
+        if (ckpt.contains(NORM_Q) != c.qkRmsNorm()) {
+            throw new CheckpointException(prefix + "qk_norm is " + (c.qkRmsNorm() ? "\"rms_norm\"" : "null")
+                    + ", but " + ckpt.source() + (c.qkRmsNorm() ? " has no tensor " : " has tensor ") + NORM_Q);
+        }
+        long[] normQ = shape(ckpt, NORM_Q, 1);
+        if (normQ != null) {
+            agree(normQ[0] == c.headDim(), prefix, "attention_head_dim is " + c.headDim(), ckpt, NORM_Q, normQ,
+                    "heads of " + normQ[0] + " channels", new long[] {c.headDim()});
+        }
+    }
+
+    /** Refuses a configuration whose weights and one sample's forward at the default size do not fit in memory. */
+    static void checkMemory(SD3Config c, String prefix, MemoryBudget budget) throws CheckpointException {
+        long floats = Float.BYTES;
+        long table = MemoryBudget.times((long) c.posEmbedMaxSize() * c.posEmbedMaxSize(), c.innerDim());
+        long weights = MemoryBudget.times(MemoryBudget.plus(c.parameterCount(), table), floats);
+        long activations = MemoryBudget.times(c.activationElements(c.sampleSize(), c.sampleSize(), 0), floats);
+        String shortfall = budget.shortfall(0, MemoryBudget.plus(weights, activations));
+        if (shortfall != null) {
+            throw new CheckpointException(prefix + "num_layers " + c.numLayers() + " at inner dim " + c.innerDim()
+                    + " (num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + ") is "
+                    + MemoryBudget.bytes(weights) + " of float32 weights and position table, and sample_size "
+                    + c.sampleSize() + " is " + MemoryBudget.bytes(activations) + " of activations: loading "
+                    + shortfall);
+        }
+    }
+
+    /** The block index of {@code transformer_blocks.N.…}, or -1 for any other name. */
+    private static int blockIndex(String name) {
+        if (!name.startsWith(BLOCKS)) {
+            return -1;
+        }
+        int dot = name.indexOf('.', BLOCKS.length());
+        String digits = name.substring(BLOCKS.length(), dot < 0 ? name.length() : dot);
+        if (dot < 0 || digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
+            return -1; // not a block parameter: the full key comparison reports it as unexpected
+        }
+        return Integer.parseInt(digits);
+    }
+
+    private static long[] shape(Checkpoint ckpt, String name, int rank) {
+        if (!ckpt.contains(name)) {
+            return null; // reported as a missing key by the full comparison
+        }
+        TensorInfo info = ckpt.info(name);
+        return info.shape().size() == rank ? info.dims() : null;
+    }
+
+    private static void agree(boolean ok, String prefix, String key, Checkpoint ckpt, String tensor, long[] shape,
+            String weightsSay, long[] implied) throws CheckpointException {
+        if (!ok) {
+            throw new CheckpointException(prefix + key + ", but tensor " + tensor + " in " + ckpt.sourceOf(tensor)
+                    + " has shape " + Arrays.toString(shape) + " (" + weightsSay + ") where config.json implies "
+                    + Arrays.toString(implied));
+        }
+    }
+}

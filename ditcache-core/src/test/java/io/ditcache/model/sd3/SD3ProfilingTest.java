@@ -1,0 +1,56 @@
+package io.ditcache.model.sd3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ditcache.Branch;
+import io.ditcache.DistanceMetric;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.SeriesKey;
+import io.ditcache.SiteKind;
+import io.ditcache.TokenStream;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Schedulers;
+import io.ditcache.study.Profiling;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The generic profiler measures both streams of every joint block, the paper's K/V/A and ek/ev/ea. */
+class SD3ProfilingTest {
+    @Test
+    void bothStreamsAreProfiled(@TempDir Path dir) throws Exception {
+        SD3Model model = SD3TestModels.random(SD3TestModels.tiny(false, List.of()), 5);
+        SamplingOptions options = new SamplingOptions(List.of(SD3TestModels.prompt(1), SD3TestModels.prompt(2)), 5,
+                2.0);
+        RedundancyProfile p = Profiling.run(model, "sd3-tiny", Schedulers.create("flowmatch", Map.of("shift", 3.0)),
+                options, null);
+        int layers = model.layers();
+        assertEquals(layers, p.layers());
+        assertEquals(model.config().parameterCount(), ((Number) p.model().get("parameters")).longValue());
+        for (SiteKind kind : List.of(SiteKind.K, SiteKind.V, SiteKind.ATTN_OUT, SiteKind.MLP_OUT,
+                SiteKind.BLOCK_OUT)) {
+            for (TokenStream stream : TokenStream.values()) {
+                SeriesKey key = new SeriesKey(kind, stream, Branch.COND, DistanceMetric.L1_MEAN);
+                var series = p.series(key).orElseThrow(() -> new AssertionError("no series " + key));
+                // the last block's context stream ends in its attention: no text MLP or block output there
+                boolean ends = stream == TokenStream.TEXT && (kind == SiteKind.MLP_OUT || kind == SiteKind.BLOCK_OUT);
+                for (int l = 0; l < layers; l++) {
+                    long want = ends && l == layers - 1 ? 0 : 2;
+                    assertEquals(want, series.count(l, 2), key + " layer " + l);
+                    if (want > 0) {
+                        assertTrue(series.mean(l, 2) > 0, key + " layer " + l + " changes between steps");
+                    }
+                }
+            }
+        }
+        Path file = dir.resolve("profile.json");
+        p.writeJson(file);
+        RedundancyProfile back = RedundancyProfile.readJson(file);
+        assertEquals(p.series().size(), back.series().size());
+        assertEquals(((Map<?, ?>) p.model().get("config")).get("qk_norm"),
+                ((Map<?, ?>) back.model().get("config")).get("qk_norm"));
+    }
+}

@@ -166,7 +166,10 @@ final class InspectCommand implements Callable<Integer> {
         o.println("weights dtype: " + byType.entrySet().stream().map(e -> e.getKey().safetensorsName() + " ("
                 + e.getValue()[0] + " tensors, " + e.getValue()[1] + " elements)").collect(Collectors.joining(", ")));
         o.println("weights size: " + MemoryBudget.bytes(bytes));
-        o.println("weights elements: " + elements + (elements == d.parameterCount() ? " (as the config defines)"
-                : " (the config defines " + d.parameterCount() + "; loading will say which keys differ)"));
+        long params = d.parameterCount();
+        o.println("weights elements: " + elements + (elements == params ? " (the parameters the config defines)"
+                : elements > params ? " (" + (elements - params) + " beyond the parameters: buffers such as position "
+                        + "tables, or keys loading will name)"
+                : " (" + (params - elements) + " fewer than the parameters: loading will name the missing keys)"));
     }
 }

@@ -200,7 +200,8 @@ final class RunCommand implements Callable<Integer> {
         for (String need : takes) {
             if (!names.contains(need)) {
                 throw new IllegalArgumentException(inputs + ": missing input tensor \"" + need + "\", expected "
-                        + takes);
+                        + takes + (CONDITIONING.contains(need) && embeddings == null ? " (or give --embeddings FILE "
+                                + TextConditions.FILE_HINT + ")" : ""));
             }
         }
     }

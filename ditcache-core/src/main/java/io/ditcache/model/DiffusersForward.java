@@ -15,6 +15,11 @@ public interface DiffusersForward {
     /** The forward arguments it takes, e.g. {@code [hidden_states, timestep, class_labels]}. */
     List<String> inputNames();
 
+    /** Forward arguments it also takes when given (e.g. PixArt's {@code encoder_attention_mask}); none by default. */
+    default List<String> optionalInputNames() {
+        return List.of();
+    }
+
     /**
      * One forward on the tensors of {@code inputs} (exactly {@link #inputNames()}), each checked (dtype, shape,
      * range, memory) before it is loaded.

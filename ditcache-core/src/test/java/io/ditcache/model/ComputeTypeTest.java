@@ -41,18 +41,53 @@ class ComputeTypeTest {
             Tensor out = ((io.ditcache.model.dit.DiTModel) bf16).forward(x, t, Tensors.fromLongs(labels,
                     labels.length), Step.conditional(0, 1, 0, 3), ActivationProbe.NONE);
             assertEquals(ScalarType.Float, out.scalar_type().intern());
-            float[] want = golden.floats("output.sample");
-            float[] got = Tensors.toFloats(out);
-            double worst = 0;
-            double scale = 0;
-            for (int i = 0; i < want.length; i++) {
-                worst = Math.max(worst, Math.abs(want[i] - got[i]));
-                scale = Math.max(scale, Math.abs(want[i]));
-            }
-            // bfloat16 keeps 8 bits of mantissa: 2^-8 relative per op, a few ops deep
-            assertTrue(worst < 0.05 * scale, "bf16 error " + worst + " of scale " + scale);
-            assertTrue(worst > 1e-6, "the bf16 model really computes in bf16 (error " + worst + ")");
+            assertCloseToBfloat16(golden.floats("output.sample"), Tensors.toFloats(out));
         }
+    }
+
+    /**
+     * Each family loaded in bfloat16 runs diffusers' forward on the fixture's inputs and agrees with the float32
+     * golden output to bfloat16 precision (and not exactly: it really computes in bfloat16).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart"})
+    void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
+        Path dir = tmp.resolve(fixture);
+        Fixtures.copy("/fixtures/diffusers/" + fixture + "/config.json", dir.resolve("config.json"));
+        Fixtures.copy("/fixtures/diffusers/" + fixture + "/model.safetensors",
+                dir.resolve("diffusion_pytorch_model.safetensors"));
+        Path goldenFile = Fixtures.copy("/fixtures/diffusers/" + fixture + "/golden.safetensors",
+                tmp.resolve(fixture + "-golden.safetensors"));
+        Denoiser model = ModelLoader.load(dir, ComputeType.BFLOAT16);
+        Path inputs = tmp.resolve(fixture + "-inputs.safetensors");
+        try (SafetensorsFile golden = SafetensorsFile.open(goldenFile); PointerScope scope = new PointerScope()) {
+            java.util.Map<String, Tensor> in = new java.util.LinkedHashMap<>();
+            for (String name : golden.names()) {
+                if (name.startsWith("input.")) {
+                    in.put(name.substring("input.".length()), golden.load(name));
+                }
+            }
+            io.ditcache.io.SafetensorsWriter.write(inputs, in, java.util.Map.of());
+        }
+        try (SafetensorsFile golden = SafetensorsFile.open(goldenFile); SafetensorsFile in = SafetensorsFile.open(
+                inputs); InferenceMode mode = new InferenceMode(); PointerScope scope = new PointerScope()) {
+            Tensor out = ((DiffusersForward) model).forward(in, null, ActivationProbe.NONE);
+            assertEquals(ScalarType.Float, out.scalar_type().intern());
+            assertCloseToBfloat16(golden.floats("output.sample"), Tensors.toFloats(out));
+        }
+    }
+
+    static void assertCloseToBfloat16(float[] want, float[] got) {
+        assertEquals(want.length, got.length);
+        double worst = 0;
+        double scale = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+            scale = Math.max(scale, Math.abs(want[i]));
+        }
+        // bfloat16 keeps 8 bits of mantissa: 2^-8 relative per op, a few ops deep
+        assertTrue(worst < 0.05 * scale, "bf16 error " + worst + " of scale " + scale);
+        assertTrue(worst > 1e-6, "the bf16 model really computes in bf16 (error " + worst + ")");
     }
 
     @Test

@@ -38,18 +38,29 @@ public final class Weights {
     /** Parameters by diffusers key: the module's own tensors (not copies). */
     public static Map<String, Tensor> stateDict(Module m) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict params = m.named_parameters(true);
-        for (long i = 0; i < params.size(); i++) {
-            // an item's value lives in the dict: hand out our own handle to the same storage
-            out.put(params.get(i).key().getString(), new Tensor(params.get(i).value()));
-        }
+        putAll(m.named_parameters(true), out);
         return out;
+    }
+
+    /** Parameters, then buffers (a stored position table, for example), by key: the module's own tensors. */
+    public static Map<String, Tensor> parametersAndBuffers(Module m) {
+        Map<String, Tensor> out = stateDict(m);
+        putAll(m.named_buffers(true), out);
+        return out;
+    }
+
+    private static void putAll(StringTensorDict dict, Map<String, Tensor> out) {
+        for (long i = 0; i < dict.size(); i++) {
+            // an item's value lives in the dict: hand out our own handle to the same storage
+            out.put(dict.get(i).key().getString(), new Tensor(dict.get(i).value()));
+        }
     }
 
     /**
      * Checks {@code ckpt} against {@code shapes} and copies its weights into {@code model}'s parameters.
      *
-     * @param shapes    what the configuration implies (the family's parameter shapes); must be the module's
+     * @param shapes    what the configuration implies (the family's parameter shapes, and any buffer the
+     *                  checkpoint stores); must be the module's
      * @param className names the model in messages
      * @param dtype     the dtype the parameters are converted to (Float, or BFloat16 / Half where the device
      *                  computes in it)
@@ -59,19 +70,24 @@ public final class Weights {
     public static void load(Module model, Map<String, long[]> shapes, Checkpoint ckpt, String className,
             ScalarType dtype) throws CheckpointException {
         check(shapes, ckpt, className);
-        Map<String, long[]> own = parameterShapes(model);
-        if (!sameShapes(own, shapes)) {
+        Map<String, long[]> own = new LinkedHashMap<>();
+        parametersAndBuffers(model).forEach((k, v) -> {
+            if (shapes.containsKey(k)) {
+                own.put(k, Tensors.shape(v));
+            }
+        });
+        if (!sameShapes(own, shapes) || !parameterShapes(model).keySet().stream().allMatch(shapes::containsKey)) {
             throw new IllegalStateException(className + ": the module's parameters differ from the shapes its "
                     + "configuration implies (a bug in the family)");
         }
         if (dtype != ScalarType.Float) {
             model.to(dtype, false);
         }
-        Map<String, Tensor> params = stateDict(model);
+        Map<String, Tensor> targets = parametersAndBuffers(model);
         try (NoGradGuard guard = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            for (String key : shapes.keySet()) {
                 try (PointerScope scope = new PointerScope()) {
-                    e.getValue().copy_(ckpt.load(e.getKey()));
+                    targets.get(key).copy_(ckpt.load(key));
                 }
             }
         }

@@ -4,16 +4,13 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DiffusersConfig;
 import io.ditcache.io.MemoryBudget;
+import io.ditcache.model.ComputeType;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.layers.Weights;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
 
 /**
  * The Stable Diffusion 3 / 3.5 family: diffusers' {@code SD3Transformer2DModel}, built as an {@link SD3Model}.
@@ -31,18 +28,19 @@ public final class SD3Family implements DenoiserFamily {
      */
     @Override
     public SD3Model load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
+        return load(ckpt, config, budget, ComputeType.FLOAT32);
+    }
+
+    /** As {@link #load(Checkpoint, DiffusersConfig, MemoryBudget)}, the weights converted to {@code type}. */
+    @Override
+    public SD3Model load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
+            throws IOException {
         SD3Config sd3 = config(config);
         SD3LayoutCheck.check(sd3, config.source(), ckpt, budget);
         Weights.check(sd3.stateDictShapes(), ckpt, SD3Config.CLASS_NAME);
         SD3Model model = new SD3Model(sd3);
-        // Weights.load copies parameters only; the stored position table is a buffer, so the copy is done here
-        try (NoGradGuard guard = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
-                try (PointerScope scope = new PointerScope()) {
-                    e.getValue().copy_(ckpt.load(e.getKey()));
-                }
-            }
-        }
+        // the stored position table is a buffer: Weights loads it with the parameters
+        Weights.load(model, sd3.stateDictShapes(), ckpt, SD3Config.CLASS_NAME, type.scalarType());
         return model;
     }
 

@@ -170,11 +170,12 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
         check(latents, timesteps, encoderStates, pooled);
         long n = latents.size(0);
         Tensor t = timesteps.numel() == 1 ? timesteps.reshape(1).expand(n) : timesteps.reshape(n);
-        Tensor p = pooled.to(ScalarType.Float);
-        Tensor temb = timestepEmbedder.forward(Timesteps.sinusoid(t, SD3Config.TIME_CHANNELS, true, 0, 1))
-                .add(textEmbedder.forward(p));
-        Tensor x = patchEmbed.forward(latents.to(ScalarType.Float)).contiguous();
-        Tensor c = contextEmbedder.forward(encoderStates.to(ScalarType.Float));
+        ScalarType dtype = computeType();
+        Tensor p = pooled.to(dtype);
+        Tensor temb = timestepEmbedder.forward(Timesteps.sinusoid(t, SD3Config.TIME_CHANNELS, true, 0, 1)
+                .to(dtype)).add(textEmbedder.forward(p));
+        Tensor x = patchEmbed.forward(latents.to(dtype)).contiguous();
+        Tensor c = contextEmbedder.forward(encoderStates.to(dtype));
         return new Embedded(x, c, temb);
     }
 
@@ -186,7 +187,13 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
         long c = config.outChannels();
         long h = height / p;
         long w = width / p;
-        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p);
+        return x.reshape(n, h, w, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(n, c, h * p, w * p)
+                .to(ScalarType.Float);
+    }
+
+    /** The dtype the weights are held in and the blocks compute with (float32 unless loaded otherwise). */
+    private ScalarType computeType() {
+        return projOut.weight().scalar_type().intern();
     }
 
     private void check(Tensor latents, Tensor timesteps, Tensor encoderStates, Tensor pooled) {

@@ -1,0 +1,143 @@
+package io.ditcache.model.pixart;
+
+import io.ditcache.io.Checkpoint;
+import io.ditcache.io.CheckpointException;
+import io.ditcache.io.MemoryBudget;
+import io.ditcache.io.TensorInfo;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * Checks a PixArt configuration against the checkpoint it comes with and against memory, before anything is
+ * built: each key of {@code config.json} that a weight's shape records (num_layers, the inner dim, in_channels,
+ * patch_size, out_channels, caption_channels, cross_attention_dim, use_additional_conditions, attention_bias) is
+ * compared with the safetensors header, so that a config that disagrees with its weights is refused naming the
+ * key rather than as a list of keys or shapes.
+ */
+final class PixArtLayoutCheck {
+    private static final String BLOCKS = "transformer_blocks.";
+    private static final String PATCH = "pos_embed.proj.weight";
+    private static final String CAPTION = "caption_projection.linear_1.weight";
+    private static final String OUT = "proj_out.weight";
+    private static final String CROSS_K = "transformer_blocks.0.attn2.to_k.weight";
+    private static final String Q_BIAS = "transformer_blocks.0.attn1.to_q.bias";
+    private static final String RESOLUTION = "adaln_single.emb.resolution_embedder.linear_1.weight";
+
+    private PixArtLayoutCheck() {
+    }
+
+    /**
+     * @param configSource names config.json in messages
+     * @throws CheckpointException naming config.json, the key, its value and what the weights or memory allow
+     */
+    static void check(PixArtConfig c, String configSource, Checkpoint ckpt, MemoryBudget budget)
+            throws CheckpointException {
+        String prefix = configSource + ": ";
+        checkMemory(c, prefix, budget);
+        TreeSet<Integer> blocks = new TreeSet<>();
+        for (String name : ckpt.names()) {
+            int block = blockIndex(name);
+            if (block >= 0) {
+                blocks.add(block);
+            }
+        }
+        if (blocks.size() != c.numLayers()) {
+            throw new CheckpointException(prefix + "num_layers is " + c.numLayers() + ", but " + ckpt.source()
+                    + " holds " + blocks.size() + " transformer blocks" + (blocks.isEmpty() ? ""
+                    : " (" + BLOCKS + blocks.first() + " to " + BLOCKS + blocks.last() + ")"));
+        }
+        long d = c.innerDim();
+        long p = c.patchSize();
+        String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = " + d;
+        long[] patch = shape(ckpt, PATCH, 4);
+        if (patch != null) {
+            long[] implied = {d, c.inChannels(), p, p};
+            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
+            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
+                    patch[1] + " input channels", implied);
+            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
+                    "patches of " + patch[2] + " x " + patch[3], implied);
+        }
+        long[] caption = shape(ckpt, CAPTION, 2);
+        if (caption != null) {
+            long[] implied = {d, c.captionChannels()};
+            agree(caption[1] == c.captionChannels(), prefix, "caption_channels is " + c.captionChannels(), ckpt,
+                    CAPTION, caption, "captions " + caption[1] + " wide", implied);
+            agree(caption[0] == d, prefix, inner, ckpt, CAPTION, caption, "inner dim " + caption[0], implied);
+        }
+        long[] out = shape(ckpt, OUT, 2);
+        if (out != null) {
+            long pp = p * p;
+            long[] implied = {pp * c.outChannels(), d};
+            agree(out[0] == pp * c.outChannels(), prefix, "out_channels is " + c.outChannels(), ckpt, OUT, out,
+                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
+                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
+        }
+        long[] crossK = shape(ckpt, CROSS_K, 2);
+        if (crossK != null) {
+            agree(crossK[1] == c.crossAttentionDim(), prefix, "cross_attention_dim is " + c.crossAttentionDim(),
+                    ckpt, CROSS_K, crossK, "keys from " + crossK[1] + " channels",
+                    new long[] {d, c.crossAttentionDim()});
+        }
+        if (ckpt.contains(PATCH) && ckpt.contains(RESOLUTION) != c.useAdditionalConditions()) {
+            throw new CheckpointException(prefix + "use_additional_conditions is " + c.useAdditionalConditions()
+                    + ", but " + ckpt.source() + (c.useAdditionalConditions() ? " has no tensor " : " has tensor ")
+                    + RESOLUTION);
+        }
+        if (ckpt.contains(CROSS_K) && ckpt.contains(Q_BIAS) != c.attentionBias()) {
+            throw new CheckpointException(prefix + "attention_bias is " + c.attentionBias() + ", but "
+                    + ckpt.source() + (c.attentionBias() ? " has no tensor " : " has tensor ") + Q_BIAS);
+        }
+    }
+
+    /** Refuses a configuration whose weights and one sample's forward do not fit in memory. */
+    static void checkMemory(PixArtConfig c, String prefix, MemoryBudget budget) throws CheckpointException {
+        long weights = MemoryBudget.times(c.parameterCount(), Float.BYTES);
+        long table = MemoryBudget.times(MemoryBudget.times((long) c.gridSize() * c.gridSize(), c.innerDim()),
+                Float.BYTES);
+        long activations = MemoryBudget.times(c.activationElements(c.sampleSize(), c.sampleSize(), 1),
+                Float.BYTES);
+        // the model's parameters and one weight loaded from the file at a time, the position table, activations
+        long nativeBytes = MemoryBudget.plus(MemoryBudget.plus(weights, table), activations);
+        String shortfall = budget.shortfall(0, nativeBytes);
+        if (shortfall != null) {
+            throw new CheckpointException(prefix + "num_layers " + c.numLayers() + " x "
+                    + (c.blockParameterCount() < 0 ? "more than " + Long.MAX_VALUE : c.blockParameterCount())
+                    + " parameters per block (inner dim " + c.innerDim() + " = num_attention_heads " + c.numHeads()
+                    + " x attention_head_dim " + c.headDim() + ") is " + MemoryBudget.bytes(weights)
+                    + " of float32 weights, and sample_size " + c.sampleSize() + " / patch_size " + c.patchSize()
+                    + " needs " + MemoryBudget.bytes(MemoryBudget.plus(table, activations))
+                    + " of position table and activations: loading " + shortfall);
+        }
+    }
+
+    /** The block index of {@code transformer_blocks.N.…}, or -1 for any other name. */
+    private static int blockIndex(String name) {
+        if (!name.startsWith(BLOCKS)) {
+            return -1;
+        }
+        int dot = name.indexOf('.', BLOCKS.length());
+        String digits = name.substring(BLOCKS.length(), dot < 0 ? name.length() : dot);
+        if (dot < 0 || digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
+            return -1; // not a block parameter: the full key comparison reports it as unexpected
+        }
+        return Integer.parseInt(digits);
+    }
+
+    private static long[] shape(Checkpoint ckpt, String name, int rank) {
+        if (!ckpt.contains(name)) {
+            return null; // reported as a missing key by the full comparison
+        }
+        TensorInfo info = ckpt.info(name);
+        return info.shape().size() == rank ? info.dims() : null;
+    }
+
+    private static void agree(boolean ok, String prefix, String key, Checkpoint ckpt, String tensor, long[] shape,
+            String weightsSay, long[] implied) throws CheckpointException {
+        if (!ok) {
+            throw new CheckpointException(prefix + key + ", but tensor " + tensor + " in " + ckpt.sourceOf(tensor)
+                    + " has shape " + Arrays.toString(shape) + " (" + weightsSay + ") where config.json implies "
+                    + Arrays.toString(implied));
+        }
+    }
+}

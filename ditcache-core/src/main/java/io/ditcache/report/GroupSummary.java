@@ -99,7 +99,19 @@ public final class GroupSummary {
 
     /** An HTML table: one row per block group of {@code p}, mean K, V and A distance. */
     static void table(StringBuilder h, String label, RedundancyProfile p) {
+        table(h, List.of(label), List.of(p));
+    }
+
+    /** An HTML table: one row per block group of each model's profile, mean K, V and A distance. */
+    static void table(StringBuilder h, List<String> labels, List<RedundancyProfile> profiles) {
         h.append("<table>\n<tr><th>model</th><th>blocks</th><th>group</th><th>K</th><th>V</th><th>A</th></tr>\n");
+        for (int m = 0; m < labels.size(); m++) {
+            rows(h, labels.get(m), profiles.get(m));
+        }
+        h.append("</table>\n");
+    }
+
+    private static void rows(StringBuilder h, String label, RedundancyProfile p) {
         for (Range r : ranges(layout(p), p.layers())) {
             h.append("<tr><td>").append(ReportPage.esc(label)).append("</td><td>")
                     .append(r.first() == r.last() ? r.first() : r.first() + "-" + r.last()).append("</td><td>")
@@ -111,6 +123,5 @@ public final class GroupSummary {
             }
             h.append("</tr>\n");
         }
-        h.append("</table>\n");
     }
 }

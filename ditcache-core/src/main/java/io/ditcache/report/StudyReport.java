@@ -136,10 +136,13 @@ public final class StudyReport {
                 .append("group's blocks and every step (image stream, conditional branch, the model's first ")
                 .append("scheduler at the most steps). Per-layer curves below run over all blocks in this order.")
                 .append("</p>\n");
+        List<String> labels = new ArrayList<>();
+        List<RedundancyProfile> profiles = new ArrayList<>();
         for (int m = 0; m < plan.models().size(); m++) {
-            GroupSummary.table(h, plan.models().get(m).label() + " (" + plan.models().get(m).identity()
-                    .get("class_name") + ")", study.profile(primary(plan, m)));
+            labels.add(plan.models().get(m).label() + " (" + plan.models().get(m).identity().get("class_name") + ")");
+            profiles.add(study.profile(primary(plan, m)));
         }
+        GroupSummary.table(h, labels, profiles);
     }
 
     /** The group whose figures represent a model: the first scheduler at the most steps. */

@@ -235,4 +235,42 @@ class TextModelCommandsTest {
                 + "context-feed-forward; image + context streams"), r.out());
         assertTrue(r.out().contains("  block 3 joint (self-attention, feed-forward; image + context streams"), r.out());
     }
+
+    @Test
+    void aStudyOfModelsOfDifferentFamiliesReportsEachByGroup() throws IOException {
+        Path pixart = dir.resolve("pixart");
+        Files.createDirectories(pixart);
+        try (InputStream in = getClass().getResourceAsStream("/fixtures/pixart/config.json")) {
+            Files.copy(in, pixart.resolve("config.json"));
+        }
+        try (InputStream in = getClass().getResourceAsStream("/fixtures/pixart/model.safetensors")) {
+            Files.copy(in, pixart.resolve(FixtureDit.WEIGHTS));
+        }
+        Path captions = dir.resolve("captions.safetensors");
+        new SafetensorsWriter().put("encoder_hidden_states", values(2 * TOKENS * 32, 1), 2, TOKENS, 32)
+                .put("encoder_attention_mask", new long[] {1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 2, TOKENS).write(captions);
+        Path dit = FixtureDit.checkpoint(dir.resolve("dit-study"));
+        Path out = dir.resolve("families");
+        CliRun guided = CliRun.of("study", "--model", dit.toString(), "--model", pixart.toString(), "--embeddings",
+                captions.toString(), "--conditions", "2", "--steps", "3,4", "--schedulers", "ddim", "--out",
+                out.toString());
+        assertEquals(2, guided.exitCode(), guided.toString());
+        assertEquals(List.of("study: --guidance: the models' own guidance scales differ {dit-study=1.25, pixart=4.5}; "
+                + "a study has one, give it"), guided.errLines());
+        CliRun r = CliRun.of("study", "--model", dit.toString(), "--model", pixart.toString(), "--embeddings",
+                captions.toString(), "--conditions", "2", "--steps", "3,4", "--schedulers", "ddim", "--guidance", "2",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        String page = Files.readString(out.resolve("report.html"));
+        int table = page.indexOf("<h2>Blocks by group</h2>");
+        String groups = page.substring(table, page.indexOf("</table>", table));
+        assertTrue(groups.contains("<td>dit-study (DiTTransformer2DModel)</td><td>0-3</td><td>plain</td>"), groups);
+        assertTrue(groups.contains("<td>pixart (PixArtTransformer2DModel)</td><td>0-2</td><td>plain</td>"), groups);
+        CliRun flow = CliRun.of("study", "--model", sd3.toString(), "--model", pixart.toString(), "--embeddings",
+                prompts.toString(), "--embeddings", captions.toString(), "--conditions", "2", "--steps", "3",
+                "--guidance", "2", "--out", dir.resolve("flow").toString());
+        assertEquals(2, flow.exitCode(), flow.toString());
+        assertEquals(List.of("study: --schedulers: no scheduler fits every model (sd3-small allows [flowmatch], "
+                + "pixart allows [ddim, ddpm, dpm++, euler]); study them apart"), flow.errLines());
+    }
 }

@@ -26,7 +26,8 @@ public final class DitCacheCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, merge, policy, bench, train, generate, inspect)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, "
+                + "merge, policy, bench, train, generate, inspect)");
     }
 
     /**

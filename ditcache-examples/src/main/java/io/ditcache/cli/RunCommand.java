@@ -143,7 +143,8 @@ final class RunCommand implements Callable<Integer> {
     private SafetensorsFile merged(List<String> takes) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter();
         List<String> added = new ArrayList<>();
-        try (SafetensorsFile in = SafetensorsFile.open(inputs); SafetensorsFile emb = SafetensorsFile.open(embeddings)) {
+        try (SafetensorsFile in = SafetensorsFile.open(inputs);
+                SafetensorsFile emb = SafetensorsFile.open(embeddings)) {
             for (String name : in.names()) {
                 copy(inputs, in, name, w);
             }

@@ -64,7 +64,8 @@ class InspectCommandTest {
         long stated = Long.parseLong(bytes.substring("weights size: ".length(), bytes.indexOf(" bytes")));
         assertEquals(count * 4, stated, "float32: 4 bytes per parameter");
         assertTrue(stated < size, "the data section, less than the file with its header");
-        assertEquals("weights elements: " + count + " (the parameters the config defines)", line(r, "weights elements: "));
+        assertEquals("weights elements: " + count + " (the parameters the config defines)",
+                line(r, "weights elements: "));
     }
 
     @Test

@@ -133,7 +133,7 @@ public final class Shootout {
         if (conditions.size() != s.samples()) {
             throw new IllegalArgumentException(conditions.size() + " conditions for " + s.samples() + " samples");
         }
-        long[] shape = model.latentShape(conditions.get(0).conditioning());
+        long[] shape = Sampler.latentShape(model, conditions.get(0).conditioning(), s.guidance());
         List<List<Condition>> batches = new ArrayList<>();
         for (int from = 0; from < s.samples(); from += s.batch()) {
             batches.add(List.copyOf(conditions.subList(from, Math.min(s.samples(), from + s.batch()))));

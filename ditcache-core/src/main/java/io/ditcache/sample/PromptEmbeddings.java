@@ -328,7 +328,7 @@ public final class PromptEmbeddings implements AutoCloseable {
         negative(0, Optional.empty()).ifPresent(probes::add);
         for (Conditioning c : probes) {
             try {
-                model.latentShape(c);
+                Sampler.latentShape(model, c, model.samplingDefaults().guidance());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(file + ": " + model.info().className() + " refuses these "
                         + "embeddings: " + e.getMessage(), e);

@@ -151,6 +151,21 @@ public final class Sampler {
         return scheduler.step(eps.contiguous(), i, latents, () -> noise(generators, shape));
     }
 
+    /**
+     * The latent shape of one sample of {@code c} as the sampler runs it: with the guidance scale in the
+     * embeddings for a model whose guidance is an input ({@link SamplingDefaults.Guidance#EMBEDDED}), which refuses
+     * embeddings without one.
+     *
+     * @throws IllegalArgumentException as {@link Denoiser#latentShape}
+     */
+    public static long[] latentShape(Denoiser model, Conditioning c, double guidance) {
+        if (model.samplingDefaults().kind() == SamplingDefaults.Guidance.EMBEDDED && c instanceof TextEmbeddings t
+                && t.guidance().isEmpty()) {
+            return model.latentShape(t.withGuidance(guidance));
+        }
+        return model.latentShape(c);
+    }
+
     /** Whether a second, unconditional branch runs: classifier-free guidance with a scale above 1. */
     private boolean guided(SamplingOptions options) {
         return model.samplingDefaults().kind() == SamplingDefaults.Guidance.CLASSIFIER_FREE && options.guided();

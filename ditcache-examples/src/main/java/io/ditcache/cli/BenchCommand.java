@@ -12,6 +12,7 @@ import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.PromptEmbeddings;
+import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
 import io.ditcache.study.Profiling;
@@ -133,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
             int samples = samplesOption != null ? samplesOption : prompts != null ? Math.max(2, prompts.prompts())
                     : 20;
             // the uncached samples and those of one case are held at once, each sample in one shared Java array
-            long[] shape = prompts != null ? dit.latentShape(prompts.prompt(0, Optional.empty()))
+            long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, Optional.empty()), guidance)
                     : classShape(dit);
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             long bytesPerSample = 2 * elements * Float.BYTES;

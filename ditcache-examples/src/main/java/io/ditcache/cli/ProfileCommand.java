@@ -13,6 +13,7 @@ import io.ditcache.sample.PromptEmbeddings;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
 import io.ditcache.sample.Samples;
+import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
 import io.ditcache.study.Profiling;
@@ -129,7 +130,7 @@ final class ProfileCommand implements Callable<Integer> {
                 conds = SamplingOptions.grid(labels, seeds);
             }
             // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
-            long[] sampleShape = dit.latentShape(conds.get(0).conditioning());
+            long[] sampleShape = Sampler.latentShape(dit, conds.get(0).conditioning(), choice.guidance());
             if (prompts != null) {
                 checkCount(cl, conds.size(), "prompts x --seeds: " + prompts.prompts() + " x " + seeds.size(),
                         sampleShape);

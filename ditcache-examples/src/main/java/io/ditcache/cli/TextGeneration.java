@@ -61,7 +61,7 @@ final class TextGeneration {
         try (PromptEmbeddings prompts = TextConditions.prepare(cl, model, ModelSource.name(g.model), g.embeddings,
                 false)) {
             int n = g.samplesOption != null ? g.samplesOption : prompts.prompts();
-            long[] shape = model.latentShape(prompts.prompt(0, Optional.empty()));
+            long[] shape = Sampler.latentShape(model, prompts.prompt(0, Optional.empty()), choice.guidance());
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             OptionChecks.count(cl, "--samples", n, 1, OptionChecks.maxItems(elements, elements * Float.BYTES),
                     OptionChecks.itemLimit("sample", elements, elements * Float.BYTES));

@@ -98,8 +98,13 @@ class SamplerGuidanceTest {
             return inner.stateDict();
         }
 
+        /** As FLUX.1-dev: embeddings without the guidance scale are refused. */
         @Override
         public long[] latentShape(Conditioning c) {
+            if (kind == SamplingDefaults.Guidance.EMBEDDED && c instanceof TextEmbeddings t
+                    && t.guidance().isEmpty()) {
+                throw new IllegalArgumentException("guidance scale missing");
+            }
             return inner.latentShape(c);
         }
 
@@ -270,5 +275,24 @@ class SamplerGuidanceTest {
                 1.0), ActivationProbe.NONE);
         assertEquals(List.of(toy.imageTokens(new long[] {2, 4, 6}), 20L), heard);
         assertEquals(24L, heard.get(0), "4 x 6 latent positions");
+    }
+
+    @Test
+    void theSampleShapeOfAModelWithEmbeddedGuidanceCarriesTheScale() throws Exception {
+        Declaring flux = new Declaring(toy, SamplingDefaults.Guidance.EMBEDDED);
+        TextEmbeddings e = embeddings(3);
+        assertThrows(IllegalArgumentException.class, () -> flux.latentShape(e), "the model itself refuses");
+        assertArrayEquals(new long[] {ToyFamilyTest.CHANNELS, 4, 6}, Sampler.latentShape(flux, e, 3.5));
+        assertArrayEquals(new long[] {ToyFamilyTest.CHANNELS, 4, 6}, Sampler.latentShape(toy, e, 3.5));
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("prompts", ".safetensors");
+        try {
+            new io.ditcache.io.SafetensorsWriter().put("encoder_hidden_states", Tensors.toFloats(e.hiddenStates()),
+                    1, 3, ToyFamilyTest.TEXT).write(f);
+            try (io.ditcache.sample.PromptEmbeddings p = io.ditcache.sample.PromptEmbeddings.read(f)) {
+                p.checkAgainst(flux); // with the model's default scale, as the sampler will give one
+            }
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
     }
 }

@@ -273,4 +273,27 @@ class TextModelCommandsTest {
         assertEquals(List.of("study: --schedulers: no scheduler fits every model (sd3-small allows [flowmatch], "
                 + "pixart allows [ddim, ddpm, dpm++, euler]); study them apart"), flow.errLines());
     }
+
+    @Test
+    void theCheckpointsSchedulerConfigTakesPrecedenceOverTheFamilysDefault() throws IOException {
+        Path ckpt = dir.resolve("sd3-shift2");
+        Files.createDirectories(ckpt.resolve("scheduler"));
+        Files.copy(sd3.resolve("config.json"), ckpt.resolve("config.json"));
+        Files.copy(sd3.resolve(FixtureDit.WEIGHTS), ckpt.resolve(FixtureDit.WEIGHTS));
+        Path sched = ckpt.resolve("scheduler/scheduler_config.json");
+        Files.writeString(sched, "{\"_class_name\": \"FlowMatchEulerDiscreteScheduler\", \"shift\": 2.0}");
+        Path out = dir.resolve("shift2");
+        CliRun r = CliRun.of("profile", "--model", ckpt.toString(), "--embeddings", prompts.toString(), "--steps",
+                "3", "--guidance", "1", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        JsonNode p = json(out.resolve("profile.json"));
+        assertEquals(2.0, p.at("/scheduler/shift").asDouble(), p.at("/scheduler").toString());
+        assertEquals(1.0, p.at("/scheduler/guidance").asDouble());
+        Files.writeString(sched, "{\"_class_name\": \"DPMSolverSDEScheduler\"}");
+        r = CliRun.of("profile", "--model", ckpt.toString(), "--embeddings", prompts.toString(), "--steps", "3",
+                "--out", dir.resolve("sde").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(List.of("profile: " + sched + ": _class_name \"DPMSolverSDEScheduler\" is a scheduler ditcache "
+                + "does not have; choose one with --scheduler [ddim, ddpm, dpm++, euler, flowmatch]"), r.errLines());
+    }
 }

@@ -82,12 +82,12 @@ final class RunCommand implements Callable<Integer> {
             }
             PromptEmbeddings.read(embeddings).close(); // every check of the file, with its name
         }
-        try (SafetensorsFile in = embeddings == null ? SafetensorsFile.open(inputs) : merged(dit.inputNames());
+        try (SafetensorsFile in = embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
                 InferenceMode mode = new InferenceMode();
                 PointerScope scope = new PointerScope();
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
-            checkInputs(in.names(), dit.inputNames(), loaded.info().className());
+            checkInputs(in.names(), dit.inputNames(), dit.optionalInputNames(), loaded.info().className());
             Tensor sample = dit.forward(in, model, capture ? probe : ActivationProbe.NONE);
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             outputs.put("sample", sample);
@@ -184,19 +184,29 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void checkInputs(Set<String> names, List<String> takes, String className) {
+    /** The forward arguments a model takes, required then optional. */
+    private static List<String> all(DiffusersForward dit) {
+        List<String> out = new ArrayList<>(dit.inputNames());
+        out.addAll(dit.optionalInputNames());
+        return out;
+    }
+
+    private void checkInputs(Set<String> names, List<String> takes, List<String> optional, String className) {
+        String expected = takes + (optional.isEmpty() ? "" : " (optional: " + optional + ")");
         TreeSet<String> unknown = new TreeSet<>(names);
         unknown.removeAll(KNOWN_INPUTS);
         unknown.removeAll(takes);
+        unknown.removeAll(optional);
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": unknown input tensors [" + ProfileCommand.abbreviate(unknown)
-                    + "], expected " + takes);
+                    + "], expected " + expected);
         }
         TreeSet<String> other = new TreeSet<>(names);
         other.removeAll(takes);
+        other.removeAll(optional);
         if (!other.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": inputs " + other + " belong to another model family; "
-                    + className + " takes " + takes);
+                    + className + " takes " + expected);
         }
         for (String need : takes) {
             if (!names.contains(need)) {

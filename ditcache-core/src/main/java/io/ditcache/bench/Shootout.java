@@ -1,7 +1,6 @@
 package io.ditcache.bench;
 
 import io.ditcache.CacheStats;
-import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ImageMetrics;

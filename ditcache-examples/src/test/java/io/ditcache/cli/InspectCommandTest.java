@@ -3,7 +3,10 @@ package io.ditcache.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ditcache.io.DType;
 import io.ditcache.io.DiffusersConfig;
+import io.ditcache.io.SafetensorsFile;
+import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTFamily;
 import java.io.IOException;
@@ -95,5 +98,37 @@ class InspectCommandTest {
         assertEquals(2, r.exitCode(), r.toString());
         r = CliRun.of("inspect");
         assertEquals(2, r.exitCode(), r.toString());
+    }
+
+    @Test
+    void aShardedHalfPrecisionCheckpointIsSummedOverItsShards() throws IOException {
+        Path plain = FixtureDit.checkpoint(dir.resolve("plain"));
+        Path sharded = dir.resolve("sharded");
+        Files.createDirectories(sharded);
+        Files.copy(plain.resolve("config.json"), sharded.resolve("config.json"));
+        StringBuilder map = new StringBuilder();
+        long elements = 0;
+        SafetensorsWriter[] shards = {new SafetensorsWriter(), new SafetensorsWriter()};
+        try (SafetensorsFile f = SafetensorsFile.open(plain.resolve(FixtureDit.WEIGHTS))) {
+            int k = 0;
+            for (String name : f.names()) {
+                int shard = k++ % 2;
+                long n = f.info(name).numel();
+                elements += n;
+                shards[shard].putBytes(name, DType.BF16, new byte[Math.toIntExact(2 * n)], f.info(name).dims());
+                map.append(map.length() == 0 ? "" : ",").append('"').append(name).append("\": \"part-")
+                        .append(shard + 1).append(".safetensors\"");
+            }
+        }
+        shards[0].write(sharded.resolve("part-1.safetensors"));
+        shards[1].write(sharded.resolve("part-2.safetensors"));
+        Files.writeString(sharded.resolve("diffusion_pytorch_model.safetensors.index.json"),
+                "{\"metadata\": {\"total_size\": " + 2 * elements + "}, \"weight_map\": {" + map + "}}");
+        CliRun r = CliRun.of("inspect", "--model", sharded.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(line(r, "weights dtype: ").startsWith("weights dtype: BF16 ("), r.out());
+        assertEquals("weights size: " + io.ditcache.io.MemoryBudget.bytes(2 * elements), line(r, "weights size: "));
+        assertEquals("weights elements: " + elements + " (the parameters the config defines)",
+                line(r, "weights elements: "));
     }
 }

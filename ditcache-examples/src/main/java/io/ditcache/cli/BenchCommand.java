@@ -143,7 +143,7 @@ final class BenchCommand implements Callable<Integer> {
             Supplier<Scheduler> schedulers = choice::create;
             if (prompts != null) {
                 cl.getErr().println("bench: " + samples + " samples of " + prompts.prompts() + " prompts; "
-                        + choice.describe());
+                        + choice.describe(prompts));
             }
             RedundancyProfile calibration;
             if (profile != null) {

@@ -114,7 +114,7 @@ final class ProfileCommand implements Callable<Integer> {
             if (prompts != null) {
                 conds = prompts.conditions(seeds, Optional.empty());
                 cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
-                        + choice.describe());
+                        + choice.describe(prompts));
             } else {
                 int classes = dit.info().classes();
                 List<Integer> labels = classLabels != null ? classLabels

@@ -94,6 +94,11 @@ record SamplingChoice(String scheduler, Map<String, Object> schedulerConfig, Opt
             "dpm++", "DPMSolverMultistepScheduler", "euler", "EulerDiscreteScheduler", "flowmatch",
             "FlowMatchEulerDiscreteScheduler");
 
+    /** Whether a second, unconditional branch runs (classifier-free guidance above 1). */
+    boolean twoBranches() {
+        return kind == SamplingDefaults.Guidance.CLASSIFIER_FREE && guidance > 1;
+    }
+
     /** One line saying what sampling runs with, for a text model's run. */
     String describe() {
         String g = switch (kind) {
@@ -103,5 +108,14 @@ record SamplingChoice(String scheduler, Map<String, Object> schedulerConfig, Opt
         };
         return "sampling: " + shortName() + configSource.map(p -> " (configured by " + p + ")").orElse("") + ", "
                 + steps + " steps, " + g;
+    }
+
+    /** {@link #describe()}, and whether the negative prompts of {@code prompts} are used. */
+    String describe(io.ditcache.sample.PromptEmbeddings prompts) {
+        if (!prompts.hasNegatives()) {
+            return describe();
+        }
+        return describe() + (twoBranches() ? ", guided against the file's negative prompts"
+                : "; the file's negative prompts are not used (no classifier-free guidance branch)");
     }
 }

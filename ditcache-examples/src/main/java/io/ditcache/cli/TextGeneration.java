@@ -68,7 +68,7 @@ final class TextGeneration {
             OptionChecks.count(cl, "--seed", g.seed, Long.MIN_VALUE, Long.MAX_VALUE - (n - 1),
                     "sample i has seed --seed + i, which must fit in a 64-bit integer");
             cl.getErr().println("generate: " + n + " samples of " + prompts.prompts() + " prompts; "
-                    + choice.describe());
+                    + choice.describe(prompts));
             Sampler sampler = new Sampler(model, choice.create());
             List<CacheStats> stats = new ArrayList<>();
             float[] all = new float[Math.toIntExact(n * elements)];

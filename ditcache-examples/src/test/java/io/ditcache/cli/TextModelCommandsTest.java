@@ -133,8 +133,8 @@ class TextModelCommandsTest {
         CliRun r = CliRun.of("profile", "--model", sd3.toString(), "--embeddings", prompts.toString(), "--seeds",
                 "3,4", "--steps", "4", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.err().contains("2 prompts x 2 seeds; sampling: flowmatch, 4 steps, classifier-free guidance 7.0"),
-                r.err());
+        assertTrue(r.err().contains("2 prompts x 2 seeds; sampling: flowmatch, 4 steps, classifier-free guidance 7.0, "
+                + "guided against the file's negative prompts"), r.err());
         JsonNode p = json(out.resolve("profile.json"));
         assertEquals("flowmatch", p.at("/scheduler/name").asText(), p.at("/scheduler").toString());
         assertEquals(3.0, p.at("/scheduler/shift").asDouble(), "SD3's scheduler config: shift 3");

@@ -36,7 +36,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measures every cache policy over a sweep of its parameter against uncached sampling: speedup "
                 + "(interleaved, median of repeats), skipped fraction, PSNR/SSIM/max error against uncached "
-                + "samples, class accuracy and FD; writes shootout.csv, shootout.json, pareto.png, report.html.")
+                + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
+                + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;

@@ -55,7 +55,8 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Samples class-conditional digits (classes 0..9 in turn, seeds S, S+1, ...) and measures them: "
                 + "class accuracy under the digit classifier and Fréchet distance to real MNIST test images. Writes "
-                + "samples.png (one row per class) and metrics.json.")
+                + "samples.png (one row per class) and metrics.json. A text model (--embeddings) samples its prompts "
+                + "and writes the final latents (latents.safetensors), a preview (latents.png) and metrics.json.")
 final class GenerateCommand implements Callable<Integer> {
     /** Default guidance, measured on the shipped MNIST DiT: 1.25 gave the best class accuracy and FD (1.0: 80 %, 1.25: 84 %, 1.5: 76 %, 2: 43 %, 4: 6 % over 100 samples at step 9,500). */
     static final String DEFAULT_GUIDANCE = "1.25";

@@ -8,15 +8,25 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Euler steps of a rectified-flow (flow matching) model, as diffusers'
- * {@code FlowMatchEulerDiscreteScheduler} with static shifting: {@code x <- x + (sigma_next - sigma) * v}.
+ * {@code FlowMatchEulerDiscreteScheduler}: {@code x <- x + (sigma_next - sigma) * v}. There is no input scaling
+ * and the initial noise has sigma 1; timesteps are {@code sigma * num_train_timesteps} (float32) and the sigmas
+ * end with 0.
  *
- * <p>Sigmas run linearly from the (shifted) largest to the smallest training sigma, are shifted with
- * {@code shift * s / (1 + (shift - 1) * s)} and end with 0; timesteps are {@code sigma * num_train_timesteps}
- * (float32). As in diffusers, the end points of that line are the training sigmas already shifted once.
- * There is no input scaling and the initial noise has sigma 1.
+ * <p><b>Static shifting</b> ({@code use_dynamic_shifting} false): sigmas run linearly from the (shifted) largest
+ * to the smallest training sigma and are shifted with {@code shift * s / (1 + (shift - 1) * s)}. As in diffusers,
+ * the end points of that line are the training sigmas already shifted once.
  *
- * <p>Config (defaults): {@code num_train_timesteps} (1000), {@code shift} (1.0). Not supported: dynamic
- * shifting, {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
+ * <p><b>Dynamic shifting</b> ({@code use_dynamic_shifting} true, FLUX.1): the shift depends on the image sequence
+ * length, so the steps must be prepared with {@link #setTimesteps(int, long)}. As FluxPipeline does, the sigmas
+ * are {@code linspace(1, 1/n, n)} (float64), {@code mu = m * len + b} on the line through
+ * {@code (base_image_seq_len, base_shift)} and {@code (max_image_seq_len, max_shift)} (diffusers'
+ * {@code calculate_shift}), and each sigma becomes {@code e^mu / (e^mu + (1/s - 1))} ({@code time_shift_type}
+ * "exponential") or {@code mu / (mu + (1/s - 1))} ("linear"), in float64, then float32.
+ *
+ * <p>Config (defaults): {@code num_train_timesteps} (1000), {@code shift} (1.0, static only),
+ * {@code use_dynamic_shifting} (false), {@code base_shift} (0.5), {@code max_shift} (1.15),
+ * {@code base_image_seq_len} (256), {@code max_image_seq_len} (4096), {@code time_shift_type} ("exponential").
+ * Not supported: {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
  * sampling.
  */
 final class FlowMatchEulerScheduler extends AbstractScheduler {
@@ -24,19 +34,42 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
     private final double shift;
     private final double sigmaMax;
     private final double sigmaMin;
+    private final boolean dynamic;
+    private final double baseShift;
+    private final double maxShift;
+    private final int baseSeqLen;
+    private final int maxSeqLen;
+    private final String timeShiftType;
 
     FlowMatchEulerScheduler(SchedulerConfig config) {
         super("flowmatch");
         trainSteps = config.trainTimesteps();
         shift = config.positive("shift", 1.0);
-        for (String off : new String[] {"use_dynamic_shifting", "invert_sigmas", "use_karras_sigmas",
-                "use_exponential_sigmas", "use_beta_sigmas", "stochastic_sampling"}) {
+        dynamic = config.flag("use_dynamic_shifting", false);
+        baseShift = config.number("base_shift", 0.5);
+        maxShift = config.number("max_shift", 1.15);
+        baseSeqLen = config.integerAtLeast("base_image_seq_len", 256, 1);
+        maxSeqLen = config.integerAtLeast("max_image_seq_len", 4096, 1);
+        timeShiftType = config.choice("time_shift_type", "exponential", "exponential", "linear");
+        if (!Double.isFinite(baseShift)) {
+            throw config.invalid("base_shift", baseShift, "a finite number");
+        }
+        if (!Double.isFinite(maxShift)) {
+            throw config.invalid("max_shift", maxShift, "a finite number");
+        }
+        if (dynamic && maxSeqLen == baseSeqLen) {
+            throw config.invalid("max_image_seq_len", maxSeqLen, "a length other than base_image_seq_len "
+                    + baseSeqLen + " (the shift is interpolated between them)");
+        }
+        for (String off : new String[] {"invert_sigmas", "use_karras_sigmas", "use_exponential_sigmas",
+            "use_beta_sigmas", "stochastic_sampling"}) {
             config.requireOff(off);
         }
         config.requireAbsent("shift_terminal");
-        // Training sigmas t / T for t = T..1, shifted in float32 tensor math; only their ends are used.
-        sigmaMax = shiftedTrainSigma(trainSteps);
-        sigmaMin = shiftedTrainSigma(1);
+        // Training sigmas t / T for t = T..1, shifted in float32 tensor math (unshifted with dynamic shifting);
+        // only their ends are used.
+        sigmaMax = dynamic ? 1f : shiftedTrainSigma(trainSteps);
+        sigmaMin = dynamic ? (float) 1 / trainSteps : shiftedTrainSigma(1);
     }
 
     private float shiftedTrainSigma(int t) {
@@ -45,9 +78,20 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         return k * s / (1f + (float) (shift - 1) * s);
     }
 
+    /**
+     * The static schedule.
+     *
+     * @throws IllegalArgumentException with {@code use_dynamic_shifting}, whose schedule needs the image sequence
+     *                                  length ({@link #setTimesteps(int, long)}), as diffusers refuses it without
+     *                                  {@code mu}
+     */
     @Override
     public void setTimesteps(int numInferenceSteps) {
         TimestepSpacing.checkPositive(numInferenceSteps, name());
+        if (dynamic) {
+            throw new IllegalArgumentException(name() + ": use_dynamic_shifting is true, so the schedule depends on "
+                    + "the image sequence length: prepare it with setTimesteps(steps, imageSeqLen)");
+        }
         double[] t = NumpyMath.linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, numInferenceSteps);
         double[] ts = new double[numInferenceSteps];
         float[] s = new float[numInferenceSteps + 1];
@@ -57,6 +101,44 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
             ts[i] = s[i] * (float) trainSteps;
         }
         prepare(ts, s);
+    }
+
+    /**
+     * With {@code use_dynamic_shifting}, FluxPipeline's schedule for {@code imageSeqLen} image tokens (see the
+     * class comment); otherwise the static schedule of {@link #setTimesteps(int)}, whatever the length.
+     */
+    @Override
+    public void setTimesteps(int numInferenceSteps, long imageSeqLen) {
+        TimestepSpacing.checkPositive(numInferenceSteps, name());
+        if (imageSeqLen < 1) {
+            throw new IllegalArgumentException(name() + ": image sequence length is " + imageSeqLen
+                    + ", expected >= 1");
+        }
+        if (!dynamic) {
+            setTimesteps(numInferenceSteps);
+            return;
+        }
+        double mu = mu(imageSeqLen);
+        double[] linear = NumpyMath.linspace(1.0, 1.0 / numInferenceSteps, numInferenceSteps);
+        double[] ts = new double[numInferenceSteps];
+        float[] s = new float[numInferenceSteps + 1];
+        for (int i = 0; i < numInferenceSteps; i++) {
+            s[i] = (float) timeShift(mu, linear[i]);
+            ts[i] = s[i] * (float) trainSteps;
+        }
+        prepare(ts, s);
+    }
+
+    /** diffusers' {@code calculate_shift}: the line through the base and max (length, shift) points. */
+    double mu(long imageSeqLen) {
+        double m = (maxShift - baseShift) / (maxSeqLen - baseSeqLen);
+        double b = baseShift - m * baseSeqLen;
+        return imageSeqLen * m + b;
+    }
+
+    private double timeShift(double mu, double sigma) {
+        double tail = 1 / sigma - 1;
+        return "linear".equals(timeShiftType) ? mu / (mu + tail) : Math.exp(mu) / (Math.exp(mu) + tail);
     }
 
     @Override
@@ -72,6 +154,14 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         Map<String, Object> d = describeHead("FlowMatchEulerDiscreteScheduler");
         d.put("num_train_timesteps", trainSteps);
         d.put("shift", shift);
+        if (dynamic) {
+            d.put("use_dynamic_shifting", true);
+            d.put("base_shift", baseShift);
+            d.put("max_shift", maxShift);
+            d.put("base_image_seq_len", baseSeqLen);
+            d.put("max_image_seq_len", maxSeqLen);
+            d.put("time_shift_type", timeShiftType);
+        }
         return d;
     }
 }

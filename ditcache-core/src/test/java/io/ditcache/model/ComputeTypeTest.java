@@ -50,7 +50,7 @@ class ComputeTypeTest {
      * golden output to bfloat16 precision (and not exactly: it really computes in bfloat16).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux"})
     void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
         Path dir = tmp.resolve(fixture);
         Fixtures.copy("/fixtures/diffusers/" + fixture + "/config.json", dir.resolve("config.json"));

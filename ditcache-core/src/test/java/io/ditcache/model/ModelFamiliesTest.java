@@ -28,10 +28,10 @@ class ModelFamiliesTest {
                 .map(ServiceLoader.Provider::get).toList();
         assertTrue(found.stream().anyMatch(f -> f instanceof DiTFamily), found.toString());
         assertEquals(Set.of(DiTConfig.CLASS_NAME), new DiTFamily().classNames());
-        // the families of the main resources (DiT, PixArt, SD3, ...), the toy one from the test resources, sorted
+        // the families of the main resources (DiT, FLUX, PixArt, SD3, ...), the toy one of the test resources, sorted
         List<String> names = List.copyOf(ModelLoader.classNames());
-        assertTrue(names.containsAll(List.of("DiTTransformer2DModel", "PixArtTransformer2DModel",
-                "SD3Transformer2DModel", "ToyTransformer2DModel")), names.toString());
+        assertTrue(names.containsAll(List.of("DiTTransformer2DModel", "FluxTransformer2DModel",
+                "PixArtTransformer2DModel", "SD3Transformer2DModel", "ToyTransformer2DModel")), names.toString());
         assertEquals(names.stream().sorted().toList(), names);
     }
 
@@ -61,8 +61,8 @@ class ModelFamiliesTest {
         CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(ckpt));
         assertTrue(e.getMessage().endsWith("config.json: unknown model type \"UNet2DModel\" in _class_name, "
                 + "expected one of " + ModelLoader.classNames()), e.getMessage());
-        assertTrue(e.getMessage().contains("[DiTTransformer2DModel, PixArtTransformer2DModel, SD3Transformer2DModel"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("[DiTTransformer2DModel, FluxTransformer2DModel, PixArtTransformer2DModel, "
+                + "SD3Transformer2DModel"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 }

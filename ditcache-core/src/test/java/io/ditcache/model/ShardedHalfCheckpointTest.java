@@ -12,7 +12,6 @@ import io.ditcache.io.CheckpointException;
 import io.ditcache.io.DType;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
-import io.ditcache.model.dit.DiTModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

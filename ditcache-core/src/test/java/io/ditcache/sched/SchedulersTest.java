@@ -65,7 +65,7 @@ class SchedulersTest {
 
         assertRejected("ddim", Map.of("trained_betas", List.of(0.1, 0.2)), "trained_betas", "null");
 
-        assertRejected("flowmatch", Map.of("use_dynamic_shifting", true), "use_dynamic_shifting");
+        assertRejected("flowmatch", Map.of("invert_sigmas", true), "invert_sigmas");
     }
 
     @Test

@@ -1,5 +1,9 @@
 package io.ditcache.model.pixart;
 
+import static io.ditcache.model.layers.ShapeArithmetic.positive;
+import static io.ditcache.model.layers.ShapeArithmetic.linear;
+import static io.ditcache.model.layers.ShapeArithmetic.sum;
+import static io.ditcache.model.layers.ShapeArithmetic.mul;
 import io.ditcache.Block;
 import io.ditcache.BlockGroup;
 import io.ditcache.BlockLayout;
@@ -265,32 +269,7 @@ public record PixArtConfig(int sampleSize, int patchSize, int inChannels, int ou
         linear(out, prefix + "to_out.0", d, d, true);
     }
 
-    private static long mul(long... factors) {
-        long p = 1;
-        for (long f : factors) {
-            p = Math.multiplyExact(p, f);
-        }
-        return p;
-    }
 
-    private static long sum(long... terms) {
-        long s = 0;
-        for (long t : terms) {
-            s = Math.addExact(s, t);
-        }
-        return s;
-    }
 
-    private static void linear(Map<String, long[]> out, String name, long in, long outFeatures, boolean bias) {
-        out.put(name + ".weight", new long[] {outFeatures, in});
-        if (bias) {
-            out.put(name + ".bias", new long[] {outFeatures});
-        }
-    }
 
-    private static void positive(String key, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(key + " must be >= 1, got " + v);
-        }
-    }
 }

@@ -1,10 +1,11 @@
 package io.ditcache.model.pixart;
 
+import static io.ditcache.model.layers.HeaderChecks.shape;
+import static io.ditcache.model.layers.HeaderChecks.blockIndex;
+import static io.ditcache.model.layers.HeaderChecks.agree;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.MemoryBudget;
-import io.ditcache.io.TensorInfo;
-import java.util.Arrays;
 import java.util.TreeSet;
 
 /**
@@ -36,7 +37,7 @@ final class PixArtLayoutCheck {
         checkMemory(c, prefix, budget);
         TreeSet<Integer> blocks = new TreeSet<>();
         for (String name : ckpt.names()) {
-            int block = blockIndex(name);
+            int block = blockIndex(name, BLOCKS);
             if (block >= 0) {
                 blocks.add(block);
             }
@@ -111,33 +112,6 @@ final class PixArtLayoutCheck {
         }
     }
 
-    /** The block index of {@code transformer_blocks.N.…}, or -1 for any other name. */
-    private static int blockIndex(String name) {
-        if (!name.startsWith(BLOCKS)) {
-            return -1;
-        }
-        int dot = name.indexOf('.', BLOCKS.length());
-        String digits = name.substring(BLOCKS.length(), dot < 0 ? name.length() : dot);
-        if (dot < 0 || digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)) {
-            return -1; // not a block parameter: the full key comparison reports it as unexpected
-        }
-        return Integer.parseInt(digits);
-    }
 
-    private static long[] shape(Checkpoint ckpt, String name, int rank) {
-        if (!ckpt.contains(name)) {
-            return null; // reported as a missing key by the full comparison
-        }
-        TensorInfo info = ckpt.info(name);
-        return info.shape().size() == rank ? info.dims() : null;
-    }
 
-    private static void agree(boolean ok, String prefix, String key, Checkpoint ckpt, String tensor, long[] shape,
-            String weightsSay, long[] implied) throws CheckpointException {
-        if (!ok) {
-            throw new CheckpointException(prefix + key + ", but tensor " + tensor + " in " + ckpt.sourceOf(tensor)
-                    + " has shape " + Arrays.toString(shape) + " (" + weightsSay + ") where config.json implies "
-                    + Arrays.toString(implied));
-        }
-    }
 }

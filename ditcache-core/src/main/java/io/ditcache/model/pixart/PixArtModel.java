@@ -19,6 +19,7 @@ import io.ditcache.model.LatentSize;
 import io.ditcache.model.PredictionType;
 import io.ditcache.model.SamplingDefaults;
 import io.ditcache.model.TextEmbeddings;
+import io.ditcache.model.layers.RuntimeForward;
 import io.ditcache.model.layers.Linears;
 import io.ditcache.model.layers.Norms;
 import io.ditcache.model.layers.TextProjection;
@@ -314,34 +315,18 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
     /** Each block computed, reused whole or reused in parts per row, through a {@link CacheRuntime}. */
     @Override
     public CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows) {
-        CacheRuntime runtime = new CacheRuntime(policy, stats, blockLayout(), steps, rows);
-        return new CachedForward() {
-            private boolean closed;
-
-            @Override
-            public Tensor forward(Tensor latents, Tensor timesteps, Conditioning batch, Step step) {
-                if (closed) {
-                    throw new IllegalStateException("cached forward of " + PixArtConfig.CLASS_NAME + " is closed");
-                }
-                TextEmbeddings text = rows(batch, latents);
-                return prediction(PixArtModel.this.forward(latents, timesteps, text.hiddenStates(),
-                        text.mask().orElse(null), null, null, (x, c) -> {
-                            for (PixArtBlock block : blocks) {
-                                x = runtime.block(step, block.layer(), Streams.of(x),
-                                        block.cacheCall(c.t6(), c.text(), c.bias())).image();
-                            }
-                            return x;
-                        }));
-            }
-
-            @Override
-            public void close() {
-                if (!closed) {
-                    closed = true;
-                    runtime.close();
-                }
-            }
-        };
+        return new RuntimeForward(PixArtConfig.CLASS_NAME, new CacheRuntime(policy, stats, blockLayout(), steps, rows),
+                (runtime, latents, timesteps, batch, step) -> {
+                    TextEmbeddings text = rows(batch, latents);
+                    return prediction(PixArtModel.this.forward(latents, timesteps, text.hiddenStates(),
+                            text.mask().orElse(null), null, null, (x, c) -> {
+                                for (PixArtBlock block : blocks) {
+                                    x = runtime.block(step, block.layer(), Streams.of(x),
+                                            block.cacheCall(c.t6(), c.text(), c.bias())).image();
+                                }
+                                return x;
+                            }));
+                });
     }
 
     /** {@link PixArtInputs#NAMES}: {@code hidden_states}, {@code encoder_hidden_states}, {@code timestep}. */

@@ -1,5 +1,9 @@
 package io.ditcache.model.sd3;
 
+import static io.ditcache.model.layers.ShapeArithmetic.positive;
+import static io.ditcache.model.layers.ShapeArithmetic.linear;
+import static io.ditcache.model.layers.ShapeArithmetic.sum;
+import static io.ditcache.model.layers.ShapeArithmetic.mul;
 import io.ditcache.Block;
 import io.ditcache.BlockGroup;
 import io.ditcache.BlockLayout;
@@ -194,9 +198,10 @@ public record SD3Config(int sampleSize, int patchSize, int inChannels, int outCh
         try {
             long d = innerDim();
             long pp = (long) patchSize * patchSize;
-            long fixed = sum(mul(d, inChannels, pp), d, linear(TIME_CHANNELS, d), linear(d, d),
-                    linear(pooledProjectionDim, d), linear(d, d), linear(jointAttentionDim, captionProjectionDim),
-                    linear(d, 2 * d), linear(d, pp * outChannels));
+            long fixed = sum(mul(d, inChannels, pp), d, linearCount(TIME_CHANNELS, d), linearCount(d, d),
+                    linearCount(pooledProjectionDim, d), linearCount(d, d),
+                    linearCount(jointAttentionDim, captionProjectionDim), linearCount(d, 2 * d),
+                    linearCount(d, pp * outChannels));
             boolean lastDual = dual(numLayers - 1);
             long middleDual = dualAttentionLayers.size() - (lastDual ? 1 : 0);
             long middlePlain = numLayers - 1 - middleDual;
@@ -211,32 +216,19 @@ public record SD3Config(int sampleSize, int patchSize, int inChannels, int outCh
     private long blockParameterCount(boolean dual, boolean last) {
         long d = innerDim();
         long norms = qkRmsNorm ? 2L * headDim : 0;
-        long projection = linear(d, d);
-        long ff = sum(linear(d, FF_MULT * d), linear(FF_MULT * d, d));
+        long projection = linearCount(d, d);
+        long ff = sum(linearCount(d, FF_MULT * d), linearCount(FF_MULT * d, d));
         long attn = sum(norms, mul(last ? 7 : 8, projection), norms);
         long attn2 = dual ? sum(norms, mul(4, projection)) : 0;
-        return sum(linear(d, (dual ? 9 : 6) * d), linear(d, (last ? 2 : 6) * d), attn, attn2, ff, last ? 0 : ff);
+        return sum(linearCount(d, (dual ? 9 : 6) * d), linearCount(d, (last ? 2 : 6) * d), attn, attn2, ff,
+                last ? 0 : ff);
     }
 
-    private static long linear(long in, long out) {
+    private static long linearCount(long in, long out) {
         return Math.addExact(Math.multiplyExact(in, out), out);
     }
 
-    private static long mul(long... factors) {
-        long p = 1;
-        for (long f : factors) {
-            p = Math.multiplyExact(p, f);
-        }
-        return p;
-    }
 
-    private static long sum(long... terms) {
-        long s = 0;
-        for (long t : terms) {
-            s = Math.addExact(s, t);
-        }
-        return s;
-    }
 
     static long count(Map<String, long[]> shapes) {
         long n = 0;
@@ -316,14 +308,5 @@ public record SD3Config(int sampleSize, int patchSize, int inChannels, int outCh
         return m;
     }
 
-    private static void linear(Map<String, long[]> out, String name, long in, long outFeatures) {
-        out.put(name + ".weight", new long[] {outFeatures, in});
-        out.put(name + ".bias", new long[] {outFeatures});
-    }
 
-    private static void positive(String key, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(key + " must be >= 1, got " + v);
-        }
-    }
 }

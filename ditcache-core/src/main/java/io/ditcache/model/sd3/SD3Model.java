@@ -19,6 +19,7 @@ import io.ditcache.model.LatentSize;
 import io.ditcache.model.PredictionType;
 import io.ditcache.model.SamplingDefaults;
 import io.ditcache.model.TextEmbeddings;
+import io.ditcache.model.layers.RuntimeForward;
 import io.ditcache.model.layers.AdaLayerNormContinuous;
 import io.ditcache.model.layers.Linears;
 import io.ditcache.model.layers.TextProjection;
@@ -293,32 +294,17 @@ public final class SD3Model extends Module implements Denoiser, DiffusersForward
      */
     @Override
     public CachedForward cached(CachePolicy policy, CacheStats stats, int steps, List<Branch> rows) {
-        CacheRuntime runtime = new CacheRuntime(policy, stats, blockLayout(), steps, rows);
-        return new CachedForward() {
-            private boolean closed;
-
-            @Override
-            public Tensor forward(Tensor latents, Tensor timesteps, Conditioning batch, Step step) {
-                if (closed) {
-                    throw new IllegalStateException("cached forward of " + SD3Config.CLASS_NAME + " is closed");
-                }
-                TextEmbeddings text = text(batch);
-                Embedded e = embed(latents, timesteps, text.hiddenStates(), text.pooled().get());
-                Streams s = Streams.joint(e.x(), e.context());
-                for (JointBlock block : blocks) {
-                    s = runtime.block(step, block.layer(), s, block.cacheCall(e.temb(), step));
-                }
-                return head(s.image(), e.temb(), latents.size(2), latents.size(3));
-            }
-
-            @Override
-            public void close() {
-                if (!closed) {
-                    closed = true;
-                    runtime.close();
-                }
-            }
-        };
+        CacheRuntime cache = new CacheRuntime(policy, stats, blockLayout(), steps, rows);
+        return new RuntimeForward(SD3Config.CLASS_NAME, cache,
+                (runtime, latents, timesteps, batch, step) -> {
+                    TextEmbeddings text = text(batch);
+                    Embedded e = embed(latents, timesteps, text.hiddenStates(), text.pooled().get());
+                    Streams s = Streams.joint(e.x(), e.context());
+                    for (JointBlock block : blocks) {
+                        s = runtime.block(step, block.layer(), s, block.cacheCall(e.temb(), step));
+                    }
+                    return head(s.image(), e.temb(), latents.size(2), latents.size(3));
+                });
     }
 
     @Override

@@ -33,4 +33,20 @@ class BenchProgramsTest {
         assertEquals(20, f.at()[4]);
         assertTrue(f.baseline() > 0 && f.max() >= f.last() && f.nativeAtEnd() > 0);
     }
+
+    @Test
+    void fluxRealWidthTimesEveryBlockOfAProfiledStep() {
+        io.ditcache.model.flux.FluxConfig tiny = new io.ditcache.model.flux.FluxConfig(1, 16, 16, 2, 2, 2, 16, 24, 8,
+                true, java.util.List.of(4, 4, 8));
+        FluxRealWidth.Figures f = FluxRealWidth.run(tiny, 8, 6, 3);
+        assertEquals(3, f.stepMs().length);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(2, f.doubleMs()[i].length);
+            assertEquals(2, f.singleMs()[i].length);
+            assertTrue(f.doubleMs()[i][1] >= 0 && f.singleMs()[i][1] >= 0 && f.stepMs()[i] > 0);
+        }
+        assertEquals(4 * 2, f.compared()); // 4 blocks x 2 transitions
+        assertEquals(tiny.parameterCount(), f.parameters());
+        assertTrue(f.peakRss() > 0);
+    }
 }

@@ -131,4 +131,22 @@ class InspectCommandTest {
         assertEquals("weights elements: " + elements + " (the parameters the config defines)",
                 line(r, "weights elements: "));
     }
+
+    @Test
+    void fluxDevIsDescribedByGroupWithDiffusersParameterCount() throws IOException {
+        Path f = dir.resolve("flux1-dev.json");
+        try (InputStream in = getClass().getResourceAsStream("/fixtures/configs/flux1-dev.json")) {
+            Files.copy(in, f);
+        }
+        CliRun r = CliRun.of("inspect", "--config", f.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("parameters: 11901408320", line(r, "parameters: "), "diffusers' count of FLUX.1-dev");
+        assertEquals("class: FluxTransformer2DModel (family flux)", line(r, "class: "));
+        List<String> groups = r.out().lines().filter(l -> l.startsWith("  blocks ")).toList();
+        assertEquals(2, groups.size(), r.out());
+        assertTrue(groups.get(0).startsWith("  blocks 0-18 double (self-attention, feed-forward, context-attention, "
+                + "context-feed-forward; image + context streams"), groups.get(0));
+        assertTrue(groups.get(1).startsWith("  blocks 19-56 single (self-attention, feed-forward; image stream"),
+                groups.get(1));
+    }
 }

@@ -1,7 +1,6 @@
 package io.ditcache.bench;
 
 import io.ditcache.CacheStats;
-import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ImageMetrics;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Measures cache policies against uncached sampling on one model: identical conditions and seeds for every run;
  * wall time of cached and uncached runs interleaved in this process after a warm-up, median of the repeats;
  * fidelity of the cached samples to the uncached ones (PSNR, SSIM, max abs error) and, with a judge, their class
- * accuracy and Fréchet distance. Samples are clamped to [-1, 1] (the image range) before any metric.
+ * accuracy and Fréchet distance. Image samples are clamped to [-1, 1] (the image range) before any metric; the
+ * final latents of a latent model are compared as sampled ({@link Fidelity}).
  */
 public final class Shootout {
     private static final Logger LOG = LoggerFactory.getLogger(Shootout.class);
@@ -71,9 +71,26 @@ public final class Shootout {
         }
     }
 
-    /** The outcome: uncached sampling's own quality and one row per case. */
+    /**
+     * The outcome: uncached sampling's own quality and one row per case.
+     *
+     * @param fidelity what PSNR, SSIM and max abs error were measured on
+     */
     public record Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
-            double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows) {
+            double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows, Fidelity fidelity) {
+        /** The result of a shootout on images clamped to [-1, 1]. */
+        public Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
+                double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows) {
+            this(settings, scheduler, baselineSeconds, baselineClassAccuracy, baselineFd, rows, Fidelity.IMAGES);
+        }
+    }
+
+    /** What the fidelity metrics compare. */
+    public enum Fidelity {
+        /** Samples that are images in [-1, 1] (pixel-space models): clamped, data range 2. */
+        IMAGES,
+        /** Final latents (latent models, no decoder here): as sampled, data range that of the uncached latents. */
+        LATENTS
     }
 
     private Shootout() {
@@ -92,25 +109,44 @@ public final class Shootout {
             throw new IllegalArgumentException("the shootout samples class labels, but " + model.info().className()
                     + " is not class-conditional");
         }
-        long[] shape = model.latentShape(ClassLabels.of(0));
+        List<Condition> conditions = new ArrayList<>();
         int[] labels = new int[s.samples()];
+        for (int i = 0; i < s.samples(); i++) {
+            labels[i] = i % Math.min(10, classes);
+            conditions.add(new Condition(labels[i], s.seed() + i));
+        }
+        return run(model, schedulers, s, conditions, Fidelity.IMAGES, cases, judge, labels, listener);
+    }
+
+    /**
+     * Runs the shootout on given conditions (text prompts, say), {@code s.samples()} of them, judging fidelity on
+     * {@code fidelity}; without a judge (class accuracy and FD are NaN).
+     */
+    public static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<Condition> conditions,
+            Fidelity fidelity, List<ShootoutCase> cases, Listener listener) {
+        return run(model, schedulers, s, conditions, fidelity, cases, null, null, listener);
+    }
+
+    private static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<Condition> conditions,
+            Fidelity fidelity, List<ShootoutCase> cases, Judge judge, int[] labels, Listener listener) {
+        if (conditions.size() != s.samples()) {
+            throw new IllegalArgumentException(conditions.size() + " conditions for " + s.samples() + " samples");
+        }
+        long[] shape = Sampler.latentShape(model, conditions.get(0).conditioning(), s.guidance());
         List<List<Condition>> batches = new ArrayList<>();
         for (int from = 0; from < s.samples(); from += s.batch()) {
-            List<Condition> b = new ArrayList<>();
-            for (int i = from; i < Math.min(s.samples(), from + s.batch()); i++) {
-                labels[i] = i % Math.min(10, classes);
-                b.add(new Condition(labels[i], s.seed() + i));
-            }
-            batches.add(b);
+            batches.add(List.copyOf(conditions.subList(from, Math.min(s.samples(), from + s.batch()))));
         }
+        boolean clamp = fidelity == Fidelity.IMAGES;
         listener.planned(s.warmups() + 1 + cases.size() * 2 * s.repeats());
         for (int w = 0; w < s.warmups(); w++) {
-            sample(model, schedulers, s, batches, null);
+            sample(model, schedulers, s, batches, null, clamp);
             listener.runDone("warm-up");
         }
-        Timed reference = sample(model, schedulers, s, batches, null);
+        Timed reference = sample(model, schedulers, s, batches, null, clamp);
         listener.runDone("uncached");
         double[] baseQuality = quality(judge, reference.images, labels);
+        double range = clamp ? ImageMetrics.UNIT_RANGE : range(reference.images);
         List<ShootoutRow> rows = new ArrayList<>();
         List<Double> allBase = new ArrayList<>();
         allBase.add(reference.seconds);
@@ -121,14 +157,14 @@ public final class Shootout {
             for (int r = 0; r < s.repeats(); r++) {
                 // alternate the order so that slow drift of the machine hits both sides alike
                 if (r % 2 == 0) {
-                    base[r] = sample(model, schedulers, s, batches, null).seconds;
-                    Timed t = sample(model, schedulers, s, batches, c);
+                    base[r] = sample(model, schedulers, s, batches, null, clamp).seconds;
+                    Timed t = sample(model, schedulers, s, batches, c, clamp);
                     cached[r] = t.seconds;
                     first = first == null ? t : first;
                 } else {
-                    Timed t = sample(model, schedulers, s, batches, c);
+                    Timed t = sample(model, schedulers, s, batches, c, clamp);
                     cached[r] = t.seconds;
-                    base[r] = sample(model, schedulers, s, batches, null).seconds;
+                    base[r] = sample(model, schedulers, s, batches, null, clamp).seconds;
                 }
                 listener.runDone(c.policy() + " " + c.params());
                 listener.runDone("uncached");
@@ -144,10 +180,10 @@ public final class Shootout {
             int width = image ? (int) shape[2] : 0;
             ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
                     .mapToDouble(CacheStats::skippedFraction).average().orElse(0),
-                    ImageMetrics.psnr(first.images, reference.images, ImageMetrics.UNIT_RANGE),
+                    ImageMetrics.psnr(first.images, reference.images, range),
                     !image || Math.min(height, width) < ImageMetrics.SSIM_WINDOW ? Double.NaN
                             : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, height,
-                                    width, ImageMetrics.UNIT_RANGE),
+                                    width, range),
                     maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
                     first.stats.get(0).summary());
             LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
@@ -156,7 +192,7 @@ public final class Shootout {
         }
         double baseSeconds = median(allBase.stream().mapToDouble(Double::doubleValue).toArray());
         Map<String, Object> sched = schedulers.get().describe();
-        return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows);
+        return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows, fidelity);
     }
 
     /** Class accuracy and FD of {@code images}, or NaNs without a judge. */
@@ -172,7 +208,7 @@ public final class Shootout {
     }
 
     private static Timed sample(Denoiser model, Supplier<Scheduler> schedulers, Settings s,
-            List<List<Condition>> batches, ShootoutCase c) {
+            List<List<Condition>> batches, ShootoutCase c, boolean clamp) {
         float[] images = null;
         List<CacheStats> stats = new ArrayList<>();
         int at = 0;
@@ -195,10 +231,21 @@ public final class Shootout {
             at += v.length;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        for (int i = 0; i < images.length; i++) {
+        for (int i = 0; clamp && i < images.length; i++) {
             images[i] = Math.max(-1f, Math.min(1f, images[i]));
         }
         return new Timed(images, seconds, stats);
+    }
+
+    /** The spread of the uncached latents, the data range of PSNR and SSIM on latents (1 if they are constant). */
+    static double range(float[] v) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (float x : v) {
+            lo = Math.min(lo, x);
+            hi = Math.max(hi, x);
+        }
+        return hi > lo && Double.isFinite(hi - lo) ? hi - lo : 1.0;
     }
 
     static double median(double[] v) {

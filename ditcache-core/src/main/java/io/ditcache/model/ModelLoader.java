@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
@@ -58,13 +59,35 @@ public final class ModelLoader {
     /** Loads an open checkpoint in {@code type}; see {@link #load(Path, ComputeType)}. */
     public static Denoiser load(Checkpoint ckpt, MemoryBudget budget, ComputeType type) throws IOException {
         DiffusersConfig config = ckpt.config();
+        DenoiserFamily family = family(config);
+        return type == ComputeType.FLOAT32 ? family.load(ckpt, config, budget)
+                : family.load(ckpt, config, budget, type);
+    }
+
+    /**
+     * The model {@code config} defines, without allocating a weight: its parameter shapes and block layout, from
+     * the family registered for its {@code _class_name}.
+     *
+     * @throws CheckpointException for a {@code _class_name} no family loads (the message names the config file and
+     *                             lists those known), or as the family's {@link DenoiserFamily#describe}
+     */
+    public static ModelDescription describe(DiffusersConfig config) throws IOException {
+        return family(config).describe(config);
+    }
+
+    /** The family registered for {@code className}, if one on the class path loads it. */
+    public static Optional<DenoiserFamily> family(String className) {
+        return Optional.ofNullable(Registry.FAMILIES.get(className));
+    }
+
+    /** The family registered for {@code config}'s {@code _class_name}. */
+    private static DenoiserFamily family(DiffusersConfig config) throws CheckpointException {
         DenoiserFamily family = Registry.FAMILIES.get(config.className());
         if (family == null) {
             throw new CheckpointException(config.source() + ": unknown model type \"" + config.className()
                     + "\" in _class_name, expected one of " + classNames());
         }
-        return type == ComputeType.FLOAT32 ? family.load(ckpt, config, budget)
-                : family.load(ckpt, config, budget, type);
+        return family;
     }
 
     /** The {@code _class_name}s of every family on the class path, sorted. */

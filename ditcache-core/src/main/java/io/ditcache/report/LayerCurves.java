@@ -96,10 +96,11 @@ final class LayerCurves {
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, width, height);
             header(g, profile, stream, branch, curves, band);
+            String[] groups = groupLabels(profile);
             for (int l = 0; l < layers; l++) {
                 Rectangle2D area = new Rectangle2D.Double(MARGIN + (l % cols) * PANEL_WIDTH,
                         HEADER + (l / cols) * PANEL_HEIGHT, PANEL_WIDTH, PANEL_HEIGHT);
-                panel(l, profile.steps() - 1, curves, range, band).draw(g, area);
+                panel(l, groups[l], profile.steps() - 1, curves, range, band).draw(g, area);
             }
             g.setColor(Color.DARK_GRAY);
             g.setFont(TEXT_FONT);
@@ -167,7 +168,26 @@ final class LayerCurves {
             Math.pow(10, Math.ceil(Math.log10(hi * 1.05))) * 1.001};
     }
 
-    private static JFreeChart panel(int layer, int steps, List<ProfileSeries> curves, double[] range,
+    /**
+     * Each layer's block group for its panel title ("double", "single", "joint"), or empty strings for a model of
+     * plain blocks only or one whose layout no family here describes.
+     */
+    static String[] groupLabels(RedundancyProfile profile) {
+        String[] out = new String[profile.layers()];
+        java.util.Arrays.fill(out, "");
+        List<GroupSummary.Range> ranges = GroupSummary.ranges(GroupSummary.layout(profile), profile.layers());
+        if (ranges.size() == 1 && ranges.get(0).group().equals("plain")) {
+            return out;
+        }
+        for (GroupSummary.Range r : ranges) {
+            for (int l = r.first(); l <= r.last(); l++) {
+                out[l] = r.group();
+            }
+        }
+        return out;
+    }
+
+    private static JFreeChart panel(int layer, String group, int steps, List<ProfileSeries> curves, double[] range,
             boolean band) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
         for (ProfileSeries s : curves) {
@@ -212,7 +232,8 @@ final class LayerCurves {
         plot.setAxisOffset(RectangleInsets.ZERO_INSETS);
 
         JFreeChart chart = new JFreeChart(null, null, plot, false);
-        chart.setTitle(new TextTitle("layer " + layer, PANEL_TITLE_FONT));
+        chart.setTitle(new TextTitle("layer " + layer + (group.isEmpty() ? "" : " (" + group + ")"),
+                PANEL_TITLE_FONT));
         chart.setBackgroundPaint(Color.WHITE);
         chart.setPadding(new RectangleInsets(2, 2, 4, 8));
         return chart;

@@ -120,6 +120,12 @@ final class ReportPage {
             h.append("</table>\n");
         }
 
+        h.append("<h2>Blocks by group</h2>\n<p>The layers in execution order by the block list they sit in, with the ")
+                .append("mean ").append(StudySummary.METRIC).append(" distance of K, V and A over the group's layers ")
+                .append("and every step (image tokens, conditional branch); the per-layer curves run over the ")
+                .append("layers in this order.</p>\n");
+        GroupSummary.table(h, model, profile);
+
         h.append("<h2>Per-layer curves</h2>\n");
         if (curves.isEmpty()) {
             h.append("<p class=\"note\">No ").append(LayerCurves.METRIC).append(" series of K, V or A.</p>\n");

@@ -54,7 +54,9 @@ public final class ShootoutReport {
     public static String format(Shootout.Result result) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "uncached: %.3f s per run, %s%n", result.baselineSeconds(),
-                Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
+                result.fidelity() == Shootout.Fidelity.LATENTS ? "fidelity on the final latents (PSNR/SSIM "
+                        + "with the uncached latents' range); class accuracy and FD do not apply to latents"
+                        : Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
                         ? "class accuracy and FD not measured (no digit classifier for this model's samples)"
                         : "class accuracy " + num(result.baselineClassAccuracy()) + ", FD " + num(result.baselineFd())));
         b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
@@ -94,6 +96,11 @@ public final class ShootoutReport {
         m.put("format", "ditcache-shootout/1");
         m.put("settings", r.settings());
         m.put("scheduler", r.scheduler());
+        if (r.fidelity() == Shootout.Fidelity.LATENTS) {
+            // only where it applies: the digit model's files stay as they were
+            m.put("fidelity", "latents");
+            m.put("note", LATENT_NOTE);
+        }
         Map<String, Object> base = new LinkedHashMap<>();
         base.put("seconds", r.baselineSeconds());
         base.put("class_accuracy", finite(r.baselineClassAccuracy()));
@@ -120,16 +127,24 @@ public final class ShootoutReport {
         return m;
     }
 
+    private static final String IMAGE_NOTE = "Fidelity: PSNR (over all pixels, data range 2), SSIM and largest "
+            + "pixel error of the cached samples against the uncached ones. Quality: class accuracy and Fréchet "
+            + "distance of the cached samples (digit classifier).";
+    /** Said where class accuracy and FD do not apply: the samples are a latent model's latents. */
+    static final String LATENT_NOTE = "Fidelity: PSNR (over all latent values, data range that of the uncached "
+            + "latents), SSIM and largest error of the cached final latents against the uncached ones (no decoder "
+            + "here). Class accuracy and FD are for the MNIST digit model; they do not apply to latents and are left "
+            + "empty.";
+
     private static String html(Shootout.Result r) {
         StringBuilder h = new StringBuilder(16_384);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Cache policy shootout")
                 .append("</title>\n<style>\n").append(ReportPage.STYLE).append("</style>\n</head>\n<body>\n")
                 .append("<h1>Cache policy shootout</h1>\n<p>Every policy samples the same conditions from the same ")
                 .append("seeds as uncached sampling. Speedup: median wall time of uncached runs over that of ")
-                .append("cached runs, interleaved in one process after a warm-up. Fidelity: PSNR (over all ")
-                .append("pixels, data range 2), SSIM and largest pixel error of the cached samples against the ")
-                .append("uncached ones. Quality: class accuracy and Fréchet distance of the cached samples ")
-                .append("(digit classifier). Data: <a href=\"").append(CSV).append("\">").append(CSV)
+                .append("cached runs, interleaved in one process after a warm-up. ")
+                .append(r.fidelity() == Shootout.Fidelity.LATENTS ? LATENT_NOTE : IMAGE_NOTE)
+                .append(" Data: <a href=\"").append(CSV).append("\">").append(CSV)
                 .append("</a>, <a href=\"").append(JSON).append("\">").append(JSON).append("</a>.</p>\n");
         h.append(String.format(Locale.ROOT, "<p>Uncached: %.3f s per run; class accuracy %s; FD %s.</p>%n",
                 r.baselineSeconds(), num(r.baselineClassAccuracy()), fmt(r.baselineFd())));

@@ -57,10 +57,15 @@ public final class StudyReport {
 
         h.append("<h2>Settings</h2>\n<table>\n");
         for (StudyModel m : plan.models()) {
-            ReportPage.row(h, "model " + m.label(), "weights " + m.fingerprint() + ", " + m.identity().get("layers")
-                    + " layers, " + m.identity().get("parameters") + " parameters");
+            ReportPage.row(h, "model " + m.label(), m.identity().get("class_name") + ", weights " + m.fingerprint()
+                    + ", " + m.identity().get("layers") + " layers (" + GroupSummary.ranges(GroupSummary.layout(
+                            m.identity()), ((Number) m.identity().get("layers")).intValue()).stream()
+                            .map(Object::toString).collect(java.util.stream.Collectors.joining(", ")) + "), "
+                    + m.identity().get("parameters") + " parameters" + (m.identity().containsKey(StudyModel.PROMPTS)
+                            ? ", prompts " + m.identity().get(StudyModel.PROMPTS) : ""));
         }
-        ReportPage.row(h, "conditions", plan.conditions() + " (condition c: class c mod classes, noise seed c)");
+        ReportPage.row(h, "conditions", plan.conditions() + " (condition c: class c mod classes, or prompt c mod "
+                + "prompts of a text model, noise seed c)");
         ReportPage.row(h, "step counts", plan.steps().toString());
         ReportPage.row(h, "schedulers", plan.schedulers().toString());
         ReportPage.row(h, "guidance", Double.toString(plan.guidance()));
@@ -84,6 +89,8 @@ public final class StudyReport {
         if (plan.models().size() > 1) {
             modelMatrix(h, study);
         }
+
+        groupTable(h, study);
 
         h.append("<h2>Figures</h2>\n");
         for (int m = 0; m < plan.models().size(); m++) {
@@ -118,6 +125,24 @@ public final class StudyReport {
         Path page = dir.resolve(PAGE);
         AtomicFiles.writeString(page, h.toString());
         return page;
+    }
+
+    /** Each model's blocks by group (double/single, joint, plain) with their mean K, V and A distances. */
+    private static void groupTable(StringBuilder h, Study study) {
+        StudyPlan plan = study.plan();
+        h.append("<h2>Blocks by group</h2>\n<p>Each model's blocks in execution order, by the list they sit in ")
+                .append("(FLUX: double-stream then single-stream; SD3: joint; DiT and PixArt: plain), with the ")
+                .append("mean ").append(StudySummary.METRIC).append(" step-to-step distance of K, V and A over the ")
+                .append("group's blocks and every step (image stream, conditional branch, the model's first ")
+                .append("scheduler at the most steps). Per-layer curves below run over all blocks in this order.")
+                .append("</p>\n");
+        List<String> labels = new ArrayList<>();
+        List<RedundancyProfile> profiles = new ArrayList<>();
+        for (int m = 0; m < plan.models().size(); m++) {
+            labels.add(plan.models().get(m).label() + " (" + plan.models().get(m).identity().get("class_name") + ")");
+            profiles.add(study.profile(primary(plan, m)));
+        }
+        GroupSummary.table(h, labels, profiles);
     }
 
     /** The group whose figures represent a model: the first scheduler at the most steps. */

@@ -9,6 +9,8 @@ import io.ditcache.internal.Tensors;
 import io.ditcache.model.CachedForward;
 import io.ditcache.model.Conditioning;
 import io.ditcache.model.Denoiser;
+import io.ditcache.model.SamplingDefaults;
+import io.ditcache.model.TextEmbeddings;
 import io.ditcache.sched.Scheduler;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,9 +31,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The denoising loop of diffusers' pipelines over any {@link Denoiser}: optional classifier-free guidance with
- * the model's {@link Denoiser#unconditional unconditional} rows in one batched call ({@code [cond; uncond]}),
- * one {@link PointerScope} per step so native memory stays flat.
+ * The denoising loop of diffusers' pipelines over any {@link Denoiser}, one {@link PointerScope} per step so native
+ * memory stays flat. Guidance follows the model's {@link SamplingDefaults#kind()}: classifier-free guidance runs
+ * the unconditional rows (the conditions' own {@link Condition#negative() negatives}, else the model's {@link
+ * Denoiser#unconditional unconditional} rows) in one batched call ({@code [cond; uncond]}); embedded guidance
+ * (FLUX.1-dev) runs one branch with the scale in the {@link TextEmbeddings}; a model without guidance runs one
+ * branch.
  *
  * <p>Each sample's initial noise and scheduler noise come from its own generator seeded by its
  * {@link Condition}, so a sample does not depend on the batch it runs in.
@@ -79,22 +84,27 @@ public final class Sampler {
             CacheStats stats) {
         List<Condition> conds = options.conditions();
         int b = conds.size();
+        SamplingDefaults.Guidance kind = model.samplingDefaults().kind();
         Conditioning cond = Conditioning.concat(conds.stream().map(Condition::conditioning).toList());
+        if (kind == SamplingDefaults.Guidance.EMBEDDED) {
+            cond = embedGuidance(cond, options.guidance());
+        }
         // refuses what the model cannot take (a label it does not know, a size it cannot make) before any work
         long[] shape = model.latentShape(cond);
-        boolean guided = options.guided();
+        boolean guided = guided(options);
         int n = options.steps();
         List<Branch> rows = new ArrayList<>(Collections.nCopies(b, Branch.COND));
         Conditioning batch = cond;
         if (guided) {
             rows.addAll(Collections.nCopies(b, Branch.UNCOND));
-            batch = cond.concat(model.unconditional(cond));
+            batch = cond.concat(unconditional(conds, cond));
         }
         List<Generator> generators = new ArrayList<>();
         for (Condition c : conds) {
             generators.add(torch.createCPUGenerator(c.seed()));
         }
-        scheduler.setTimesteps(n);
+        // a resolution-dependent shift (FLUX's dynamic shifting) is computed from the image sequence length
+        scheduler.setTimesteps(n, model.imageTokens(shape));
         double[] timesteps = scheduler.timesteps();
         Tensor latents;
         CachedForward cache = policy == null ? null : model.cached(policy, stats, n, rows);
@@ -127,7 +137,7 @@ public final class Sampler {
     private Tensor step(SamplingOptions options, Tensor latents, Conditioning batch, List<Branch> rows, long[] shape,
             List<Generator> generators, double[] timesteps, int i, ActivationProbe probe, CachedForward cache) {
         int b = options.conditions().size();
-        boolean guided = options.guided();
+        boolean guided = guided(options);
         Tensor x = guided ? torch.cat(new TensorVector(latents, latents), 0) : latents;
         x = scheduler.scaleModelInput(x, i);
         Tensor t = Tensors.fromFloats(new float[] {(float) timesteps[i]}, 1);
@@ -139,6 +149,64 @@ public final class Sampler {
             eps = uncond.add(cond.sub(uncond).mul(new Scalar(options.guidance())));
         }
         return scheduler.step(eps.contiguous(), i, latents, () -> noise(generators, shape));
+    }
+
+    /**
+     * The latent shape of one sample of {@code c} as the sampler runs it: with the guidance scale in the
+     * embeddings for a model whose guidance is an input ({@link SamplingDefaults.Guidance#EMBEDDED}), which refuses
+     * embeddings without one.
+     *
+     * @throws IllegalArgumentException as {@link Denoiser#latentShape}
+     */
+    public static long[] latentShape(Denoiser model, Conditioning c, double guidance) {
+        if (model.samplingDefaults().kind() == SamplingDefaults.Guidance.EMBEDDED && c instanceof TextEmbeddings t
+                && t.guidance().isEmpty()) {
+            return model.latentShape(t.withGuidance(guidance));
+        }
+        return model.latentShape(c);
+    }
+
+    /** Whether a second, unconditional branch runs: classifier-free guidance with a scale above 1. */
+    private boolean guided(SamplingOptions options) {
+        return model.samplingDefaults().kind() == SamplingDefaults.Guidance.CLASSIFIER_FREE && options.guided();
+    }
+
+    /** The conditioning with the model's input guidance scale: text embeddings only. */
+    private Conditioning embedGuidance(Conditioning cond, double scale) {
+        if (!(cond instanceof TextEmbeddings text)) {
+            throw new IllegalArgumentException(model.info().className() + " takes the guidance scale as an input "
+                    + "(embedded guidance), which needs text embeddings, got " + cond.getClass().getSimpleName());
+        }
+        return text.withGuidance(scale);
+    }
+
+    /**
+     * The unconditional rows of a guided batch: the conditions' own negatives when every one has one, the
+     * model's unconditional rows when none has; a mix is refused.
+     */
+    private Conditioning unconditional(List<Condition> conds, Conditioning cond) {
+        long with = conds.stream().filter(c -> c.negative().isPresent()).count();
+        if (with == 0) {
+            return model.unconditional(cond);
+        }
+        if (with < conds.size()) {
+            List<Integer> without = new ArrayList<>();
+            for (int i = 0; i < conds.size() && without.size() < 5; i++) {
+                if (conds.get(i).negative().isEmpty()) {
+                    without.add(i);
+                }
+            }
+            throw new IllegalArgumentException(with + " of " + conds.size() + " conditions of a guided batch carry a "
+                    + "negative conditioning and the others (e.g. " + without + ") do not; give a negative for every "
+                    + "condition or for none");
+        }
+        Conditioning neg = Conditioning.concat(conds.stream().map(c -> c.negative().get()).toList());
+        if (!neg.size().equals(cond.size())) {
+            throw new IllegalArgumentException("the negative conditioning asks for latent size "
+                    + neg.size().map(Object::toString).orElse("(the model's default)") + ", the conditions for "
+                    + cond.size().map(Object::toString).orElse("(the model's default)"));
+        }
+        return neg;
     }
 
     private static Tensor noise(List<Generator> generators, long[] shape) {

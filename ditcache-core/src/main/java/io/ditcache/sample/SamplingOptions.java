@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * @param conditions one per sample, in batch order
  * @param steps      denoising steps (calls of the transformer per branch)
- * @param guidance   classifier-free guidance scale; {@code 1} means no guidance (one branch)
+ * @param guidance   guidance scale, applied as the model's {@link io.ditcache.model.SamplingDefaults#kind()} says:
+ *                   for classifier-free guidance {@code 1} means none (one branch)
  */
 public record SamplingOptions(List<Condition> conditions, int steps, double guidance) {
     /** Default step count. */

@@ -26,6 +26,8 @@ import org.bytedeco.pytorch.Tensor;
  */
 public record StudyModel(String label, String fingerprint, Map<String, Object> identity,
         Map<String, Object> schedulerConfig) {
+    /** The identity key of the prompts a text model's conditions come from (file name, digest, count). */
+    public static final String PROMPTS = "prompts";
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9._-]{1,100}");
 
     public StudyModel {
@@ -52,6 +54,17 @@ public record StudyModel(String label, String fingerprint, Map<String, Object> i
     /** Describes {@code model} under {@code label}. */
     public static StudyModel of(String label, Denoiser model, Map<String, Object> schedulerConfig) {
         return new StudyModel(label, fingerprint(model), Profiling.describe(model, label), schedulerConfig);
+    }
+
+    /**
+     * Describes a text model under {@code label} whose conditions come from {@code prompts} (recorded in its
+     * identity under {@value #PROMPTS}: a study resumed or merged with other prompts is refused).
+     */
+    public static StudyModel of(String label, Denoiser model, Map<String, Object> schedulerConfig,
+            Map<String, Object> prompts) {
+        Map<String, Object> identity = new java.util.LinkedHashMap<>(Profiling.describe(model, label));
+        identity.put(PROMPTS, new java.util.LinkedHashMap<>(prompts));
+        return new StudyModel(label, fingerprint(model), identity, schedulerConfig);
     }
 
     /** A label made of the allowed characters of {@code name} (others become '_'). */

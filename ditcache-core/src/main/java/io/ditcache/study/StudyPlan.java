@@ -135,6 +135,11 @@ public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> s
                 return Optional.of("model " + (i + 1) + " is " + a.label() + " (weights " + a.fingerprint()
                         + ") vs " + b.label() + " (weights " + b.fingerprint() + ")");
             }
+            Object pa = a.identity().get(StudyModel.PROMPTS);
+            Object pb = b.identity().get(StudyModel.PROMPTS);
+            if (!java.util.Objects.equals(pa, pb)) {
+                return Optional.of("model " + (i + 1) + " is conditioned on prompts " + pa + " vs " + pb);
+            }
         }
         if (conditions != other.conditions) {
             return Optional.of(conditions + " conditions vs " + other.conditions);

@@ -4,6 +4,7 @@ import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.model.Denoiser;
+import io.ditcache.sample.Condition;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Schedulers;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +75,26 @@ public final class StudyRunner {
      */
     public static Study run(StudyPlan plan, List<? extends Denoiser> models, StudyFolderLock folder, Listener listener)
             throws IOException {
+        List<IntFunction<Condition>> labels = new ArrayList<>();
+        for (Denoiser m : models) {
+            int classes = m.info().classes();
+            labels.add(c -> StudyPlan.condition(c, classes));
+        }
+        return run(plan, models, labels, folder, listener);
+    }
+
+    /**
+     * As {@link #run(StudyPlan, List, StudyFolderLock, Listener)}, with each model's condition {@code c} made by
+     * its entry of {@code conditions} (text models: prompt {@code c mod prompts}, seed {@code c}) rather than
+     * {@link StudyPlan#condition}.
+     */
+    public static Study run(StudyPlan plan, List<? extends Denoiser> models, List<IntFunction<Condition>> conditions,
+            StudyFolderLock folder, Listener listener) throws IOException {
         Objects.requireNonNull(listener, "listener");
+        if (conditions.size() != models.size()) {
+            throw new IllegalArgumentException(models.size() + " models, " + conditions.size()
+                    + " condition makers");
+        }
         checkModels(plan, models);
         Path dir = folder.dir();
         // a run killed mid-write left only its temporary file: the run itself counts as not done
@@ -107,7 +128,7 @@ public final class StudyRunner {
             StudyModel m = plan.models().get(k.model());
             Denoiser model = models.get(k.model());
             SamplingOptions options = new SamplingOptions(
-                    List.of(StudyPlan.condition(k.condition(), model.info().classes())), k.steps(), plan.guidance());
+                    List.of(conditions.get(k.model()).apply(k.condition())), k.steps(), plan.guidance());
             RedundancyProfile one = Profiling.run(model, m.label(), Schedulers.create(k.scheduler(),
                     m.schedulerConfig()), options, null, p -> ActivationProbe.onEachStep(p, s -> listener.step()));
             Path file = runFile(dir, plan, k);

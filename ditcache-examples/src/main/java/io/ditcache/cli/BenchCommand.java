@@ -10,15 +10,16 @@ import io.ditcache.model.ModelLoader;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.PromptEmbeddings;
+import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
-import io.ditcache.sched.Schedulers;
 import io.ditcache.study.Profiling;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measures every cache policy over a sweep of its parameter against uncached sampling: speedup "
                 + "(interleaved, median of repeats), skipped fraction, PSNR/SSIM/max error against uncached "
-                + "samples, class accuracy and FD; writes shootout.csv, shootout.json, pareto.png, report.html.")
+                + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
+                + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
@@ -48,18 +50,25 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
     Path model;
 
-    @Option(names = "--steps", defaultValue = "50", description = "sampling steps (default: ${DEFAULT-VALUE})")
-    int steps;
+    @Option(names = "--steps", description = "sampling steps (default: a text model's own; 50 for a class-label "
+            + "model)")
+    Integer stepsOption;
 
-    @Option(names = "--samples", defaultValue = "20", description = "samples, classes in turn (default: ${DEFAULT-VALUE})")
-    int samples;
+    @Option(names = "--samples", description = "samples, classes (or prompts) in turn (default: 20; for a text model "
+            + "one per prompt, at least 2)")
+    Integer samplesOption;
 
-    @Option(names = "--scheduler", defaultValue = "ddim", description = "scheduler (default: ${DEFAULT-VALUE})")
+    @Option(names = "--scheduler", description = "scheduler (default: a text model's own, from its checkpoint's "
+            + "scheduler config or its family; ddim for a class-label model)")
     String scheduler;
 
-    @Option(names = "--guidance", defaultValue = GenerateCommand.DEFAULT_GUIDANCE,
-            description = "classifier-free guidance scale (default: ${DEFAULT-VALUE})")
-    double guidance;
+    @Option(names = "--guidance", description = "guidance scale (default: a text model's own; "
+            + GenerateCommand.DEFAULT_GUIDANCE + " for a class-label model)")
+    Double guidanceOption;
+
+    @Option(names = "--embeddings", description = "prompt embeddings for a text model " + TextConditions.FILE_HINT
+            + "; sample i is prompt i mod prompts, seed i; fidelity is measured on the final latents")
+    Path embeddings;
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed runs per setting (default: ${DEFAULT-VALUE})")
     int repeats;
@@ -82,18 +91,27 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        OptionChecks.count(cl, "--steps", steps, 3, ProfileCommand.MAX_STEPS, null);
-        OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.ARRAY_LIMIT, "the Fréchet distance needs a "
-                + "covariance");
+        if (stepsOption != null) {
+            OptionChecks.count(cl, "--steps", stepsOption, 3, ProfileCommand.MAX_STEPS, null);
+        }
+        if (samplesOption != null) {
+            OptionChecks.count(cl, "--samples", samplesOption, 2, OptionChecks.ARRAY_LIMIT, "the Fréchet distance "
+                    + "needs a covariance");
+        }
         OptionChecks.count(cl, "--repeats", repeats, 1, MAX_REPEATS, "each repeat times every setting twice");
         OptionChecks.count(cl, "--batch", batch, 1, Long.MAX_VALUE, null);
-        OptionChecks.guidance(cl, guidance);
-        OptionChecks.scheduler(cl, scheduler);
+        if (guidanceOption != null) {
+            OptionChecks.guidance(cl, guidanceOption);
+        }
+        if (scheduler != null) {
+            OptionChecks.scheduler(cl, scheduler);
+        }
         OptionChecks.outputDirectory(cl, "--out", out);
         if (profile != null && !java.nio.file.Files.isRegularFile(profile)) {
             throw new CommandLine.ParameterException(cl, "--profile " + profile + ": no such file (expected a "
                     + "profile.json from 'profile')");
         }
+        TextConditions.checkFile(cl, embeddings);
         List<String> families = policies == null ? PolicySweeps.names() : policies;
         for (String f : families) {
             if (!PolicySweeps.known().contains(f)) {
@@ -108,70 +126,104 @@ final class BenchCommand implements Callable<Integer> {
             dit = ModelLoader.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
-        // the uncached samples and those of one case are held at once, each sample in one shared Java array
-        int classes = dit.info().classes();
-        if (classes < 1) {
+        SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, stepsOption, guidanceOption,
+                ProfileCommand.CLASS_MODEL);
+        int steps = choice.steps();
+        double guidance = choice.guidance();
+        OptionChecks.count(cl, "--steps", steps, 3, ProfileCommand.MAX_STEPS, null);
+        try (PromptEmbeddings prompts = TextConditions.prepare(cl, dit, ModelSource.name(model), embeddings, false)) {
+            int samples = samplesOption != null ? samplesOption : prompts != null ? Math.max(2, prompts.prompts())
+                    : 20;
+            // the uncached samples and those of one case are held at once, each sample in one shared Java array
+            long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, Optional.empty()), guidance)
+                    : classShape(dit);
+            long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            long bytesPerSample = 2 * elements * Float.BYTES;
+            OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
+                    OptionChecks.itemLimit("sample", elements, bytesPerSample));
+            Supplier<Scheduler> schedulers = choice::create;
+            if (prompts != null) {
+                cl.getErr().println("bench: " + samples + " samples of " + prompts.prompts() + " prompts; "
+                        + choice.describe(prompts));
+            }
+            RedundancyProfile calibration;
+            if (profile != null) {
+                calibration = RedundancyProfile.readJson(profile);
+                if (calibration.steps() != steps || calibration.layers() != dit.layers()) {
+                    throw new CommandLine.ParameterException(cl, "--profile " + profile + ": " + calibration.layers()
+                            + " layers x " + calibration.steps() + " steps, expected " + dit.layers() + " x " + steps);
+                }
+            } else {
+                List<Condition> calib = new ArrayList<>();
+                if (prompts != null) {
+                    for (int p = 0; p < Math.min(10, prompts.prompts()); p++) {
+                        calib.add(prompts.condition(p, CALIBRATION_SEED + p, Optional.empty()));
+                    }
+                } else {
+                    List<Integer> labels = IntStream.range(0, Math.min(10, dit.info().classes())).boxed().toList();
+                    calib = SamplingOptions.grid(labels, List.of(CALIBRATION_SEED));
+                }
+                calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(),
+                        new SamplingOptions(calib, steps, guidance), null);
+            }
+            List<ShootoutCase> cases = new ArrayList<>();
+            for (String f : families) {
+                try {
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps));
+                } catch (IllegalArgumentException e) {
+                    // a calibration the policies cannot use: name the file it came from
+                    throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
+                            + e.getMessage(), e);
+                }
+            }
+            Shootout.Settings settings = new Shootout.Settings(steps, samples, guidance, 0, Math.min(batch, samples),
+                    repeats, 1);
+            Shootout.Result result;
+            boolean digits = prompts == null && java.util.Arrays.equals(shape, new long[] {1, DigitClassifier.SIZE,
+                    DigitClassifier.SIZE}) && dit.info().classes() >= DigitClassifier.CLASSES;
+            try (DigitClassifier classifier = digits ? DigitClassifier.loadDefault() : null;
+                    ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
+                            .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
+                            .build()) {
+                Shootout.Listener listener = new Shootout.Listener() {
+                    @Override
+                    public void planned(int runs) {
+                        bar.maxHint(runs);
+                    }
+
+                    @Override
+                    public void runDone(String what) {
+                        bar.step();
+                        bar.setExtraMessage(what);
+                    }
+                };
+                if (prompts != null) {
+                    List<Condition> conds = new ArrayList<>();
+                    for (int i = 0; i < samples; i++) {
+                        conds.add(prompts.condition(i % prompts.prompts(), i, Optional.empty()));
+                    }
+                    result = Shootout.run(dit, schedulers, settings, conds, Shootout.Fidelity.LATENTS, cases,
+                            listener);
+                } else {
+                    Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault())
+                            : null;
+                    result = Shootout.run(dit, schedulers, settings, cases, judge, listener);
+                }
+            }
+            Path page = ShootoutReport.write(result, out);
+            o.print(ShootoutReport.format(result));
+            o.println("wrote " + page.toAbsolutePath() + " and " + ShootoutReport.CSV);
+            o.flush();
+        }
+        return 0;
+    }
+
+    /** A class-label model's sample shape. */
+    private long[] classShape(Denoiser dit) {
+        if (dit.info().classes() < 1) {
             throw new IllegalArgumentException(ModelSource.name(model) + " (" + dit.info().className()
                     + ") is not class-conditional; bench samples class labels");
         }
-        long[] shape = dit.latentShape(ClassLabels.of(0));
-        long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
-        long bytesPerSample = 2 * elements * Float.BYTES;
-        OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
-                OptionChecks.itemLimit("sample", elements, bytesPerSample));
-        Map<String, Object> schedConfig = schedulerConfig.isPresent() ? Schedulers.readConfig(schedulerConfig.get())
-                : Map.of();
-        Supplier<Scheduler> schedulers = () -> Schedulers.create(scheduler, schedConfig);
-        RedundancyProfile calibration;
-        if (profile != null) {
-            calibration = RedundancyProfile.readJson(profile);
-            if (calibration.steps() != steps || calibration.layers() != dit.layers()) {
-                throw new CommandLine.ParameterException(cl, "--profile " + profile + ": " + calibration.layers()
-                        + " layers x " + calibration.steps() + " steps, expected " + dit.layers() + " x " + steps);
-            }
-        } else {
-            List<Integer> labels = IntStream.range(0, Math.min(10, classes)).boxed().toList();
-            SamplingOptions calib = new SamplingOptions(SamplingOptions.grid(labels, List.of(CALIBRATION_SEED)), steps,
-                    guidance);
-            calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(), calib, null);
-        }
-        List<ShootoutCase> cases = new ArrayList<>();
-        for (String f : families) {
-            try {
-                cases.addAll(PolicySweeps.cases(f, calibration, steps));
-            } catch (IllegalArgumentException e) {
-                // a calibration the policies cannot use: name the file it came from
-                throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
-                        + e.getMessage(), e);
-            }
-        }
-        boolean digits = java.util.Arrays.equals(shape, new long[] {1, DigitClassifier.SIZE, DigitClassifier.SIZE})
-                && classes >= DigitClassifier.CLASSES;
-        Shootout.Settings settings = new Shootout.Settings(steps, samples, guidance, 0, Math.min(batch, samples),
-                repeats, 1);
-        Shootout.Result result;
-        try (DigitClassifier classifier = digits ? DigitClassifier.loadDefault() : null;
-                ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
-                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
-                        .build()) {
-            Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault()) : null;
-            result = Shootout.run(dit, schedulers, settings, cases, judge, new Shootout.Listener() {
-                @Override
-                public void planned(int runs) {
-                    bar.maxHint(runs);
-                }
-
-                @Override
-                public void runDone(String what) {
-                    bar.step();
-                    bar.setExtraMessage(what);
-                }
-            });
-        }
-        Path page = ShootoutReport.write(result, out);
-        o.print(ShootoutReport.format(result));
-        o.println("wrote " + page.toAbsolutePath() + " and " + ShootoutReport.CSV);
-        o.flush();
-        return 0;
+        return dit.latentShape(ClassLabels.of(0));
     }
 }

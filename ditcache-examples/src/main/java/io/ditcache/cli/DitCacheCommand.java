@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ditcache", mixinStandardHelpOptions = true, version = "ditcache 0.1.0",
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
         subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class, BenchCommand.class,
-                TrainCommand.class, GenerateCommand.class, PolicyCommand.class,
+                TrainCommand.class, GenerateCommand.class, PolicyCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(DitCacheCommand.class);
@@ -26,7 +26,8 @@ public final class DitCacheCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, merge, policy, bench, train, generate)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, "
+                + "merge, policy, bench, train, generate, inspect)");
     }
 
     /**

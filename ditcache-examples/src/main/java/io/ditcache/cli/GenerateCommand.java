@@ -55,7 +55,8 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Samples class-conditional digits (classes 0..9 in turn, seeds S, S+1, ...) and measures them: "
                 + "class accuracy under the digit classifier and Fréchet distance to real MNIST test images. Writes "
-                + "samples.png (one row per class) and metrics.json.")
+                + "samples.png (one row per class) and metrics.json. A text model (--embeddings) samples its prompts "
+                + "and writes the final latents (latents.safetensors), a preview (latents.png) and metrics.json.")
 final class GenerateCommand implements Callable<Integer> {
     /** Default guidance, measured on the shipped MNIST DiT: 1.25 gave the best class accuracy and FD (1.0: 80 %, 1.25: 84 %, 1.5: 76 %, 2: 43 %, 4: 6 % over 100 samples at step 9,500). */
     static final String DEFAULT_GUIDANCE = "1.25";
@@ -74,19 +75,30 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
     Path model;
 
-    @Option(names = "--steps", defaultValue = "50", description = "sampling steps (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", description = "sampling steps (default: a text model's own; 50 for a class-label "
+            + "model)")
+    Integer stepsOption;
     int steps;
 
-    @Option(names = "--scheduler", defaultValue = "ddim",
-            description = "ddim, ddpm, dpm++, euler or flowmatch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--scheduler", description = "ddim, ddpm, dpm++, euler or flowmatch (default: a text model's "
+            + "own, from its checkpoint's scheduler config or its family; ddim for a class-label model)")
+    String schedulerOption;
     String scheduler;
 
-    @Option(names = "--guidance", defaultValue = DEFAULT_GUIDANCE,
-            description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
+    @Option(names = "--guidance", description = "guidance scale; for classifier-free guidance 1 = none (default: a "
+            + "text model's own; " + DEFAULT_GUIDANCE + " for a class-label model)")
+    Double guidanceOption;
     double guidance;
 
-    @Option(names = "--samples", defaultValue = "100", description = "number of samples, >= 2 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--samples", description = "number of samples, >= 2 (default: 100; for a text model one per "
+            + "prompt)")
+    Integer samplesOption;
     int samples;
+
+    @Option(names = "--embeddings", description = "prompt embeddings for a text model " + TextConditions.FILE_HINT
+            + "; sample i is prompt i mod prompts with seed --seed + i; writes latents.safetensors, latents.png and "
+            + "metrics.json")
+    Path embeddings;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of the first sample (default: ${DEFAULT-VALUE})")
     long seed;
@@ -114,18 +126,27 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        steps = stepsOption != null ? stepsOption : ProfileCommand.CLASS_MODEL.steps();
+        scheduler = schedulerOption != null ? schedulerOption : ProfileCommand.CLASS_MODEL.scheduler();
+        guidance = guidanceOption != null ? guidanceOption : ProfileCommand.CLASS_MODEL.guidance();
+        samples = samplesOption != null ? samplesOption : 100;
         checkArguments();
+        TextConditions.checkFile(spec.commandLine(), embeddings);
         PrintWriter o = spec.commandLine().getOut();
-        // resources first: a missing classifier or reference fails before any sampling
         CachePolicy policy = policyFile == null ? null : PolicyFile.read(policyFile, null);
+        Denoiser dit;
+        Optional<Path> schedulerConfig;
+        try (Checkpoint ckpt = ModelSource.open(model)) {
+            dit = ModelLoader.load(ckpt);
+            schedulerConfig = ckpt.schedulerConfig();
+        }
+        if (TextConditions.text(dit)) {
+            return TextGeneration.run(this, dit, schedulerConfig, policy);
+        }
+        TextConditions.prepare(spec.commandLine(), dit, ModelSource.name(model), embeddings, false);
+        // a missing classifier or reference fails before any sampling
         try (DigitClassifier classifier = classifier()) {
             Reference ref = reference(classifier);
-            Denoiser dit;
-            Optional<Path> schedulerConfig;
-            try (Checkpoint ckpt = ModelSource.open(model)) {
-                dit = ModelLoader.load(ckpt);
-                schedulerConfig = ckpt.schedulerConfig();
-            }
             checkModel(dit);
             if (policy instanceof ProfileGuidedPolicy guided && (guided.mask().steps() != steps
                     || guided.mask().layers() != dit.layers())) {
@@ -265,7 +286,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     private void checkArguments() {
         CommandLine cl = spec.commandLine();
-        OptionChecks.count(cl, "--samples", samples, 2, maxSamples(), samples < 2
+        OptionChecks.count(cl, "--samples", samples, embeddings != null ? 1 : 2, maxSamples(), samples < 2
                 ? "the Fréchet distance needs a covariance" : OptionChecks.itemLimit("sample", DigitClassifier.PIXELS,
                         BYTES_PER_SAMPLE));
         OptionChecks.count(cl, "--steps", steps, 1, ProfileCommand.MAX_STEPS, null);

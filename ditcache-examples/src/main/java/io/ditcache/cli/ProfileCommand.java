@@ -7,12 +7,15 @@ import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.model.SamplingDefaults;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.PromptEmbeddings;
 import io.ditcache.report.ProfileReport;
 import io.ditcache.report.SummaryTable;
 import io.ditcache.sample.Samples;
+import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
-import io.ditcache.sched.Schedulers;
 import io.ditcache.study.Profiling;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -46,15 +49,20 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--model", description = "diffusers checkpoint directory (default: the embedded model)")
     Path model;
 
-    @Option(names = "--scheduler", defaultValue = "ddim",
-            description = "ddim, ddpm, dpm++, euler or flowmatch (default: ${DEFAULT-VALUE})")
+    @Option(names = "--scheduler", description = "ddim, ddpm, dpm++, euler or flowmatch (default: a text model's "
+            + "own, from its checkpoint's scheduler config or its family; ddim for a class-label model)")
     String scheduler;
 
-    @Option(names = "--steps", defaultValue = "50", description = "sampling steps, >= 2 (default: ${DEFAULT-VALUE})")
-    int steps;
+    @Option(names = "--steps", description = "sampling steps, >= 2 (default: a text model's own; 50 for a "
+            + "class-label model)")
+    Integer steps;
 
     @Option(names = "--class-labels", split = ",", description = "class labels (default: 0..9, or all classes)")
     List<Integer> classLabels;
+
+    @Option(names = "--embeddings", description = "prompt embeddings for a text model " + TextConditions.FILE_HINT
+            + "; the conditions are every prompt with every seed")
+    Path embeddings;
 
     @Option(names = "--seeds", split = ",", defaultValue = "0", description = "noise seeds (default: ${DEFAULT-VALUE})")
     List<Long> seeds;
@@ -62,76 +70,103 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--latents", description = "safetensors file with the initial noise as tensor 'latents'")
     Path latents;
 
-    @Option(names = "--guidance", defaultValue = GenerateCommand.DEFAULT_GUIDANCE,
-            description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
-    double guidance;
+    @Option(names = "--guidance", description = "guidance scale; for classifier-free guidance 1 = none (default: a "
+            + "text model's own; " + GenerateCommand.DEFAULT_GUIDANCE + " for a class-label model)")
+    Double guidance;
 
     @Option(names = "--out", defaultValue = "ditcache-report", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
+    /** The command's defaults for a class-label model. */
+    static final SamplingDefaults CLASS_MODEL = new SamplingDefaults("ddim", Map.of(), 50,
+            Double.parseDouble(GenerateCommand.DEFAULT_GUIDANCE), SamplingDefaults.Guidance.CLASSIFIER_FREE);
+
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        OptionChecks.count(cl, "--steps", steps, 2, MAX_STEPS, "a profile measures step-to-step change");
-        OptionChecks.guidance(cl, guidance);
-        OptionChecks.scheduler(cl, scheduler);
+        if (steps != null) {
+            OptionChecks.count(cl, "--steps", steps, 2, MAX_STEPS, "a profile measures step-to-step change");
+        }
+        if (guidance != null) {
+            OptionChecks.guidance(cl, guidance);
+        }
+        if (scheduler != null) {
+            OptionChecks.scheduler(cl, scheduler);
+        }
         OptionChecks.outputDirectory(cl, "--out", out);
         if (latents != null && !Files.isRegularFile(latents)) {
             throw new CommandLine.ParameterException(cl, "--latents " + latents + ": no such file (expected a "
                     + "safetensors file with tensor \"latents\")");
         }
+        TextConditions.checkFile(cl, embeddings);
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = ModelLoader.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
-        Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
-                : Schedulers.create(scheduler, Map.of());
-        int classes = dit.info().classes();
-        if (classes < 1) {
-            throw new IllegalArgumentException(ModelSource.name(model) + " (" + dit.info().className()
-                    + ") is not class-conditional; profile samples class labels");
-        }
-        List<Integer> labels = classLabels != null ? classLabels
-                : IntStream.range(0, Math.min(10, classes)).boxed().toList();
-        for (int label : labels) {
-            if (label < 0 || label >= classes) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--class-labels " + label
-                        + ": out of range, this model has classes 0.." + (classes - 1));
+        SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, steps, guidance, CLASS_MODEL);
+        OptionChecks.count(cl, "--steps", choice.steps(), 2, MAX_STEPS, "a profile measures step-to-step change");
+        Scheduler sched = choice.create();
+        try (PromptEmbeddings prompts = TextConditions.prepare(cl, dit, ModelSource.name(model), embeddings,
+                classLabels != null)) {
+            List<Condition> conds;
+            if (prompts != null) {
+                conds = prompts.conditions(seeds, Optional.empty());
+                cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
+                        + choice.describe(prompts));
+            } else {
+                int classes = dit.info().classes();
+                List<Integer> labels = classLabels != null ? classLabels
+                        : IntStream.range(0, Math.min(10, classes)).boxed().toList();
+                for (int label : labels) {
+                    if (label < 0 || label >= classes) {
+                        throw new CommandLine.ParameterException(spec.commandLine(), "--class-labels " + label
+                                + ": out of range, this model has classes 0.." + (classes - 1));
+                    }
+                }
+                checkCount(cl, (long) labels.size() * seeds.size(), "--class-labels x --seeds: " + labels.size()
+                        + " x " + seeds.size(), dit.latentShape(ClassLabels.of(labels.get(0))));
+                conds = SamplingOptions.grid(labels, seeds);
             }
+            // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
+            long[] sampleShape = Sampler.latentShape(dit, conds.get(0).conditioning(), choice.guidance());
+            if (prompts != null) {
+                checkCount(cl, conds.size(), "prompts x --seeds: " + prompts.prompts() + " x " + seeds.size(),
+                        sampleShape);
+            }
+            SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
+            Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(), sampleShape);
+            PrintWriter o = spec.commandLine().getOut();
+            RedundancyProfile profile;
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(choice.steps())
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar
+                            .ConsoleProgressBarConsumer(System.err)).build()) {
+                profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
+                        p -> ActivationProbe.onEachStep(p, step -> bar.step()));
+            }
+            profile.writeJson(out.resolve("profile.json"));
+            profile.writeCsv(out.resolve("profile.csv"));
+            ProfileReport.write(profile, out);
+            o.println(SummaryTable.format(profile));
+            if (profile.hasNonFinite()) {
+                o.println("warning: some distances were NaN or infinite (non-finite activations or 0/0); they are "
+                        + "counted in 'nonfinite' and left out of the means");
+            }
+            o.println("wrote " + out.toAbsolutePath().resolve(ProfileReport.PAGE));
+            o.flush();
         }
-        // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
-        long[] sampleShape = dit.latentShape(ClassLabels.of(labels.get(0)));
+        return 0;
+    }
+
+    /** Refuses more conditions than one batch can hold. */
+    private static void checkCount(CommandLine cl, long conditions, String what, long[] sampleShape) {
         long elements = Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
-        long conditions = (long) labels.size() * seeds.size();
         long most = OptionChecks.maxItems(elements, elements * Float.BYTES);
         if (conditions > most) {
-            throw new CommandLine.ParameterException(cl, "--class-labels x --seeds: " + labels.size() + " x "
-                    + seeds.size() + " = " + conditions + " conditions, expected at most " + most + " ("
-                    + OptionChecks.itemLimit("condition", elements, elements * Float.BYTES) + ")");
+            throw new CommandLine.ParameterException(cl, what + " = " + conditions + " conditions, expected at most "
+                    + most + " (" + OptionChecks.itemLimit("condition", elements, elements * Float.BYTES) + ")");
         }
-        SamplingOptions options = new SamplingOptions(SamplingOptions.grid(labels, seeds), steps, guidance);
-        Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(), sampleShape);
-        PrintWriter o = spec.commandLine().getOut();
-        RedundancyProfile profile;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(steps)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(
-                        System.err)).build()) {
-            profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
-                    p -> ActivationProbe.onEachStep(p, step -> bar.step()));
-        }
-        profile.writeJson(out.resolve("profile.json"));
-        profile.writeCsv(out.resolve("profile.csv"));
-        ProfileReport.write(profile, out);
-        o.println(SummaryTable.format(profile));
-        if (profile.hasNonFinite()) {
-            o.println("warning: some distances were NaN or infinite (non-finite activations or 0/0); they are "
-                    + "counted in 'nonfinite' and left out of the means");
-        }
-        o.println("wrote " + out.toAbsolutePath().resolve(ProfileReport.PAGE));
-        o.flush();
-        return 0;
     }
 
     /** Reads {@code --latents}, checked here so that a bad file fails before sampling starts. */

@@ -9,7 +9,10 @@ import io.ditcache.model.ModelLoader;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.profile.ActivationCapture;
+import io.ditcache.sample.PromptEmbeddings;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -33,7 +36,11 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
     /** Forward arguments of diffusers' transformer families. */
     static final Set<String> KNOWN_INPUTS = Set.of("hidden_states", "timestep", "class_labels",
-            "encoder_hidden_states", "pooled_projections", "img_ids", "txt_ids", "guidance");
+            "encoder_hidden_states", "pooled_projections", "encoder_attention_mask", "img_ids", "txt_ids",
+            "guidance");
+    /** The conditioning inputs an embeddings file can supply. */
+    static final List<String> CONDITIONING = List.of(PromptEmbeddings.HIDDEN, PromptEmbeddings.POOLED,
+            PromptEmbeddings.MASK);
 
     @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
     Path model;
@@ -47,12 +54,18 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
     boolean capture;
 
+    @Option(names = "--embeddings", description = "prompt embeddings " + TextConditions.FILE_HINT + ": the "
+            + "conditioning inputs (encoder_hidden_states, pooled_projections, encoder_attention_mask) the inputs "
+            + "file lacks come from here")
+    Path embeddings;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         OptionChecks.outputFile(spec.commandLine(), "--out", out);
+        TextConditions.checkFile(spec.commandLine(), embeddings);
         Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             loaded = ModelLoader.load(ckpt);
@@ -61,12 +74,20 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException(ModelSource.name(model) + ": " + loaded.info().className()
                     + " offers no forward on named inputs");
         }
-        try (SafetensorsFile in = SafetensorsFile.open(inputs);
+        if (embeddings != null) {
+            if (!TextConditions.text(loaded)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--embeddings " + embeddings + ": "
+                        + ModelSource.name(model) + " (" + loaded.info().className() + ") is conditioned on class "
+                        + "labels, not text embeddings");
+            }
+            PromptEmbeddings.read(embeddings).close(); // every check of the file, with its name
+        }
+        try (SafetensorsFile in = embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
                 InferenceMode mode = new InferenceMode();
                 PointerScope scope = new PointerScope();
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
-            checkInputs(in.names(), dit.inputNames(), loaded.info().className());
+            checkInputs(in.names(), dit.inputNames(), dit.optionalInputNames(), loaded.info().className());
             Tensor sample = dit.forward(in, model, capture ? probe : ActivationProbe.NONE);
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             outputs.put("sample", sample);
@@ -115,24 +136,83 @@ final class RunCommand implements Callable<Integer> {
         return torch.count_nonzero(t.isfinite().logical_not()).item_long();
     }
 
-    private void checkInputs(Set<String> names, List<String> takes, String className) {
+    /**
+     * The inputs file with the conditioning inputs it lacks taken from {@code --embeddings}, byte for byte, as one
+     * in-memory file named after both.
+     */
+    private SafetensorsFile merged(List<String> takes) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter();
+        List<String> added = new ArrayList<>();
+        try (SafetensorsFile in = SafetensorsFile.open(inputs);
+                SafetensorsFile emb = SafetensorsFile.open(embeddings)) {
+            for (String name : in.names()) {
+                copy(inputs, in, name, w);
+            }
+            for (String name : CONDITIONING) {
+                if (takes.contains(name) && !in.contains(name) && emb.contains(name)) {
+                    copy(embeddings, emb, name, w);
+                    added.add(name);
+                }
+            }
+        }
+        Path tmp = Files.createTempFile("ditcache-inputs", ".safetensors");
+        try {
+            w.write(tmp);
+            byte[] bytes = Files.readAllBytes(tmp);
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            return SafetensorsFile.open(direct, inputs + (added.isEmpty() ? "" : " with " + String.join(", ", added)
+                    + " from " + embeddings));
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Copies tensor {@code name}'s stored bytes and dtype. */
+    private static void copy(Path file, SafetensorsFile f, String name, SafetensorsWriter w) throws IOException {
+        io.ditcache.io.TensorInfo ti = f.info(name);
+        long start;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ch.read(len, 0);
+            start = 8 + len.flip().getLong() + ti.begin();
+            byte[] data = new byte[Math.toIntExact(ti.end() - ti.begin())];
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(data);
+            while (b.hasRemaining() && ch.read(b, start + b.position()) >= 0) {
+                // reads until full
+            }
+            w.putBytes(name, ti.dtype(), data, ti.dims());
+        }
+    }
+
+    /** The forward arguments a model takes, required then optional. */
+    private static List<String> all(DiffusersForward dit) {
+        List<String> out = new ArrayList<>(dit.inputNames());
+        out.addAll(dit.optionalInputNames());
+        return out;
+    }
+
+    private void checkInputs(Set<String> names, List<String> takes, List<String> optional, String className) {
+        String expected = takes + (optional.isEmpty() ? "" : " (optional: " + optional + ")");
         TreeSet<String> unknown = new TreeSet<>(names);
         unknown.removeAll(KNOWN_INPUTS);
         unknown.removeAll(takes);
+        unknown.removeAll(optional);
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": unknown input tensors [" + ProfileCommand.abbreviate(unknown)
-                    + "], expected " + takes);
+                    + "], expected " + expected);
         }
         TreeSet<String> other = new TreeSet<>(names);
         other.removeAll(takes);
+        other.removeAll(optional);
         if (!other.isEmpty()) {
             throw new IllegalArgumentException(inputs + ": inputs " + other + " belong to another model family; "
-                    + className + " takes " + takes);
+                    + className + " takes " + expected);
         }
         for (String need : takes) {
             if (!names.contains(need)) {
                 throw new IllegalArgumentException(inputs + ": missing input tensor \"" + need + "\", expected "
-                        + takes);
+                        + takes + (CONDITIONING.contains(need) && embeddings == null ? " (or give --embeddings FILE "
+                                + TextConditions.FILE_HINT + ")" : ""));
             }
         }
     }

@@ -5,6 +5,8 @@ import io.ditcache.model.DefaultModel;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.Denoiser;
 import io.ditcache.report.StudyReport;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.PromptEmbeddings;
 import io.ditcache.report.StudySummary;
 import io.ditcache.sched.Schedulers;
 import io.ditcache.study.RunKey;
@@ -21,8 +23,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -46,6 +50,8 @@ import picocli.CommandLine.Option;
 final class StudyCommand implements Callable<Integer> {
     /** The word that names the embedded model in {@code --model}. */
     static final String DEFAULT_WORD = "default";
+    /** The schedulers a study compares by default, for models trained with DDPM's objective. */
+    static final String DEFAULT_SCHEDULERS = "ddim,dpm++,euler";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -62,13 +68,18 @@ final class StudyCommand implements Callable<Integer> {
             description = "step counts, each >= 3 (default: ${DEFAULT-VALUE})")
     List<Integer> steps;
 
-    @Option(names = "--schedulers", split = ",", defaultValue = "ddim,dpm++,euler",
-            description = "schedulers the models' training objective allows (default: ${DEFAULT-VALUE})")
+    @Option(names = "--schedulers", split = ",", description = "schedulers the models' training objective allows "
+            + "(default: " + DEFAULT_SCHEDULERS + " where every model allows them, else flowmatch)")
     List<String> schedulers;
 
-    @Option(names = "--guidance", defaultValue = GenerateCommand.DEFAULT_GUIDANCE,
-            description = "classifier-free guidance scale; 1 = none (default: ${DEFAULT-VALUE})")
-    double guidance;
+    @Option(names = "--guidance", description = "guidance scale; for classifier-free guidance 1 = none (default: "
+            + GenerateCommand.DEFAULT_GUIDANCE + " for class-label models; the text models' own where they agree)")
+    Double guidanceOption;
+
+    @Option(names = "--embeddings", description = "prompt embeddings for the text models " + TextConditions.FILE_HINT
+            + "; condition c is prompt c mod prompts with seed c; give one for every text model (in --model order) "
+            + "or one for all")
+    List<Path> embeddings;
 
     @Option(names = "--shard", defaultValue = "1/1", description = "run every n-th condition: i/n (default: ${DEFAULT-VALUE})")
     String shard;
@@ -79,13 +90,15 @@ final class StudyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        OptionChecks.guidance(cl, guidance);
+        if (guidanceOption != null) {
+            OptionChecks.guidance(cl, guidanceOption);
+        }
         OptionChecks.outputDirectory(cl, "--out", out);
         OptionChecks.count(cl, "--conditions", conditions, 1, StudyPlan.MAX_CONDITIONS, null);
         for (int n : steps) {
             OptionChecks.count(cl, "--steps", n, 3, 10_000, "the normalised step axis needs two transitions");
         }
-        for (String s : schedulers) {
+        for (String s : schedulers == null ? List.<String>of() : schedulers) {
             if (!Schedulers.names().contains(s)) {
                 throw new CommandLine.ParameterException(cl, "--schedulers " + s + ": unknown, expected some of "
                         + Schedulers.names());
@@ -98,39 +111,119 @@ final class StudyCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--shard " + shard + ": expected i/n with 1 <= i <= n, "
                     + "for example 2/4");
         }
+        for (Path e : embeddings == null ? List.<Path>of() : embeddings) {
+            TextConditions.checkFile(cl, e);
+        }
         List<StudyModel> described = new ArrayList<>();
         List<Denoiser> loaded = new ArrayList<>();
+        List<IntFunction<Condition>> makers = new ArrayList<>();
+        List<PromptEmbeddings> opened = new ArrayList<>();
+        List<SamplingChoice> choices = new ArrayList<>();
         Set<String> labels = new HashSet<>();
-        for (String m : models == null ? List.of(DEFAULT_WORD) : models) {
-            Path dir = m.equals(DEFAULT_WORD) && !Files.exists(Path.of(m)) ? null : Path.of(m);
-            Denoiser dit;
-            Map<String, Object> schedulerConfig;
-            try (Checkpoint ckpt = ModelSource.open(dir)) {
-                dit = ModelLoader.load(ckpt);
-                schedulerConfig = ckpt.schedulerConfig().isPresent()
-                        ? Schedulers.readConfig(ckpt.schedulerConfig().get()) : Map.of();
-            }
-            String label = StudyModel.labelFor(modelName(dir));
-            for (int i = 2; !labels.add(label); i++) {
-                label = StudyModel.labelFor(modelName(dir)) + "-" + i;
-            }
-            described.add(StudyModel.of(label, dit, schedulerConfig));
-            loaded.add(dit);
-        }
-        StudyPlan plan;
+        int textModels = 0;
         try {
-            plan = new StudyPlan(described, conditions, steps, schedulers, guidance, part);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cl, e.getMessage());
-        }
-        // the claim covers the report too: a second study on this folder is refused until the page is written
-        try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
-            Study study;
-            try (StudyProgress progress = new StudyProgress("study " + part)) {
-                study = StudyRunner.run(plan, loaded, claim, progress);
+            for (String m : models == null ? List.of(DEFAULT_WORD) : models) {
+                Path dir = m.equals(DEFAULT_WORD) && !Files.exists(Path.of(m)) ? null : Path.of(m);
+                Denoiser dit;
+                Optional<Path> schedulerFile;
+                try (Checkpoint ckpt = ModelSource.open(dir)) {
+                    dit = ModelLoader.load(ckpt);
+                    schedulerFile = ckpt.schedulerConfig();
+                }
+                String label = StudyModel.labelFor(modelName(dir));
+                for (int i = 2; !labels.add(label); i++) {
+                    label = StudyModel.labelFor(modelName(dir)) + "-" + i;
+                }
+                SamplingChoice choice = SamplingChoice.of(dit, schedulerFile, null, null, guidanceOption,
+                        ProfileCommand.CLASS_MODEL);
+                choices.add(choice);
+                if (TextConditions.text(dit)) {
+                    Path file = embeddingsFor(cl, textModels++, dit, modelName(dir));
+                    PromptEmbeddings prompts = TextConditions.read(file, dit);
+                    opened.add(prompts);
+                    described.add(StudyModel.of(label, dit, choice.studyConfig(), TextConditions.identity(prompts)));
+                    makers.add(c -> prompts.condition(c % prompts.prompts(), c, Optional.empty()));
+                } else {
+                    Map<String, Object> schedulerConfig = schedulerFile.isPresent()
+                            ? Schedulers.readConfig(schedulerFile.get()) : Map.of();
+                    described.add(StudyModel.of(label, dit, schedulerConfig));
+                    int classes = dit.info().classes();
+                    makers.add(c -> StudyPlan.condition(c, classes));
+                }
+                loaded.add(dit);
             }
-            return finish(cl.getOut(), study, out);
+            if (embeddings != null && embeddings.size() > 1 && embeddings.size() != textModels) {
+                throw new CommandLine.ParameterException(cl, "--embeddings: " + embeddings.size() + " files for "
+                        + textModels + " text models; give one for every text model, in --model order, or one for all");
+            }
+            if (embeddings != null && textModels == 0) {
+                throw new CommandLine.ParameterException(cl, "--embeddings: no model of this study is conditioned on "
+                        + "text embeddings (they take class labels)");
+            }
+            double guidance = guidanceOption != null ? guidanceOption : guidance(cl, described, choices);
+            List<String> chosen = schedulers != null ? schedulers : defaultSchedulers(cl, described);
+            StudyPlan plan;
+            try {
+                plan = new StudyPlan(described, conditions, steps, chosen, guidance, part);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, e.getMessage());
+            }
+            // the claim covers the report too: a second study on this folder is refused until the page is written
+            try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
+                Study study;
+                try (StudyProgress progress = new StudyProgress("study " + part)) {
+                    study = StudyRunner.run(plan, loaded, makers, claim, progress);
+                }
+                return finish(cl.getOut(), study, out);
+            }
+        } finally {
+            opened.forEach(PromptEmbeddings::close);
         }
+    }
+
+    /** The embeddings file of the {@code index}-th text model. */
+    private Path embeddingsFor(CommandLine cl, int index, Denoiser model, String name) {
+        if (embeddings == null || embeddings.isEmpty()) {
+            throw new CommandLine.ParameterException(cl, name + ": " + model.info().className() + " is conditioned "
+                    + "on text embeddings; give --embeddings FILE " + TextConditions.FILE_HINT);
+        }
+        if (embeddings.size() == 1) {
+            return embeddings.get(0);
+        }
+        if (index >= embeddings.size()) {
+            throw new CommandLine.ParameterException(cl, "--embeddings: " + embeddings.size() + " files, but "
+                    + name + " is text model " + (index + 1) + "; give one for every text model, in --model order, "
+                    + "or one for all");
+        }
+        return embeddings.get(index);
+    }
+
+    /** Without --guidance: the class-label default, or the text models' own where they agree. */
+    private static double guidance(CommandLine cl, List<StudyModel> models, List<SamplingChoice> choices) {
+        java.util.TreeMap<String, Double> own = new java.util.TreeMap<>();
+        for (int i = 0; i < models.size(); i++) {
+            if (choices.get(i).kind() != io.ditcache.model.SamplingDefaults.Guidance.NONE) {
+                own.put(models.get(i).label(), choices.get(i).guidance());
+            }
+        }
+        if (new HashSet<>(own.values()).size() > 1) {
+            throw new CommandLine.ParameterException(cl, "--guidance: the models' own guidance scales differ " + own
+                    + "; a study has one, give it");
+        }
+        double g = own.isEmpty() ? 1.0 : own.values().iterator().next();
+        return Math.max(1.0, g);
+    }
+
+    /** Without --schedulers: the usual three where every model allows them, else flowmatch where all allow it. */
+    private static List<String> defaultSchedulers(CommandLine cl, List<StudyModel> models) {
+        for (List<String> candidate : List.of(List.of(DEFAULT_SCHEDULERS.split(",")), List.of("flowmatch"))) {
+            if (models.stream().allMatch(m -> m.allowedSchedulers().containsAll(candidate))) {
+                return candidate;
+            }
+        }
+        throw new CommandLine.ParameterException(cl, "--schedulers: no scheduler fits every model ("
+                + models.stream().map(m -> m.label() + " allows " + m.allowedSchedulers())
+                        .collect(java.util.stream.Collectors.joining(", ")) + "); study them apart");
     }
 
     /** A model's name in labels: the checkpoint folder's name, or that of its parent for a generic one. */

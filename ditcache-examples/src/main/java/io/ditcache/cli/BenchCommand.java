@@ -6,7 +6,6 @@ import io.ditcache.bench.ShootoutCase;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
-import io.ditcache.model.ModelLoader;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
@@ -39,6 +38,9 @@ import picocli.CommandLine.Option;
                 + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
                 + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    ComputeTypeOption dtype = new ComputeTypeOption();
+
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
     /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
@@ -123,7 +125,7 @@ final class BenchCommand implements Callable<Integer> {
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
-            dit = ModelLoader.load(ckpt);
+            dit = dtype.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
         SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, stepsOption, guidanceOption,

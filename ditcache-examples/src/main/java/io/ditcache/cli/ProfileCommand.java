@@ -6,7 +6,6 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
-import io.ditcache.model.ModelLoader;
 import io.ditcache.model.SamplingDefaults;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.PromptEmbeddings;
@@ -40,6 +39,9 @@ import picocli.CommandLine.Option;
         description = "Profiles a model's step-to-step redundancy; writes profile.json, profile.csv, PNGs and "
                 + "report.html.")
 final class ProfileCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    ComputeTypeOption dtype = new ComputeTypeOption();
+
     /** The most steps {@link SamplingOptions} accepts. */
     static final int MAX_STEPS = 10_000;
 
@@ -102,7 +104,7 @@ final class ProfileCommand implements Callable<Integer> {
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
-            dit = ModelLoader.load(ckpt);
+            dit = dtype.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
         }
         SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, steps, guidance, CLASS_MODEL);

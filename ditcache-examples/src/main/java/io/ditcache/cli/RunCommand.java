@@ -5,7 +5,6 @@ import io.ditcache.SiteKind;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
-import io.ditcache.model.ModelLoader;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.profile.ActivationCapture;
@@ -34,6 +33,9 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a).")
 final class RunCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    ComputeTypeOption dtype = new ComputeTypeOption();
+
     /** Forward arguments of diffusers' transformer families. */
     static final Set<String> KNOWN_INPUTS = Set.of("hidden_states", "timestep", "class_labels",
             "encoder_hidden_states", "pooled_projections", "encoder_attention_mask", "img_ids", "txt_ids",
@@ -68,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
         TextConditions.checkFile(spec.commandLine(), embeddings);
         Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
-            loaded = ModelLoader.load(ckpt);
+            loaded = dtype.load(ckpt);
         }
         if (!(loaded instanceof DiffusersForward dit)) {
             throw new IllegalArgumentException(ModelSource.name(model) + ": " + loaded.info().className()

@@ -2,7 +2,6 @@ package io.ditcache.cli;
 
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.DefaultModel;
-import io.ditcache.model.ModelLoader;
 import io.ditcache.model.Denoiser;
 import io.ditcache.report.StudyReport;
 import io.ditcache.sample.Condition;
@@ -48,6 +47,9 @@ import picocli.CommandLine.Option;
                 + "same --out; --shard i/n runs every n-th condition, 'merge' combines shards. A folder another study is "
                 + "working in is refused (exit 1).")
 final class StudyCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    ComputeTypeOption dtype = new ComputeTypeOption();
+
     /** The word that names the embedded model in {@code --model}. */
     static final String DEFAULT_WORD = "default";
     /** The schedulers a study compares by default, for models trained with DDPM's objective. */
@@ -127,7 +129,7 @@ final class StudyCommand implements Callable<Integer> {
                 Denoiser dit;
                 Optional<Path> schedulerFile;
                 try (Checkpoint ckpt = ModelSource.open(dir)) {
-                    dit = ModelLoader.load(ckpt);
+                    dit = dtype.load(ckpt);
                     schedulerFile = ckpt.schedulerConfig();
                 }
                 String label = StudyModel.labelFor(modelName(dir));

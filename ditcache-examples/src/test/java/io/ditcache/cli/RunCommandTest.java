@@ -38,6 +38,32 @@ class RunCommandTest {
     }
 
     @Test
+    void bfloat16ComputeMatchesDiffusersToItsPrecisionAndUnknownTypesAreRefused() throws Exception {
+        Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
+        Path out = dir.resolve("out.safetensors");
+        String ckpt = FixtureDit.checkpoint(dir.resolve("dit")).toString();
+        String in = FixtureDit.inputs(dir.resolve("in.safetensors"), golden, GOLDEN_INPUTS).toString();
+        CliRun r = CliRun.of("run", "--dtype", "bfloat16", "--model", ckpt, "--inputs", in, "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        try (SafetensorsFile got = SafetensorsFile.open(out); SafetensorsFile want = SafetensorsFile.open(golden)) {
+            float[] w = want.floats("output.sample");
+            float[] g = got.floats("sample");
+            double worst = 0;
+            double scale = 0;
+            for (int i = 0; i < w.length; i++) {
+                worst = Math.max(worst, Math.abs(w[i] - g[i]));
+                scale = Math.max(scale, Math.abs(w[i]));
+            }
+            assertTrue(worst < 0.05 * scale && worst > 1e-6, "bfloat16 error " + worst + " of scale " + scale);
+        }
+        CliRun bad = CliRun.of("run", "--dtype", "int8", "--model", ckpt, "--inputs", in, "--out",
+                dir.resolve("bad.safetensors").toString());
+        assertEquals(2, bad.exitCode(), bad::toString);
+        assertTrue(bad.err().contains("compute dtype \"int8\", expected one of [float32, bfloat16, float16]"),
+                bad::toString);
+    }
+
+    @Test
     void captureWritesKeysValuesAndAttentionMatchingDiffusers() throws Exception {
         Path golden = FixtureDit.golden(dir.resolve("golden.safetensors"));
         Path out = dir.resolve("out.safetensors");

@@ -49,6 +49,37 @@ class LattePyramidAttentionTest {
     }
 
     @Test
+    void eachKindHasItsOwnWindowAsDiffusersTimestepSkipRanges() {
+        BlockLayout layout = LatteDenoiserTest.tiny(13).blockLayout();
+        // 11 steps: u = 0, 0.1, ..., 1; spatial window [0.2, 0.8], temporal [0.5, 1.0], cross [0.0, 0.3]
+        CachePolicy pab = Policies.create("pab", Map.of("interval", 2, "start", 0.2, "end", 0.8,
+                "temporalInterval", 2, "temporalStart", 0.5, "temporalEnd", 1.0,
+                "crossInterval", 2, "crossStart", 0.0, "crossEnd", 0.3));
+        StringBuilder self = new StringBuilder();
+        StringBuilder temporal = new StringBuilder();
+        StringBuilder cross = new StringBuilder();
+        for (int step = 0; step < 11; step++) {
+            CachePolicy.Decision s = pab.decide(new CachePolicy.Query(step, 11, 0, layout, 0, Branch.COND, 0));
+            CachePolicy.Decision t = pab.decide(new CachePolicy.Query(step, 11, 0, layout, 1, Branch.COND, 0));
+            self.append(s.reuses(BlockPart.SELF_ATTENTION) ? 'R' : 'C');
+            cross.append(s.reuses(BlockPart.CROSS_ATTENTION) ? 'R' : 'C');
+            temporal.append(t.reuses(BlockPart.SELF_ATTENTION) ? 'R' : 'C');
+            assertFalse(t.reuses(BlockPart.CROSS_ATTENTION));
+        }
+        assertEquals("CCCRCRCRCCC", self.toString());
+        assertEquals("CCCCCCRCRCR", temporal.toString());
+        assertEquals("CRCRCCCCCCC", cross.toString());
+        // described and recreated: the same decisions
+        CachePolicy again = Policies.create(pab.describe());
+        for (int step = 0; step < 11; step++) {
+            for (int layer = 0; layer < layout.size(); layer++) {
+                CachePolicy.Query q = new CachePolicy.Query(step, 11, 0, layout, layer, Branch.COND, 0);
+                assertEquals(pab.decide(q), again.decide(q));
+            }
+        }
+    }
+
+    @Test
     void temporalReuseAloneSkipsWorkInTheTemporalBlocks() {
         LatteModel model = LatteDenoiserTest.tiny(12);
         SamplingOptions options = new SamplingOptions(List.of(new Condition(LatteDenoiserTest.prompt(1,

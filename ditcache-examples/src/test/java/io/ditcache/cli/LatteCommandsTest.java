@@ -82,4 +82,28 @@ class LatteCommandsTest {
                 "video_length 16") && bad.err().contains("got 5"), bad.toString());
         assertTrue(!Files.exists(dir.resolve("bad.safetensors")));
     }
+
+    @Test
+    void profileSamplesTheVideoWithLattesDefaultsAndReportsSpatialAndTemporalBlocks() throws IOException {
+        Path model = dir.resolve("latte");
+        copy("/fixtures/latte/config.json", model.resolve("config.json"));
+        copy("/fixtures/latte/model.safetensors", model.resolve(FixtureDit.WEIGHTS));
+        Path prompts = dir.resolve("prompts.safetensors");
+        float[] text = new float[2 * 5 * 8];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (float) Math.sin(i * 0.37);
+        }
+        new SafetensorsWriter().put("encoder_hidden_states", text, 2, 5, 8)
+                .put("negative_encoder_hidden_states", new float[5 * 8], 1, 5, 8).write(prompts);
+        Path out = dir.resolve("profile");
+        CliRun r = CliRun.of("profile", "--model", model.toString(), "--embeddings", prompts.toString(), "--seeds",
+                "3", "--steps", "3", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("ddim, 3 steps, classifier-free guidance 7.5"), r.err());
+        com.fasterxml.jackson.databind.JsonNode p = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                out.resolve("profile.json").toFile());
+        assertEquals("LatteTransformer3DModel", p.at("/model/class_name").asText());
+        assertEquals(2, p.at("/layers").asInt(), p.toString().substring(0, 400));
+        assertTrue(Files.size(out.resolve("report.html")) > 0);
+    }
 }

@@ -105,5 +105,13 @@ class LatteCommandsTest {
         assertEquals("LatteTransformer3DModel", p.at("/model/class_name").asText());
         assertEquals(2, p.at("/layers").asInt(), p.toString().substring(0, 400));
         assertTrue(Files.size(out.resolve("report.html")) > 0);
+
+        CliRun one = CliRun.of("profile", "--model", model.toString(), "--embeddings", prompts.toString(), "--seeds",
+                "3", "--steps", "2", "--frames", "1", "--out", dir.resolve("one").toString());
+        assertEquals(0, one.exitCode(), one.toString());
+        CliRun five = CliRun.of("profile", "--model", model.toString(), "--embeddings", prompts.toString(),
+                "--seeds", "3", "--steps", "2", "--frames", "5", "--out", dir.resolve("five").toString());
+        assertEquals(2, five.exitCode(), five.toString());
+        assertTrue(five.err().contains("--frames 5") && five.err().contains("video_length 16"), five.toString());
     }
 }

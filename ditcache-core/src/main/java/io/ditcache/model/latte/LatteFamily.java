@@ -37,7 +37,7 @@ public final class LatteFamily implements DenoiserFamily {
         LatteConfig latte = config(config);
         LatteLayoutCheck.check(latte, config.source(), ckpt, budget);
         Weights.check(latte.parameterShapes(), ckpt, LatteConfig.CLASS_NAME);
-        LatteModel model = new LatteModel(latte);
+        LatteModel model = Weights.build(type.scalarType(), () -> new LatteModel(latte));
         Weights.load(model, latte.parameterShapes(), ckpt, LatteConfig.CLASS_NAME, type.scalarType());
         return model;
     }

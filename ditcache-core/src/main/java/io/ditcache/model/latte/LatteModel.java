@@ -62,8 +62,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class LatteModel extends Module implements Denoiser, DiffusersForward {
     /**
      * diffusers' {@code LattePipeline} defaults with Latte-1's scheduler (DDIM, linear betas 1e-4 to 0.02 over 1000
-     * training steps, epsilon, no sample clipping; its {@code variance_type} learned_range only tells the pipeline
-     * to drop the sigma channels): 50 steps, guidance 7.5, classifier-free.
+     * training steps, epsilon, no sample clipping): 50 steps, guidance 7.5, classifier-free. The pipeline keeps the
+     * learned-sigma channels only for a scheduler whose config has a learned {@code variance_type}; DDIMScheduler
+     * registers no {@code variance_type} (a hub config's is dropped as unused), so the channels are dropped, as the
+     * {@link Denoiser} forward does.
      */
     public static final SamplingDefaults SAMPLING_DEFAULTS = new SamplingDefaults("DDIMScheduler",
             schedulerConfig(), 50, 7.5, SamplingDefaults.Guidance.CLASSIFIER_FREE);
@@ -129,7 +131,6 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
         m.put("set_alpha_to_one", true);
         m.put("steps_offset", 0);
         m.put("timestep_spacing", "leading");
-        m.put("variance_type", "learned_range");
         return m;
     }
 

@@ -172,6 +172,11 @@ public final class STDiT3Model extends Module implements Denoiser, DiffusersForw
         return Weights.parametersAndBuffers(this);
     }
 
+    /** The patch embedding; for tests. */
+    PatchEmbed3D xEmbedder() {
+        return xEmbedder;
+    }
+
     /** The blocks in execution order (spatial 0, temporal 0, spatial 1, ...); for tests. */
     List<STDiT3Block> blocks() {
         return blocks;

@@ -39,7 +39,7 @@ public final class STDiT3Family implements DenoiserFamily {
         STDiT3Config c = config(config);
         STDiT3LayoutCheck.check(c, config.source(), ckpt);
         Weights.check(c.stateShapes(), ckpt, STDiT3Config.CLASS_NAME);
-        STDiT3Model model = new STDiT3Model(c);
+        STDiT3Model model = Weights.build(type.scalarType(), () -> new STDiT3Model(c));
         Weights.load(model, c.stateShapes(), ckpt, STDiT3Config.CLASS_NAME, type.scalarType());
         return model;
     }

@@ -26,7 +26,7 @@ public final class STDiT3Family implements DenoiserFamily {
         return Set.of(STDiT3Config.CLASS_NAME);
     }
 
-    /** The configuration checked, then every weight (missing, unexpected, shape, dtype) before any is copied in. */
+    /** The configuration checked, then against the weights' header and memory, then every weight (missing, unexpected, shape, dtype) before any is copied in. */
     @Override
     public STDiT3Model load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
         return load(ckpt, config, budget, ComputeType.FLOAT32);
@@ -37,7 +37,7 @@ public final class STDiT3Family implements DenoiserFamily {
     public STDiT3Model load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget, ComputeType type)
             throws IOException {
         STDiT3Config c = config(config);
-        STDiT3LayoutCheck.check(c, config.source(), ckpt);
+        STDiT3LayoutCheck.check(c, config.source(), ckpt, budget);
         Weights.check(c.stateShapes(), ckpt, STDiT3Config.CLASS_NAME);
         STDiT3Model model = Weights.build(type.scalarType(), () -> new STDiT3Model(c));
         Weights.load(model, c.stateShapes(), ckpt, STDiT3Config.CLASS_NAME, type.scalarType());

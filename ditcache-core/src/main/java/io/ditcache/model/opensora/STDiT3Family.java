@@ -26,7 +26,10 @@ public final class STDiT3Family implements DenoiserFamily {
         return Set.of(STDiT3Config.CLASS_NAME);
     }
 
-    /** The configuration checked, then against the weights' header and memory, then every weight (missing, unexpected, shape, dtype) before any is copied in. */
+    /**
+     * The configuration checked, then against the weights' header and memory, then every weight (missing,
+     * unexpected, shape, dtype) before any is copied in.
+     */
     @Override
     public STDiT3Model load(Checkpoint ckpt, DiffusersConfig config, MemoryBudget budget) throws IOException {
         return load(ckpt, config, budget, ComputeType.FLOAT32);

@@ -46,7 +46,8 @@ class STDiT3FamilyTest {
         Path d = saved(dir, "\"depth\" : 2", "\"depth\" : 2");
         try (Checkpoint c = Checkpoint.open(d)) {
             CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> ModelLoader.load(c, new MemoryBudget(1L << 30, 10_000), io.ditcache.model.ComputeType.FLOAT32));
+                    () -> ModelLoader.load(c, new MemoryBudget(1L << 30, 10_000),
+                            io.ditcache.model.ComputeType.FLOAT32));
             assertTrue(e.getMessage().contains("of float32 weights"), e.getMessage());
         }
     }

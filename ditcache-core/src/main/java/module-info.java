@@ -31,6 +31,7 @@ module io.ditcache.core {
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
     exports io.ditcache.model.flux;
+    exports io.ditcache.model.mochi;
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
     exports io.ditcache.policy;
@@ -47,6 +48,7 @@ module io.ditcache.core {
 
     provides io.ditcache.backend.DistanceBackend with io.ditcache.profile.CpuDistanceBackend;
     provides io.ditcache.model.DenoiserFamily with io.ditcache.model.dit.DiTFamily,
+            io.ditcache.model.mochi.MochiFamily,
             io.ditcache.model.flux.FluxFamily, io.ditcache.model.pixart.PixArtFamily,
             io.ditcache.model.sd3.SD3Family;
 }

@@ -100,6 +100,8 @@ public record MochiConfig(int patchSize, int numHeads, int headDim, int numLayer
         long p = patchSize;
         long e = textEmbedDim;
         Map<String, long[]> out = new LinkedHashMap<>();
+        // a module's own parameters come before its children's in named_parameters()
+        out.put("pos_frequencies", new long[] {3, numHeads, headDim / 2});
         out.put("patch_embed.proj.weight", new long[] {d, inChannels, p, p});
         out.put("patch_embed.proj.bias", new long[] {d});
         linear(out, "time_embed.timestep_embedder.linear_1", timeEmbedDim, d);
@@ -108,7 +110,6 @@ public record MochiConfig(int patchSize, int numHeads, int headDim, int numLayer
         linear(out, "time_embed.pooler.to_q", e, e);
         linear(out, "time_embed.pooler.to_out", e, d);
         linear(out, "time_embed.caption_proj", e, pooledProjectionDim);
-        out.put("pos_frequencies", new long[] {3, numHeads, headDim / 2});
         for (int i = 0; i < numLayers; i++) {
             blockShapes(out, "transformer_blocks." + i + ".", contextPreOnly(i));
         }

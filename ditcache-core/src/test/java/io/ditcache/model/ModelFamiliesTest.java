@@ -31,7 +31,8 @@ class ModelFamiliesTest {
         // the families of the main resources (DiT, FLUX, PixArt, SD3, ...), the toy one of the test resources, sorted
         List<String> names = List.copyOf(ModelLoader.classNames());
         assertTrue(names.containsAll(List.of("DiTTransformer2DModel", "FluxTransformer2DModel",
-                "MochiTransformer3DModel", "PixArtTransformer2DModel", "SD3Transformer2DModel", "ToyTransformer2DModel")), names.toString());
+                "MochiTransformer3DModel", "PixArtTransformer2DModel", "SD3Transformer2DModel",
+                "ToyTransformer2DModel")), names.toString());
         assertEquals(names.stream().sorted().toList(), names);
     }
 

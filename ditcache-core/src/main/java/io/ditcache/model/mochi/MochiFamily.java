@@ -37,7 +37,7 @@ public final class MochiFamily implements DenoiserFamily {
         MochiConfig mochi = config(config);
         MochiLayoutCheck.check(mochi, config.source(), ckpt, budget);
         Weights.check(mochi.parameterShapes(), ckpt, MochiConfig.CLASS_NAME);
-        MochiModel model = new MochiModel(mochi);
+        MochiModel model = Weights.build(type.scalarType(), () -> new MochiModel(mochi));
         Weights.load(model, mochi.parameterShapes(), ckpt, MochiConfig.CLASS_NAME, type.scalarType());
         return model;
     }

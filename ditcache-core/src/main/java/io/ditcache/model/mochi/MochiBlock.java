@@ -69,7 +69,7 @@ final class MochiBlock extends Module {
             Streams out = forward(input.image(), input.context(), rows.select(temb), rows.select(mask), rope, step,
                     ActivationProbe.NONE, reused, parts);
             return new BlockOutput(out, parts);
-        }, (rows, input) -> modulation(input.image(), rows.select(temb)).get(0));
+        }, (rows, input) -> new Tensor(modulation(input.image(), rows.select(temb)).get(0)));
     }
 
     /** The normalised, scaled video tokens and the gate / mlp modulation: x, gate_msa, scale_mlp, gate_mlp. */

@@ -1,6 +1,7 @@
 package io.ditcache.model.mochi;
 
 import io.ditcache.io.DType;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.TensorInfo;
 import java.util.Arrays;
@@ -8,7 +9,8 @@ import java.util.Arrays;
 /**
  * Checks a safetensors file of forward inputs ({@code hidden_states}, {@code encoder_hidden_states},
  * {@code timestep}, {@code encoder_attention_mask}, as diffusers names them) against a Mochi model before any of
- * them is loaded: presence, dtypes, shapes against the configuration, batch agreement, the timesteps' range.
+ * them is loaded: presence, dtypes, shapes against the configuration, batch agreement, one forward against memory,
+ * the timesteps' range.
  */
 public final class MochiInputs {
     private MochiInputs() {
@@ -18,6 +20,10 @@ public final class MochiInputs {
      * @throws IllegalArgumentException naming the file, the tensor, its dtype, shape or value and what was expected
      */
     public static void check(SafetensorsFile inputs, MochiConfig config) {
+        check(inputs, config, MemoryBudget.ofThisMachine());
+    }
+
+    static void check(SafetensorsFile inputs, MochiConfig config, MemoryBudget budget) {
         String file = inputs.source() + ": ";
         for (String name : MochiModel.INPUT_NAMES) {
             if (!inputs.contains(name)) {
@@ -39,6 +45,14 @@ public final class MochiInputs {
             throw new IllegalArgumentException(file + "tensor 'encoder_hidden_states' has shape "
                     + Arrays.toString(e) + ", expected [" + n + ", tokens, " + config.textEmbedDim()
                     + "] (text_embed_dim) with tokens >= 1");
+        }
+        long tokens = s[2] * (s[3] / p) * (s[4] / p);
+        long activations = MemoryBudget.times(MemoryBudget.times(config.activationElements(tokens, e[1]), n),
+                Float.BYTES);
+        String shortfall = budget.shortfall(0, activations);
+        if (shortfall != null) {
+            throw new IllegalArgumentException(file + "tensor 'hidden_states' has shape " + Arrays.toString(s)
+                    + " (" + tokens + " video tokens) with " + e[1] + " text tokens: one forward " + shortfall);
         }
         TensorInfo m = inputs.info("encoder_attention_mask");
         if (m.dtype().isFloatingPoint()) {

@@ -82,8 +82,7 @@ final class MochiLayoutCheck {
 
     /** Refuses a configuration whose float32 weights do not fit in memory. */
     static void checkMemory(MochiConfig c, String prefix, MemoryBudget budget) throws CheckpointException {
-        long count = c.parameterCount();
-        long weights = count < 0 ? Long.MAX_VALUE : MemoryBudget.times(count, Float.BYTES);
+        long weights = MemoryBudget.times(c.parameterCount(), Float.BYTES);
         String shortfall = budget.shortfall(0, weights);
         if (shortfall != null) {
             throw new CheckpointException(prefix + "num_layers " + c.numLayers() + " at inner dim " + c.innerDim()

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.internal.Tensors;
+import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.Fixtures;
@@ -80,5 +81,12 @@ class MochiInputsTest {
         refused(model, inputs(dir, "late", m -> m.put("timestep", m.get("timestep").add(new Scalar(1000)))),
                 "'timestep' holds 1073.0 at index 0", "from 0 to 1000");
         refused(model, inputs(dir, "three", m -> m.put("timestep", torch.zeros(3))), "'timestep' has shape [3]");
+        // one forward that does not fit is refused before anything is loaded
+        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("ok.safetensors"))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> MochiInputs.check(f, model.config(), new MemoryBudget(1 << 12, 1 << 12)));
+            assertTrue(e.getMessage().contains("(128 video tokens) with 16 text tokens: one forward"),
+                    e.getMessage());
+        }
     }
 }

@@ -84,6 +84,12 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
             throw config.invalid("max_image_seq_len", maxSeqLen, "a length other than base_image_seq_len "
                     + baseSeqLen + " (the shift is interpolated between them)");
         }
+        if (config.flag("invert_sigmas", false)) {
+            // genmo/mochi-1-preview's scheduler_config.json: MochiPipeline steps the reversed sigmas
+            throw config.unsupported("invert_sigmas", true, "false (Mochi's inverted clock is handled by the model: "
+                    + "sample it with sigma_schedule \"linear_quadratic\", MochiPipeline's sigmas, on the standard "
+                    + "clock)");
+        }
         for (String off : new String[] {"invert_sigmas", "use_karras_sigmas", "use_exponential_sigmas",
             "use_beta_sigmas", "stochastic_sampling"}) {
             config.requireOff(off);

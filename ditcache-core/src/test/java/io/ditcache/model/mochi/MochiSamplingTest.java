@@ -100,6 +100,11 @@ class MochiSamplingTest {
         e = assertThrows(IllegalArgumentException.class, () -> Schedulers.create("flowmatch",
                 Map.of("sigma_schedule", "cosine")));
         assertTrue(e.getMessage().contains("sigma_schedule"), e.getMessage());
+        // the checkpoint's own scheduler config (MochiPipeline's inverted clock) is refused, pointing here
+        e = assertThrows(IllegalArgumentException.class, () -> Schedulers.create("FlowMatchEulerDiscreteScheduler",
+                Map.of("invert_sigmas", true, "shift", 1.0)));
+        assertTrue(e.getMessage().contains("\"invert_sigmas\" = true is not supported")
+                && e.getMessage().contains("linear_quadratic"), e.getMessage());
     }
 
     /**

@@ -50,14 +50,16 @@ class ComputeTypeTest {
      * golden output to bfloat16 precision (and not exactly: it really computes in bfloat16).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux",
+        "diffusers-video/mochi"})
     void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
+        // a name with a folder is a fixture of that folder under /fixtures (the video families)
+        String base = fixture.contains("/") ? "/fixtures/" + fixture : "/fixtures/diffusers/" + fixture;
+        fixture = fixture.replace('/', '-');
         Path dir = tmp.resolve(fixture);
-        Fixtures.copy("/fixtures/diffusers/" + fixture + "/config.json", dir.resolve("config.json"));
-        Fixtures.copy("/fixtures/diffusers/" + fixture + "/model.safetensors",
-                dir.resolve("diffusion_pytorch_model.safetensors"));
-        Path goldenFile = Fixtures.copy("/fixtures/diffusers/" + fixture + "/golden.safetensors",
-                tmp.resolve(fixture + "-golden.safetensors"));
+        Fixtures.copy(base + "/config.json", dir.resolve("config.json"));
+        Fixtures.copy(base + "/model.safetensors", dir.resolve("diffusion_pytorch_model.safetensors"));
+        Path goldenFile = Fixtures.copy(base + "/golden.safetensors", tmp.resolve(fixture + "-golden.safetensors"));
         Denoiser model = ModelLoader.load(dir, ComputeType.BFLOAT16);
         Path inputs = tmp.resolve(fixture + "-inputs.safetensors");
         try (SafetensorsFile golden = SafetensorsFile.open(goldenFile); PointerScope scope = new PointerScope()) {

@@ -21,6 +21,7 @@ import java.util.function.Function;
  *   <tr><td>{@code dpm++}</td><td>{@code DPMSolverMultistepScheduler} (dpmsolver++)</td></tr>
  *   <tr><td>{@code euler}</td><td>{@code EulerDiscreteScheduler}</td></tr>
  *   <tr><td>{@code flowmatch}</td><td>{@code FlowMatchEulerDiscreteScheduler}</td></tr>
+ *   <tr><td>{@code rflow}</td><td>Open-Sora 1.2's {@code RFLOW} (not a diffusers class)</td></tr>
  * </table>
  *
  * <p>The diffusers class name is accepted in place of the short name. A configuration is the key/value map
@@ -37,7 +38,8 @@ public final class Schedulers {
             "DDPMScheduler", "ddpm",
             "DPMSolverMultistepScheduler", "dpm++",
             "EulerDiscreteScheduler", "euler",
-            "FlowMatchEulerDiscreteScheduler", "flowmatch");
+            "FlowMatchEulerDiscreteScheduler", "flowmatch",
+            "RFLOW", "rflow");
 
     static {
         FACTORIES.put("ddim", DdimScheduler::new);
@@ -45,6 +47,7 @@ public final class Schedulers {
         FACTORIES.put("dpm++", DpmSolverMultistepScheduler::new);
         FACTORIES.put("euler", EulerDiscreteScheduler::new);
         FACTORIES.put("flowmatch", FlowMatchEulerScheduler::new);
+        FACTORIES.put("rflow", RFlowScheduler::new);
     }
 
     private Schedulers() {}

@@ -1,5 +1,6 @@
 package io.ditcache.model.latte;
 
+import io.ditcache.model.layers.ProjectedAttention;
 import io.ditcache.ActivationProbe;
 import io.ditcache.BlockPart;
 import io.ditcache.Site;
@@ -42,8 +43,8 @@ final class LatteBlock extends Module {
     private final int layer;
     private final int dim;
     private final double normEps;
-    private final LatteAttention selfAttention;
-    private final LatteAttention crossAttention;
+    private final ProjectedAttention selfAttention;
+    private final ProjectedAttention crossAttention;
     private final FeedForward feedForward;
     private final Tensor scaleShiftTable;
 
@@ -56,8 +57,8 @@ final class LatteBlock extends Module {
         this.dim = c.innerDim();
         this.normEps = c.normEps();
         register_parameter("scale_shift_table", torch.zeros(6, dim));
-        selfAttention = register_module("attn1", new LatteAttention(dim, dim, c.numHeads(), c.attentionBias()));
-        crossAttention = spatial ? register_module("attn2", new LatteAttention(dim, c.crossAttentionDim(),
+        selfAttention = register_module("attn1", new ProjectedAttention(dim, dim, c.numHeads(), c.attentionBias()));
+        crossAttention = spatial ? register_module("attn2", new ProjectedAttention(dim, c.crossAttentionDim(),
                 c.numHeads(), c.attentionBias())) : null;
         feedForward = register_module("ff", new FeedForward(dim, 4L * dim, dim, c.activation()));
         // a handle of our own, sharing storage: register_parameter's reference moves as the table grows
@@ -129,7 +130,7 @@ final class LatteBlock extends Module {
                 Probes.observe(probe, step, modulated, h);
             }
             if (attn == null) {
-                LatteAttention.Result r = selfAttention.forward(h.reshape(b * groups, s, dim), null, null);
+                ProjectedAttention.Result r = selfAttention.forward(h.reshape(b * groups, s, dim), null, null);
                 Probes.observe(probe, step, Site.of(layer, SiteKind.K), perSample(r.k(), b));
                 Probes.observe(probe, step, Site.of(layer, SiteKind.V), perSample(r.v(), b));
                 attn = perSample(r.out(), b);
@@ -144,7 +145,7 @@ final class LatteBlock extends Module {
             if (ca == null) {
                 Tensor context = perGroup(text, groups);
                 Tensor groupBias = bias == null ? null : perGroup(bias, groups);
-                LatteAttention.Result r = crossAttention.forward(hidden.reshape(b * groups, s, dim), context,
+                ProjectedAttention.Result r = crossAttention.forward(hidden.reshape(b * groups, s, dim), context,
                         groupBias);
                 ca = perSample(r.out(), b);
                 if (cross != null) {

@@ -1,5 +1,7 @@
 package io.ditcache.model.latte;
 
+import io.ditcache.model.layers.AdaLayerNormSingle;
+import io.ditcache.model.layers.SinCosPatchEmbed;
 import io.ditcache.ActivationProbe;
 import io.ditcache.BlockLayout;
 import io.ditcache.Branch;
@@ -77,11 +79,11 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
     private static final double MASK_BIAS = -10000.0;
 
     private final LatteConfig config;
-    private final LattePatchEmbed patchEmbed;
+    private final SinCosPatchEmbed patchEmbed;
     private final List<LatteBlock> spatial = new ArrayList<>();
     private final List<LatteBlock> temporal = new ArrayList<>();
     private final LinearImpl projOut;
-    private final LatteAdaLayerNormSingle adaln;
+    private final AdaLayerNormSingle adaln;
     private final TextProjection captionProjection;
     /** Container modules, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
     private final Module spatialList;
@@ -96,7 +98,8 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
         this.config = config;
         int d = config.innerDim();
         register_parameter("scale_shift_table", torch.zeros(2, d));
-        patchEmbed = register_module("pos_embed", new LattePatchEmbed(config));
+        patchEmbed = register_module("pos_embed", new SinCosPatchEmbed(config.innerDim(), config.inChannels(), config.patchSize(),
+                config.gridSize(), config.interpolationScale()));
         spatialList = register_module("transformer_blocks", new Module());
         temporalList = register_module("temporal_transformer_blocks", new Module());
         for (int i = 0; i < config.numLayers(); i++) {
@@ -108,7 +111,7 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
         }
         long p = config.patchSize();
         projOut = register_module("proj_out", Linears.of(d, p * p * config.outChannels(), true));
-        adaln = register_module("adaln_single", new LatteAdaLayerNormSingle(config));
+        adaln = register_module("adaln_single", new AdaLayerNormSingle(config.innerDim(), false, 0));
         captionProjection = register_module("caption_projection",
                 new TextProjection(config.captionChannels(), d, d, "gelu_tanh"));
         // a handle of our own, sharing storage: register_parameter's reference moves as the table grows
@@ -170,11 +173,11 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
         return patchEmbed.weightType();
     }
 
-    LattePatchEmbed patchEmbed() {
+    SinCosPatchEmbed patchEmbed() {
         return patchEmbed;
     }
 
-    LatteAdaLayerNormSingle adaln() {
+    AdaLayerNormSingle adaln() {
         return adaln;
     }
 
@@ -240,7 +243,7 @@ public final class LatteModel extends Module implements Denoiser, DiffusersForwa
                 latents.size(4));
         // [B*F, N, D] in diffusers; one sample per row here: [B, F*N, D]
         Tensor x = patchEmbed.forward(frames).reshape(b, f * n, d);
-        LatteAdaLayerNormSingle.Conditioning cond = adaln.forward(t);
+        AdaLayerNormSingle.Conditioning cond = adaln.forward(t, null, null);
         Tensor caption = captionProjection.forward(text.to(dtype)).view(b, -1, d);
         Tensor bias = mask == null ? null
                 : mask.to(dtype).neg().add(new Scalar(1.0)).mul(new Scalar(MASK_BIAS)).view(b, 1, 1, -1);

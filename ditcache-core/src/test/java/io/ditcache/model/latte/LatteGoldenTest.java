@@ -1,5 +1,6 @@
 package io.ditcache.model.latte;
 
+import io.ditcache.model.layers.AdaLayerNormSingle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -110,7 +111,7 @@ class LatteGoldenTest {
             Tensor x = input(g, "input.hidden_states");
             Tensor frames = x.permute(0, 2, 1, 3, 4).reshape(32, 4, 8, 8);
             near(g, "aux.patch_embed", model.patchEmbed().forward(frames), TOL);
-            LatteAdaLayerNormSingle.Conditioning c = model.adaln().forward(input(g, "input.timestep"));
+            AdaLayerNormSingle.Conditioning c = model.adaln().forward(input(g, "input.timestep"), null, null);
             near(g, "aux.adaln_single_t6", c.t6(), TOL);
             near(g, "aux.adaln_single_embedded_t", c.embedded(), TOL);
             near(g, "aux.caption_projection", model.captionProjection().forward(

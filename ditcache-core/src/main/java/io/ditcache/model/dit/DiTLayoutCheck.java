@@ -2,6 +2,7 @@ package io.ditcache.model.dit;
 
 import static io.ditcache.model.layers.HeaderChecks.shape;
 import static io.ditcache.model.layers.HeaderChecks.blockCount;
+import static io.ditcache.model.layers.HeaderChecks.patchProjection;
 import static io.ditcache.model.layers.HeaderChecks.agree;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
@@ -37,15 +38,7 @@ final class DiTLayoutCheck {
                 + c.innerDim();
         long d = c.innerDim();
         long p = c.patchSize();
-        long[] patch = shape(ckpt, PATCH, 4);
-        if (patch != null) {
-            long[] implied = {d, c.inChannels(), p, p};
-            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
-            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
-                    patch[1] + " input channels", implied);
-            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
-                    "patches of " + patch[2] + " x " + patch[3], implied);
-        }
+        patchProjection(prefix, ckpt, PATCH, inner, d, c.inChannels(), p);
         long[] table = shape(ckpt, TABLE, 2);
         if (table != null) {
             long[] implied = {c.numClasses() + 1L, d};

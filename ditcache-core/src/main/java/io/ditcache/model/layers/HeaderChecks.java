@@ -53,6 +53,54 @@ public final class HeaderChecks {
         }
     }
 
+    /**
+     * Checks a patch embedding's convolution {@code key} ({@code [d, in_channels, p, p]}) against the config.
+     *
+     * @param inner how the config makes the inner dim {@code d}, e.g. "num_attention_heads 2 x ... = 32"
+     */
+    public static void patchProjection(String prefix, Checkpoint ckpt, String key, String inner, long d,
+            long inChannels, long p) throws CheckpointException {
+        long[] patch = shape(ckpt, key, 4);
+        if (patch != null) {
+            long[] implied = {d, inChannels, p, p};
+            agree(patch[0] == d, prefix, inner, ckpt, key, patch, "inner dim " + patch[0], implied);
+            agree(patch[1] == inChannels, prefix, "in_channels is " + inChannels, ckpt, key, patch,
+                    patch[1] + " input channels", implied);
+            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, key, patch,
+                    "patches of " + patch[2] + " x " + patch[3], implied);
+        }
+    }
+
+    /** Checks the output projection {@code key} ({@code [p * p * out_channels, d]}) against the config. */
+    public static void patchOutput(String prefix, Checkpoint ckpt, String key, long d, long p, long outChannels)
+            throws CheckpointException {
+        long[] out = shape(ckpt, key, 2);
+        if (out != null) {
+            long pp = p * p;
+            long[] implied = {pp * outChannels, d};
+            agree(out[0] == pp * outChannels, prefix, "out_channels is " + outChannels, ckpt, key, out,
+                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
+                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
+        }
+    }
+
+    /**
+     * Checks a projection {@code key} ({@code [d, width]}) of an input {@code configKey} wide (a caption
+     * projection, cross-attention keys) against the config.
+     *
+     * @param what what the width is in words, e.g. "captions"
+     */
+    public static void inputProjection(String prefix, Checkpoint ckpt, String key, String configKey, long width,
+            String inner, long d, String what) throws CheckpointException {
+        long[] w = shape(ckpt, key, 2);
+        if (w != null) {
+            long[] implied = {d, width};
+            agree(w[1] == width, prefix, configKey + " is " + width, ckpt, key, w, what + " " + w[1] + " wide",
+                    implied);
+            agree(w[0] == d, prefix, inner, ckpt, key, w, "inner dim " + w[0], implied);
+        }
+    }
+
     /** The shape of {@code name} if the checkpoint holds it with {@code rank} dimensions, else null. */
     public static long[] shape(Checkpoint ckpt, String name, int rank) {
         if (!ckpt.contains(name)) {

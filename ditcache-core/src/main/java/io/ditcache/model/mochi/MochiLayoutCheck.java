@@ -2,6 +2,8 @@ package io.ditcache.model.mochi;
 
 import static io.ditcache.model.layers.HeaderChecks.agree;
 import static io.ditcache.model.layers.HeaderChecks.blockCount;
+import static io.ditcache.model.layers.HeaderChecks.patchOutput;
+import static io.ditcache.model.layers.HeaderChecks.patchProjection;
 import static io.ditcache.model.layers.HeaderChecks.shape;
 
 import io.ditcache.io.Checkpoint;
@@ -38,15 +40,7 @@ final class MochiLayoutCheck {
         long d = c.innerDim();
         long p = c.patchSize();
         String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = " + d;
-        long[] patch = shape(ckpt, PATCH, 4);
-        if (patch != null) {
-            long[] implied = {d, c.inChannels(), p, p};
-            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
-            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
-                    patch[1] + " input channels", implied);
-            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
-                    "patches of " + patch[2] + " x " + patch[3], implied);
-        }
+        patchProjection(prefix, ckpt, PATCH, inner, d, c.inChannels(), p);
         long[] freqs = shape(ckpt, FREQS, 3);
         if (freqs != null) {
             long[] implied = {3, c.numHeads(), c.headDim() / 2};
@@ -70,14 +64,7 @@ final class MochiLayoutCheck {
             agree(time[1] == c.timeEmbedDim(), prefix, "time_embed_dim is " + c.timeEmbedDim(), ckpt, TIME, time,
                     time[1] + " timestep features", implied);
         }
-        long[] out = shape(ckpt, OUT, 2);
-        if (out != null) {
-            long pp = p * p;
-            long[] implied = {pp * c.outChannels(), d};
-            agree(out[0] == pp * c.outChannels(), prefix, "out_channels is " + c.outChannels(), ckpt, OUT, out,
-                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
-                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
-        }
+        patchOutput(prefix, ckpt, OUT, d, p, c.outChannels());
     }
 
     /** Refuses a configuration whose float32 weights do not fit in memory. */

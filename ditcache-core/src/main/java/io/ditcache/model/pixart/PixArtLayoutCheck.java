@@ -1,8 +1,9 @@
 package io.ditcache.model.pixart;
 
-import static io.ditcache.model.layers.HeaderChecks.shape;
 import static io.ditcache.model.layers.HeaderChecks.blockCount;
-import static io.ditcache.model.layers.HeaderChecks.agree;
+import static io.ditcache.model.layers.HeaderChecks.inputProjection;
+import static io.ditcache.model.layers.HeaderChecks.patchOutput;
+import static io.ditcache.model.layers.HeaderChecks.patchProjection;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.io.CheckpointException;
 import io.ditcache.io.MemoryBudget;
@@ -38,36 +39,11 @@ final class PixArtLayoutCheck {
         long d = c.innerDim();
         long p = c.patchSize();
         String inner = "num_attention_heads " + c.numHeads() + " x attention_head_dim " + c.headDim() + " = " + d;
-        long[] patch = shape(ckpt, PATCH, 4);
-        if (patch != null) {
-            long[] implied = {d, c.inChannels(), p, p};
-            agree(patch[0] == d, prefix, inner, ckpt, PATCH, patch, "inner dim " + patch[0], implied);
-            agree(patch[1] == c.inChannels(), prefix, "in_channels is " + c.inChannels(), ckpt, PATCH, patch,
-                    patch[1] + " input channels", implied);
-            agree(patch[2] == p && patch[3] == p, prefix, "patch_size is " + p, ckpt, PATCH, patch,
-                    "patches of " + patch[2] + " x " + patch[3], implied);
-        }
-        long[] caption = shape(ckpt, CAPTION, 2);
-        if (caption != null) {
-            long[] implied = {d, c.captionChannels()};
-            agree(caption[1] == c.captionChannels(), prefix, "caption_channels is " + c.captionChannels(), ckpt,
-                    CAPTION, caption, "captions " + caption[1] + " wide", implied);
-            agree(caption[0] == d, prefix, inner, ckpt, CAPTION, caption, "inner dim " + caption[0], implied);
-        }
-        long[] out = shape(ckpt, OUT, 2);
-        if (out != null) {
-            long pp = p * p;
-            long[] implied = {pp * c.outChannels(), d};
-            agree(out[0] == pp * c.outChannels(), prefix, "out_channels is " + c.outChannels(), ckpt, OUT, out,
-                    out[0] % pp == 0 ? out[0] / pp + " output channels at patch_size " + p
-                            : out[0] + " outputs, not a multiple of patch_size^2 " + pp, implied);
-        }
-        long[] crossK = shape(ckpt, CROSS_K, 2);
-        if (crossK != null) {
-            agree(crossK[1] == c.crossAttentionDim(), prefix, "cross_attention_dim is " + c.crossAttentionDim(),
-                    ckpt, CROSS_K, crossK, "keys from " + crossK[1] + " channels",
-                    new long[] {d, c.crossAttentionDim()});
-        }
+        patchProjection(prefix, ckpt, PATCH, inner, d, c.inChannels(), p);
+        inputProjection(prefix, ckpt, CAPTION, "caption_channels", c.captionChannels(), inner, d, "captions");
+        patchOutput(prefix, ckpt, OUT, d, p, c.outChannels());
+        inputProjection(prefix, ckpt, CROSS_K, "cross_attention_dim", c.crossAttentionDim(), inner, d,
+                "keys from channels");
         if (ckpt.contains(PATCH) && ckpt.contains(RESOLUTION) != c.useAdditionalConditions()) {
             throw new CheckpointException(prefix + "use_additional_conditions is " + c.useAdditionalConditions()
                     + ", but " + ckpt.source() + (c.useAdditionalConditions() ? " has no tensor " : " has tensor ")

@@ -17,6 +17,7 @@ import java.util.function.Function;
  *   <caption>Names</caption>
  *   <tr><th>name</th><th>diffusers class</th></tr>
  *   <tr><td>{@code ddim}</td><td>{@code DDIMScheduler} (eta 0)</td></tr>
+ *   <tr><td>{@code cogvideox-ddim}</td><td>{@code CogVideoXDDIMScheduler}</td></tr>
  *   <tr><td>{@code ddpm}</td><td>{@code DDPMScheduler}</td></tr>
  *   <tr><td>{@code dpm++}</td><td>{@code DPMSolverMultistepScheduler} (dpmsolver++)</td></tr>
  *   <tr><td>{@code euler}</td><td>{@code EulerDiscreteScheduler}</td></tr>
@@ -34,6 +35,7 @@ public final class Schedulers {
     private static final Map<String, Function<SchedulerConfig, Scheduler>> FACTORIES = new LinkedHashMap<>();
     private static final Map<String, String> CLASS_NAMES = Map.of(
             "DDIMScheduler", "ddim",
+            "CogVideoXDDIMScheduler", "cogvideox-ddim",
             "DDPMScheduler", "ddpm",
             "DPMSolverMultistepScheduler", "dpm++",
             "EulerDiscreteScheduler", "euler",
@@ -42,6 +44,7 @@ public final class Schedulers {
     static {
         FACTORIES.put("ddim", DdimScheduler::new);
         FACTORIES.put("ddpm", DdpmScheduler::new);
+        FACTORIES.put("cogvideox-ddim", CogVideoXDdimScheduler::new);
         FACTORIES.put("dpm++", DpmSolverMultistepScheduler::new);
         FACTORIES.put("euler", EulerDiscreteScheduler::new);
         FACTORIES.put("flowmatch", FlowMatchEulerScheduler::new);

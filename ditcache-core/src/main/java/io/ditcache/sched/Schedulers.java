@@ -17,11 +17,11 @@ import java.util.function.Function;
  *   <caption>Names</caption>
  *   <tr><th>name</th><th>diffusers class</th></tr>
  *   <tr><td>{@code ddim}</td><td>{@code DDIMScheduler} (eta 0)</td></tr>
- *   <tr><td>{@code cogvideox-ddim}</td><td>{@code CogVideoXDDIMScheduler}</td></tr>
  *   <tr><td>{@code ddpm}</td><td>{@code DDPMScheduler}</td></tr>
  *   <tr><td>{@code dpm++}</td><td>{@code DPMSolverMultistepScheduler} (dpmsolver++)</td></tr>
  *   <tr><td>{@code euler}</td><td>{@code EulerDiscreteScheduler}</td></tr>
  *   <tr><td>{@code flowmatch}</td><td>{@code FlowMatchEulerDiscreteScheduler}</td></tr>
+ *   <tr><td>{@code cogvideox-ddim}</td><td>{@code CogVideoXDDIMScheduler} (CogVideoX)</td></tr>
  * </table>
  *
  * <p>The diffusers class name is accepted in place of the short name. A configuration is the key/value map
@@ -44,10 +44,10 @@ public final class Schedulers {
     static {
         FACTORIES.put("ddim", DdimScheduler::new);
         FACTORIES.put("ddpm", DdpmScheduler::new);
-        FACTORIES.put("cogvideox-ddim", CogVideoXDdimScheduler::new);
         FACTORIES.put("dpm++", DpmSolverMultistepScheduler::new);
         FACTORIES.put("euler", EulerDiscreteScheduler::new);
         FACTORIES.put("flowmatch", FlowMatchEulerScheduler::new);
+        FACTORIES.put("cogvideox-ddim", CogVideoXDdimScheduler::new);
     }
 
     private Schedulers() {}

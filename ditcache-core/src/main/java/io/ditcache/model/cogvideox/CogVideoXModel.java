@@ -135,6 +135,11 @@ public final class CogVideoXModel extends Module implements Denoiser, DiffusersF
         return blocks.size();
     }
 
+    /** Block {@code layer}, in execution order. */
+    CogVideoXBlock block(int layer) {
+        return blocks.get(layer);
+    }
+
     /** The blocks as a cache sees them ({@link CogVideoXConfig#blockLayout()}). */
     public BlockLayout blockLayout() {
         return config.blockLayout();

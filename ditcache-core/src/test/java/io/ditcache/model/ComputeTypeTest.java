@@ -50,13 +50,16 @@ class ComputeTypeTest {
      * golden output to bfloat16 precision (and not exactly: it really computes in bfloat16).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux"})
-    void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux",
+        "diffusers-video/cogvideox", "diffusers-video/cogvideox_rope"})
+    void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String path) throws IOException {
+        // a bare name is an image fixture under fixtures/diffusers/
+        String base = path.contains("/") ? "/fixtures/" + path : "/fixtures/diffusers/" + path;
+        String fixture = path.replace('/', '_');
         Path dir = tmp.resolve(fixture);
-        Fixtures.copy("/fixtures/diffusers/" + fixture + "/config.json", dir.resolve("config.json"));
-        Fixtures.copy("/fixtures/diffusers/" + fixture + "/model.safetensors",
-                dir.resolve("diffusion_pytorch_model.safetensors"));
-        Path goldenFile = Fixtures.copy("/fixtures/diffusers/" + fixture + "/golden.safetensors",
+        Fixtures.copy(base + "/config.json", dir.resolve("config.json"));
+        Fixtures.copy(base + "/model.safetensors", dir.resolve("diffusion_pytorch_model.safetensors"));
+        Path goldenFile = Fixtures.copy(base + "/golden.safetensors",
                 tmp.resolve(fixture + "-golden.safetensors"));
         Denoiser model = ModelLoader.load(dir, ComputeType.BFLOAT16);
         Path inputs = tmp.resolve(fixture + "-inputs.safetensors");

@@ -58,7 +58,10 @@ public final class CogVideoXModel extends Module implements Denoiser, DiffusersF
     public static final List<String> INPUT_NAMES = List.of("hidden_states", "encoder_hidden_states", "timestep");
     /** The optional RoPE tables, as the pipeline passes {@code image_rotary_emb = (cos, sin)}. */
     public static final List<String> OPTIONAL_INPUT_NAMES = List.of("image_rotary_emb.cos", "image_rotary_emb.sin");
-    /** CogVideoX-5b's {@code scheduler_config.json} values (with the snr_shift_scale of the fixture README). */
+    /**
+     * CogVideoX-5b's {@code scheduler_config.json} values: as CogVideoX-2b's (scaled_linear 0.00085..0.012,
+     * v_prediction, zero-terminal-SNR rescale, trailing, no clipping) but {@code snr_shift_scale} 1.0 (2b: 3.0).
+     */
     public static final Map<String, Object> SCHEDULER_CONFIG = schedulerConfig();
     /** diffusers' {@code CogVideoXPipeline}: CogVideoXDDIMScheduler, 50 steps, classifier-free guidance 6. */
     public static final SamplingDefaults SAMPLING = new SamplingDefaults("CogVideoXDDIMScheduler", SCHEDULER_CONFIG,
@@ -116,7 +119,7 @@ public final class CogVideoXModel extends Module implements Denoiser, DiffusersF
         m.put("prediction_type", "v_prediction");
         m.put("timestep_spacing", "trailing");
         m.put("rescale_betas_zero_snr", true);
-        m.put("snr_shift_scale", 3.0);
+        m.put("snr_shift_scale", 1.0);
         return java.util.Collections.unmodifiableMap(m);
     }
 

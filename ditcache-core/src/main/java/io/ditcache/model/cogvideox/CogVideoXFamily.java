@@ -23,7 +23,8 @@ public final class CogVideoXFamily implements DenoiserFamily {
     }
 
     /**
-     * The configuration checked ({@link #config}) and against memory, then every weight (missing, unexpected,
+     * The configuration checked ({@link #config}), against memory and against the weights' header
+     * ({@link CogVideoXLayoutCheck}), then every weight (missing, unexpected,
      * shape, dtype) before any is copied in, one tensor at a time, as float32.
      */
     @Override
@@ -37,6 +38,7 @@ public final class CogVideoXFamily implements DenoiserFamily {
             throws IOException {
         CogVideoXConfig c = config(config);
         checkMemory(c, config.source() + ": ", budget);
+        CogVideoXLayoutCheck.check(c, config.source(), ckpt);
         Weights.check(c.parameterShapes(), ckpt, CogVideoXConfig.CLASS_NAME);
         CogVideoXModel model = new CogVideoXModel(c);
         Weights.load(model, c.parameterShapes(), ckpt, CogVideoXConfig.CLASS_NAME, type.scalarType());

@@ -151,16 +151,32 @@ class CogVideoXConfigTest {
         Path ckpt = CogVideoXFixtures.checkpoint("cogvideox", dir);
         String json = Files.readString(ckpt.resolve("config.json"));
         for (String[] c : new String[][] {
-            {"\"num_layers\": 2", "\"num_layers\": 3", "transformer_blocks.2"},
-            {"\"text_embed_dim\": 8", "\"text_embed_dim\": 12", "patch_embed.text_proj.weight"},
-            {"\"time_embed_dim\": 2", "\"time_embed_dim\": 4", "time_embedding.linear_1.weight"}}) {
+            {"\"num_layers\": 2", "\"num_layers\": 3", "num_layers is 3"},
+            {"\"text_embed_dim\": 8", "\"text_embed_dim\": 12", "text_embed_dim is 12",
+                "patch_embed.text_proj.weight", "[16, 8]"},
+            {"\"time_embed_dim\": 2", "\"time_embed_dim\": 4", "time_embed_dim is 4",
+                "time_embedding.linear_1.weight"},
+            {"\"out_channels\": 4", "\"out_channels\": 8", "out_channels is 8", "proj_out.weight"},
+            {"\"attention_head_dim\": 8", "\"attention_head_dim\": 16",
+                "num_attention_heads 2 x attention_head_dim 16 = 32", "patch_embed.proj.weight", "inner dim 16"}}) {
             Files.writeString(ckpt.resolve("config.json"), json.replace(c[0], c[1]));
             try (Checkpoint cp = Checkpoint.open(ckpt)) {
                 CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(cp));
+                assertTrue(e.getMessage().contains("config.json"), e.getMessage());
                 for (int i = 2; i < c.length; i++) {
                     assertTrue(e.getMessage().contains(c[i]), "'" + c[i] + "' in: " + e.getMessage());
                 }
             }
+        }
+        // a 1.5 checkpoint (Linear patch embedding) under a 1.0 config
+        Path rope = CogVideoXFixtures.checkpoint("cogvideox_rope", dir.resolve("rope"));
+        String ropeJson = Files.readString(rope.resolve("config.json"));
+        Files.writeString(rope.resolve("config.json"), ropeJson.replace("\"patch_size_t\": 2",
+                "\"patch_size_t\": null"));
+        try (Checkpoint cp = Checkpoint.open(rope)) {
+            CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(cp));
+            assertTrue(e.getMessage().contains("patch_size_t is null") && e.getMessage().contains("rank 2"),
+                    e.getMessage());
         }
     }
 }

@@ -32,6 +32,7 @@ module io.ditcache.core {
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
     exports io.ditcache.model.flux;
+    exports io.ditcache.model.opensora;
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
     exports io.ditcache.policy;
@@ -50,5 +51,5 @@ module io.ditcache.core {
     provides io.ditcache.model.DenoiserFamily with io.ditcache.model.dit.DiTFamily,
             io.ditcache.model.cogvideox.CogVideoXFamily,
             io.ditcache.model.flux.FluxFamily, io.ditcache.model.pixart.PixArtFamily,
-            io.ditcache.model.sd3.SD3Family;
+            io.ditcache.model.sd3.SD3Family, io.ditcache.model.opensora.STDiT3Family;
 }

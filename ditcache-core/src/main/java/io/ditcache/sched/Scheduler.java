@@ -23,7 +23,10 @@ import org.bytedeco.pytorch.Tensor;
  */
 public interface Scheduler {
 
-    /** Short name: {@code "ddim"}, {@code "ddpm"}, {@code "dpm++"}, {@code "euler"} or {@code "flowmatch"}. */
+    /**
+     * Short name: {@code "ddim"}, {@code "ddpm"}, {@code "dpm++"}, {@code "euler"}, {@code "flowmatch"} or
+     * {@code "rflow"}.
+     */
     String name();
 
     /**

@@ -21,6 +21,7 @@ import java.util.function.Function;
  *   <tr><td>{@code dpm++}</td><td>{@code DPMSolverMultistepScheduler} (dpmsolver++)</td></tr>
  *   <tr><td>{@code euler}</td><td>{@code EulerDiscreteScheduler}</td></tr>
  *   <tr><td>{@code flowmatch}</td><td>{@code FlowMatchEulerDiscreteScheduler}</td></tr>
+ *   <tr><td>{@code rflow}</td><td>Open-Sora 1.2's {@code RFLOW} (not a diffusers class)</td></tr>
  *   <tr><td>{@code cogvideox-ddim}</td><td>{@code CogVideoXDDIMScheduler} (CogVideoX)</td></tr>
  * </table>
  *
@@ -39,7 +40,8 @@ public final class Schedulers {
             "DDPMScheduler", "ddpm",
             "DPMSolverMultistepScheduler", "dpm++",
             "EulerDiscreteScheduler", "euler",
-            "FlowMatchEulerDiscreteScheduler", "flowmatch");
+            "FlowMatchEulerDiscreteScheduler", "flowmatch",
+            "RFLOW", "rflow");
 
     static {
         FACTORIES.put("ddim", DdimScheduler::new);
@@ -47,6 +49,7 @@ public final class Schedulers {
         FACTORIES.put("dpm++", DpmSolverMultistepScheduler::new);
         FACTORIES.put("euler", EulerDiscreteScheduler::new);
         FACTORIES.put("flowmatch", FlowMatchEulerScheduler::new);
+        FACTORIES.put("rflow", RFlowScheduler::new);
         FACTORIES.put("cogvideox-ddim", CogVideoXDdimScheduler::new);
     }
 

@@ -28,7 +28,8 @@ class SchedulersTest {
 
     @Test
     void namesAndAliases() {
-        assertEquals(List.of("ddim", "ddpm", "dpm++", "euler", "flowmatch", "cogvideox-ddim"), Schedulers.names());
+        assertEquals(List.of("ddim", "ddpm", "dpm++", "euler", "flowmatch", "rflow", "cogvideox-ddim"),
+                Schedulers.names());
         for (String name : Schedulers.names()) {
             assertEquals(name, Schedulers.create(name, Map.of()).name());
             assertEquals(name, Schedulers.create(name, Map.of()).describe().get("name"));
@@ -42,7 +43,7 @@ class SchedulersTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Schedulers.create("heun", Map.of()));
         assertTrue(e.getMessage().contains("\"heun\""), e.getMessage());
-        assertTrue(e.getMessage().contains("ddim, ddpm, dpm++, euler, flowmatch"), e.getMessage());
+        assertTrue(e.getMessage().contains("ddim, ddpm, dpm++, euler, flowmatch, rflow"), e.getMessage());
     }
 
     @Test

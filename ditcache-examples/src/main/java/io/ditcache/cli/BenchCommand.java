@@ -6,6 +6,7 @@ import io.ditcache.bench.ShootoutCase;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
+import io.ditcache.model.LatentSize;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
@@ -38,6 +39,9 @@ import picocli.CommandLine.Option;
                 + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
                 + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    FramesOption frames = new FramesOption();
+
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
@@ -137,7 +141,8 @@ final class BenchCommand implements Callable<Integer> {
             int samples = samplesOption != null ? samplesOption : prompts != null ? Math.max(2, prompts.prompts())
                     : 20;
             // the uncached samples and those of one case are held at once, each sample in one shared Java array
-            long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, Optional.empty()), guidance)
+            Optional<LatentSize> size = frames.size(cl, dit, prompts, guidance);
+            long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, size), guidance)
                     : classShape(dit);
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             long bytesPerSample = 2 * elements * Float.BYTES;
@@ -159,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
                 List<Condition> calib = new ArrayList<>();
                 if (prompts != null) {
                     for (int p = 0; p < Math.min(10, prompts.prompts()); p++) {
-                        calib.add(prompts.condition(p, CALIBRATION_SEED + p, Optional.empty()));
+                        calib.add(prompts.condition(p, CALIBRATION_SEED + p, size));
                     }
                 } else {
                     List<Integer> labels = IntStream.range(0, Math.min(10, dit.info().classes())).boxed().toList();
@@ -202,7 +207,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (prompts != null) {
                     List<Condition> conds = new ArrayList<>();
                     for (int i = 0; i < samples; i++) {
-                        conds.add(prompts.condition(i % prompts.prompts(), i, Optional.empty()));
+                        conds.add(prompts.condition(i % prompts.prompts(), i, size));
                     }
                     result = Shootout.run(dit, schedulers, settings, conds, Shootout.Fidelity.LATENTS, cases,
                             listener);

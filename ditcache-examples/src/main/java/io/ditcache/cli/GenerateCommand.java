@@ -58,6 +58,9 @@ import picocli.CommandLine.Option;
                 + "and writes the final latents (latents.safetensors), a preview (latents.png) and metrics.json.")
 final class GenerateCommand implements Callable<Integer> {
     @CommandLine.Mixin
+    FramesOption frames = new FramesOption();
+
+    @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
     /** Default guidance, measured on the shipped MNIST DiT: 1.25 gave the best class accuracy and FD (1.0: 80 %, 1.25: 84 %, 1.5: 76 %, 2: 43 %, 4: 6 % over 100 samples at step 9,500). */
@@ -146,6 +149,7 @@ final class GenerateCommand implements Callable<Integer> {
             return TextGeneration.run(this, dit, schedulerConfig, policy);
         }
         TextConditions.prepare(spec.commandLine(), dit, ModelSource.name(model), embeddings, false);
+        frames.size(spec.commandLine(), dit, null, 1.0); // refuses --frames for a class-label model
         // a missing classifier or reference fails before any sampling
         try (DigitClassifier classifier = classifier()) {
             Reference ref = reference(classifier);

@@ -40,6 +40,9 @@ import picocli.CommandLine.Option;
                 + "report.html.")
 final class ProfileCommand implements Callable<Integer> {
     @CommandLine.Mixin
+    FramesOption frames = new FramesOption();
+
+    @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
     /** The most steps {@link SamplingOptions} accepts. */
@@ -114,10 +117,11 @@ final class ProfileCommand implements Callable<Integer> {
                 classLabels != null)) {
             List<Condition> conds;
             if (prompts != null) {
-                conds = prompts.conditions(seeds, Optional.empty());
+                conds = prompts.conditions(seeds, frames.size(cl, dit, prompts, choice.guidance()));
                 cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
                         + choice.describe(prompts));
             } else {
+                frames.size(cl, dit, null, choice.guidance()); // refuses --frames for a class-label model
                 int classes = dit.info().classes();
                 List<Integer> labels = classLabels != null ? classLabels
                         : IntStream.range(0, Math.min(10, classes)).boxed().toList();

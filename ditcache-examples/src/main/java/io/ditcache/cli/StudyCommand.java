@@ -3,6 +3,7 @@ package io.ditcache.cli;
 import io.ditcache.io.Checkpoint;
 import io.ditcache.model.DefaultModel;
 import io.ditcache.model.Denoiser;
+import io.ditcache.model.LatentSize;
 import io.ditcache.report.StudyReport;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.PromptEmbeddings;
@@ -47,6 +48,9 @@ import picocli.CommandLine.Option;
                 + "same --out; --shard i/n runs every n-th condition, 'merge' combines shards. A folder another study is "
                 + "working in is refused (exit 1).")
 final class StudyCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    FramesOption frames = new FramesOption();
+
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
@@ -144,7 +148,8 @@ final class StudyCommand implements Callable<Integer> {
                     PromptEmbeddings prompts = TextConditions.read(file, dit);
                     opened.add(prompts);
                     described.add(StudyModel.of(label, dit, choice.studyConfig(), TextConditions.identity(prompts)));
-                    makers.add(c -> prompts.condition(c % prompts.prompts(), c, Optional.empty()));
+                    Optional<LatentSize> size = frames.size(cl, dit, prompts, choice.guidance());
+                    makers.add(c -> prompts.condition(c % prompts.prompts(), c, size));
                 } else {
                     Map<String, Object> schedulerConfig = schedulerFile.isPresent()
                             ? Schedulers.readConfig(schedulerFile.get()) : Map.of();

@@ -8,6 +8,7 @@ import io.ditcache.CacheStats;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.Denoiser;
+import io.ditcache.model.LatentSize;
 import io.ditcache.policy.ProfileGuidedPolicy;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.PromptEmbeddings;
@@ -61,7 +62,8 @@ final class TextGeneration {
         try (PromptEmbeddings prompts = TextConditions.prepare(cl, model, ModelSource.name(g.model), g.embeddings,
                 false)) {
             int n = g.samplesOption != null ? g.samplesOption : prompts.prompts();
-            long[] shape = Sampler.latentShape(model, prompts.prompt(0, Optional.empty()), choice.guidance());
+            Optional<LatentSize> size = g.frames.size(cl, model, prompts, choice.guidance());
+            long[] shape = Sampler.latentShape(model, prompts.prompt(0, size), choice.guidance());
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             OptionChecks.count(cl, "--samples", n, 1, OptionChecks.maxItems(elements, elements * Float.BYTES),
                     OptionChecks.itemLimit("sample", elements, elements * Float.BYTES));
@@ -76,7 +78,7 @@ final class TextGeneration {
             for (int from = 0; from < n; from += GenerateCommand.BATCH) {
                 List<Condition> batch = new ArrayList<>();
                 for (int i = from; i < Math.min(n, from + GenerateCommand.BATCH); i++) {
-                    batch.add(prompts.condition(i % prompts.prompts(), g.seed + i, Optional.empty()));
+                    batch.add(prompts.condition(i % prompts.prompts(), g.seed + i, size));
                 }
                 SamplingOptions options = new SamplingOptions(batch, choice.steps(), choice.guidance());
                 Samples s;

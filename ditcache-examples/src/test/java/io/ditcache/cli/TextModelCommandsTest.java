@@ -87,6 +87,24 @@ class TextModelCommandsTest {
     }
 
     @Test
+    void framesAreRefusedForImageModelsNamingTheModel() throws IOException {
+        CliRun r = CliRun.of("profile", "--model", sd3.toString(), "--embeddings", prompts.toString(), "--frames", "3",
+                "--steps", "3", "--out", dir.resolve("frames").toString());
+        assertEquals(2, r.exitCode(), r.toString());
+        assertEquals(List.of("profile: --frames 3: SD3Transformer2DModel makes images (one frame)"), r.errLines());
+        r = CliRun.of("profile", "--model", sd3.toString(), "--embeddings", prompts.toString(), "--frames", "0",
+                "--steps", "3", "--out", dir.resolve("frames0").toString());
+        assertEquals(2, r.exitCode(), r.toString());
+        assertTrue(r.err().contains("--frames"), r.toString());
+        Path dit = FixtureDit.checkpoint(dir.resolve("dit-frames"));
+        r = CliRun.of("profile", "--model", dit.toString(), "--frames", "2", "--steps", "3", "--out",
+                dir.resolve("dit-frames-out").toString());
+        assertEquals(2, r.exitCode(), r.toString());
+        assertEquals(List.of("profile: --frames 2: DiTTransformer2DModel is conditioned on class labels and makes "
+                + "images (one frame)"), r.errLines());
+    }
+
+    @Test
     void optionsOfTheOtherConditioningKindAreRefused() throws IOException {
         CliRun r = CliRun.of("profile", "--model", sd3.toString(), "--embeddings", prompts.toString(),
                 "--class-labels", "1", "--out", dir.resolve("labels").toString());

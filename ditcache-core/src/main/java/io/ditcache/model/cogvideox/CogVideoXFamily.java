@@ -40,7 +40,7 @@ public final class CogVideoXFamily implements DenoiserFamily {
         checkMemory(c, config.source() + ": ", budget);
         CogVideoXLayoutCheck.check(c, config.source(), ckpt);
         Weights.check(c.parameterShapes(), ckpt, CogVideoXConfig.CLASS_NAME);
-        CogVideoXModel model = new CogVideoXModel(c);
+        CogVideoXModel model = Weights.build(type.scalarType(), () -> new CogVideoXModel(c));
         Weights.load(model, c.parameterShapes(), ckpt, CogVideoXConfig.CLASS_NAME, type.scalarType());
         return model;
     }

@@ -39,7 +39,7 @@ public final class DiTFamily implements DenoiserFamily {
         DiTLayoutCheck.check(dit, config.source(), ckpt, budget);
         Map<String, long[]> want = dit.parameterShapes();
         Weights.check(want, ckpt, config.className());
-        DiTModel model = new DiTModel(dit);
+        DiTModel model = Weights.build(type.scalarType(), () -> new DiTModel(dit));
         Weights.load(model, want, ckpt, config.className(), type.scalarType());
         return model;
     }

@@ -41,7 +41,7 @@ public final class FluxFamily implements DenoiserFamily {
         FluxLayoutCheck.check(flux, config.source(), ckpt, budget);
         Map<String, long[]> shapes = flux.parameterShapes();
         Weights.check(shapes, ckpt, FluxConfig.CLASS_NAME);
-        FluxModel model = new FluxModel(flux);
+        FluxModel model = Weights.build(type.scalarType(), () -> new FluxModel(flux));
         Weights.load(model, shapes, ckpt, FluxConfig.CLASS_NAME, type.scalarType());
         return model;
     }

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -23,6 +24,24 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class Weights {
     private Weights() {
+    }
+
+    /**
+     * Builds a module with its parameters created directly in {@code type} (libtorch's default dtype set for the
+     * construction and restored after), so that a bfloat16 model never holds a float32 copy of its weights, not
+     * even zeros. The default dtype is process-wide: do not build models on several threads at once.
+     */
+    public static <M extends Module> M build(ScalarType type, java.util.function.Supplier<M> constructor) {
+        if (type == ScalarType.Float) {
+            return constructor.get();
+        }
+        org.bytedeco.pytorch.TypeMeta before = torch.get_default_dtype();
+        torch.set_default_dtype(org.bytedeco.pytorch.TypeMeta.fromScalarType(type));
+        try {
+            return constructor.get();
+        } finally {
+            torch.set_default_dtype(before);
+        }
     }
 
     /** Parameter names (diffusers keys) with their shapes, in registration order. */

@@ -37,7 +37,7 @@ public final class PixArtFamily implements DenoiserFamily {
         PixArtConfig pixart = config(config);
         PixArtLayoutCheck.check(pixart, config.source(), ckpt, budget);
         Weights.check(pixart.parameterShapes(), ckpt, PixArtConfig.CLASS_NAME);
-        PixArtModel model = new PixArtModel(pixart);
+        PixArtModel model = Weights.build(type.scalarType(), () -> new PixArtModel(pixart));
         Weights.load(model, pixart.parameterShapes(), ckpt, PixArtConfig.CLASS_NAME, type.scalarType());
         return model;
     }

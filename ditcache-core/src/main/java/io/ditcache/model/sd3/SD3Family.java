@@ -38,7 +38,7 @@ public final class SD3Family implements DenoiserFamily {
         SD3Config sd3 = config(config);
         SD3LayoutCheck.check(sd3, config.source(), ckpt, budget);
         Weights.check(sd3.stateDictShapes(), ckpt, SD3Config.CLASS_NAME);
-        SD3Model model = new SD3Model(sd3);
+        SD3Model model = Weights.build(type.scalarType(), () -> new SD3Model(sd3));
         // the stored position table is a buffer: Weights loads it with the parameters
         Weights.load(model, sd3.stateDictShapes(), ckpt, SD3Config.CLASS_NAME, type.scalarType());
         return model;

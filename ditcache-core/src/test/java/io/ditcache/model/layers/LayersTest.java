@@ -130,6 +130,23 @@ class LayersTest {
     }
 
     @Test
+    void modulesBuiltForBfloat16HoldBfloat16ParametersAndTheDefaultDtypeIsRestored() {
+        try (PointerScope scope = new PointerScope()) {
+            FeedForward ff = Weights.build(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16,
+                    () -> new FeedForward(4, 8, 4, "gelu"));
+            for (Tensor p : Weights.stateDict(ff).values()) {
+                assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16, p.scalar_type().intern());
+            }
+            assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.Float,
+                    torch.get_default_dtype_as_scalartype().intern());
+            assertThrows(IllegalArgumentException.class, () -> Weights.build(
+                    org.bytedeco.pytorch.global.torch.ScalarType.Half, () -> new FeedForward(4, 8, 4, "relu")));
+            assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.Float,
+                    torch.get_default_dtype_as_scalartype().intern(), "restored after a failed construction");
+        }
+    }
+
+    @Test
     void unknownActivationsAreRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new FeedForward(4, 8, 4, "relu"));

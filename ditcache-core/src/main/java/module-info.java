@@ -32,6 +32,7 @@ module io.ditcache.core {
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
     exports io.ditcache.model.flux;
+    exports io.ditcache.model.mochi;
     exports io.ditcache.model.opensora;
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
@@ -48,8 +49,12 @@ module io.ditcache.core {
     uses io.ditcache.model.DenoiserFamily;
 
     provides io.ditcache.backend.DistanceBackend with io.ditcache.profile.CpuDistanceBackend;
-    provides io.ditcache.model.DenoiserFamily with io.ditcache.model.dit.DiTFamily,
+    provides io.ditcache.model.DenoiserFamily with
             io.ditcache.model.cogvideox.CogVideoXFamily,
-            io.ditcache.model.flux.FluxFamily, io.ditcache.model.pixart.PixArtFamily,
-            io.ditcache.model.sd3.SD3Family, io.ditcache.model.opensora.STDiT3Family;
+            io.ditcache.model.dit.DiTFamily,
+            io.ditcache.model.flux.FluxFamily,
+            io.ditcache.model.mochi.MochiFamily,
+            io.ditcache.model.opensora.STDiT3Family,
+            io.ditcache.model.pixart.PixArtFamily,
+            io.ditcache.model.sd3.SD3Family;
 }

@@ -23,9 +23,20 @@ import org.bytedeco.pytorch.Tensor;
  * {@code calculate_shift}), and each sigma becomes {@code e^mu / (e^mu + (1/s - 1))} ({@code time_shift_type}
  * "exponential") or {@code mu / (mu + (1/s - 1))} ("linear"), in float64, then float32.
  *
+ * <p><b>Linear-quadratic sigmas</b> ({@code sigma_schedule} "linear_quadratic", a ditcache key: MochiPipeline
+ * computes them and passes them as {@code sigmas}): with {@code n} steps, {@code m = n / 2} (integer division) and
+ * threshold {@code a} ({@code threshold_noise}, 0.025), the noise levels are {@code u_i = i a / m} for
+ * {@code i < m}, then {@code q i^2 + l i + c} for {@code m <= i < n}, where {@code g = m - a n},
+ * {@code q = g / (m (n - m)^2)}, {@code l = a / m - 2 g / (n - m)^2}, {@code c = q m^2} (float64, diffusers'
+ * {@code linear_quadratic_schedule}); the sigmas are {@code 1 - u_i} cast to float32, then shifted as above
+ * (float32; no change at shift 1). MochiPipeline's own scheduler has {@code invert_sigmas}, which steps the
+ * reversed sigmas {@code 1 - sigma} with the transformer's negated output; that is the same step, and
+ * {@link io.ditcache.model.mochi.MochiModel} gives this scheduler the velocity it expects.
+ *
  * <p>Config (defaults): {@code num_train_timesteps} (1000), {@code shift} (1.0, static only),
  * {@code use_dynamic_shifting} (false), {@code base_shift} (0.5), {@code max_shift} (1.15),
- * {@code base_image_seq_len} (256), {@code max_image_seq_len} (4096), {@code time_shift_type} ("exponential").
+ * {@code base_image_seq_len} (256), {@code max_image_seq_len} (4096), {@code time_shift_type} ("exponential"),
+ * {@code sigma_schedule} ("linear" or "linear_quadratic"; "linear"), {@code threshold_noise} (0.025).
  * Not supported: {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
  * sampling.
  */
@@ -40,6 +51,8 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
     private final int baseSeqLen;
     private final int maxSeqLen;
     private final String timeShiftType;
+    private final boolean linearQuadratic;
+    private final double thresholdNoise;
 
     FlowMatchEulerScheduler(SchedulerConfig config) {
         super("flowmatch");
@@ -51,6 +64,16 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         baseSeqLen = config.integerAtLeast("base_image_seq_len", 256, 1);
         maxSeqLen = config.integerAtLeast("max_image_seq_len", 4096, 1);
         timeShiftType = config.choice("time_shift_type", "exponential", "exponential", "linear");
+        linearQuadratic = "linear_quadratic".equals(config.choice("sigma_schedule", "linear", "linear",
+                "linear_quadratic"));
+        thresholdNoise = config.number("threshold_noise", 0.025);
+        if (linearQuadratic && !(thresholdNoise > 0 && thresholdNoise < 1)) {
+            throw config.invalid("threshold_noise", thresholdNoise, "a number between 0 and 1 (exclusive)");
+        }
+        if (linearQuadratic && dynamic) {
+            throw config.invalid("sigma_schedule", "linear_quadratic", "\"linear\" with use_dynamic_shifting true "
+                    + "(the linear-quadratic sigmas are not shifted by resolution)");
+        }
         if (!Double.isFinite(baseShift)) {
             throw config.invalid("base_shift", baseShift, "a finite number");
         }
@@ -60,6 +83,12 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         if (dynamic && maxSeqLen == baseSeqLen) {
             throw config.invalid("max_image_seq_len", maxSeqLen, "a length other than base_image_seq_len "
                     + baseSeqLen + " (the shift is interpolated between them)");
+        }
+        if (config.flag("invert_sigmas", false)) {
+            // genmo/mochi-1-preview's scheduler_config.json: MochiPipeline steps the reversed sigmas
+            throw config.unsupported("invert_sigmas", true, "false (Mochi's inverted clock is handled by the model: "
+                    + "sample it with sigma_schedule \"linear_quadratic\", MochiPipeline's sigmas, on the standard "
+                    + "clock)");
         }
         for (String off : new String[] {"invert_sigmas", "use_karras_sigmas", "use_exponential_sigmas",
             "use_beta_sigmas", "stochastic_sampling"}) {
@@ -92,6 +121,10 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
             throw new IllegalArgumentException(name() + ": use_dynamic_shifting is true, so the schedule depends on "
                     + "the image sequence length: prepare it with setTimesteps(steps, imageSeqLen)");
         }
+        if (linearQuadratic) {
+            prepareLinearQuadratic(numInferenceSteps);
+            return;
+        }
         double[] t = NumpyMath.linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, numInferenceSteps);
         double[] ts = new double[numInferenceSteps];
         float[] s = new float[numInferenceSteps + 1];
@@ -101,6 +134,45 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
             ts[i] = s[i] * (float) trainSteps;
         }
         prepare(ts, s);
+    }
+
+    /** MochiPipeline's sigmas (see the class comment), shifted in float32, ending with 0. */
+    private void prepareLinearQuadratic(int n) {
+        if (n < 2) {
+            throw new IllegalArgumentException(name() + ": sigma_schedule \"linear_quadratic\" needs at least 2 "
+                    + "steps (half of them linear), got " + n);
+        }
+        double[] u = linearQuadratic(n, thresholdNoise);
+        double[] ts = new double[n];
+        float[] s = new float[n + 1];
+        float k = (float) shift;
+        for (int i = 0; i < n; i++) {
+            float sigma = (float) (1.0 - u[i]);
+            s[i] = k * sigma / (1f + (float) (shift - 1) * sigma);
+            ts[i] = s[i] * (float) trainSteps;
+        }
+        prepare(ts, s);
+    }
+
+    /**
+     * diffusers' {@code linear_quadratic_schedule(n, threshold)} before its {@code 1 - x}: the noise levels
+     * {@code u_0 = 0 < u_1 < ...}, float64.
+     */
+    static double[] linearQuadratic(int n, double threshold) {
+        int linear = n / 2;
+        double[] u = new double[n];
+        for (int i = 0; i < linear; i++) {
+            u[i] = i * threshold / linear;
+        }
+        double gap = linear - threshold * n;
+        int quadratic = n - linear;
+        double q = gap / (linear * Math.pow(quadratic, 2));
+        double l = threshold / linear - 2 * gap / Math.pow(quadratic, 2);
+        double c = q * Math.pow(linear, 2);
+        for (int i = linear; i < n; i++) {
+            u[i] = q * Math.pow(i, 2) + l * i + c;
+        }
+        return u;
     }
 
     /**
@@ -154,6 +226,10 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         Map<String, Object> d = describeHead("FlowMatchEulerDiscreteScheduler");
         d.put("num_train_timesteps", trainSteps);
         d.put("shift", shift);
+        if (linearQuadratic) {
+            d.put("sigma_schedule", "linear_quadratic");
+            d.put("threshold_noise", thresholdNoise);
+        }
         if (dynamic) {
             d.put("use_dynamic_shifting", true);
             d.put("base_shift", baseShift);

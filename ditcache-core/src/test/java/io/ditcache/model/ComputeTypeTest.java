@@ -51,16 +51,15 @@ class ComputeTypeTest {
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux",
-        "diffusers-video/cogvideox", "diffusers-video/cogvideox_rope"})
-    void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String path) throws IOException {
-        // a bare name is an image fixture under fixtures/diffusers/
-        String base = path.contains("/") ? "/fixtures/" + path : "/fixtures/diffusers/" + path;
-        String fixture = path.replace('/', '_');
+        "diffusers-video/mochi", "diffusers-video/cogvideox", "diffusers-video/cogvideox_rope"})
+    void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
+        // a name with a folder is a fixture of that folder under /fixtures (the video families)
+        String base = fixture.contains("/") ? "/fixtures/" + fixture : "/fixtures/diffusers/" + fixture;
+        fixture = fixture.replace('/', '-');
         Path dir = tmp.resolve(fixture);
         Fixtures.copy(base + "/config.json", dir.resolve("config.json"));
         Fixtures.copy(base + "/model.safetensors", dir.resolve("diffusion_pytorch_model.safetensors"));
-        Path goldenFile = Fixtures.copy(base + "/golden.safetensors",
-                tmp.resolve(fixture + "-golden.safetensors"));
+        Path goldenFile = Fixtures.copy(base + "/golden.safetensors", tmp.resolve(fixture + "-golden.safetensors"));
         Denoiser model = ModelLoader.load(dir, ComputeType.BFLOAT16);
         Path inputs = tmp.resolve(fixture + "-inputs.safetensors");
         try (SafetensorsFile golden = SafetensorsFile.open(goldenFile); PointerScope scope = new PointerScope()) {

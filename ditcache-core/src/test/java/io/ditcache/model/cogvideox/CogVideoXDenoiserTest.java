@@ -36,7 +36,10 @@ import org.junit.jupiter.api.Test;
 class CogVideoXDenoiserTest {
     private static final int TEXT = 8;
     private static final int TOKENS = 6;
-    /** 1.0: 3 blocks (dbcache needs a middle one) of 2 heads x 16, the 3-D sin-cos table, 8 x 8 latents of 2 frames (sample_frames 5). */
+    /**
+     * 1.0: 3 blocks (dbcache needs a middle one) of 2 heads x 16, the 3-D sin-cos table, 8 x 8 latents of 2 frames
+     * (sample_frames 5).
+     */
     static final CogVideoXModel V10 = random(config(0, false), 7);
     /** 1.5: temporal patches of 2 frames, Linear patch embedding, RoPE. */
     static final CogVideoXModel V15 = random(config(2, true), 8);

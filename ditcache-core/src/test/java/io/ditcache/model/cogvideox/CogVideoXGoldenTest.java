@@ -82,6 +82,46 @@ class CogVideoXGoldenTest {
         }
     }
 
+    /**
+     * Every site of every block, both streams: K/V/attention (video and text), MLP_OUT, BLOCK_OUT and
+     * BLOCK_RESIDUAL as video and text ({@code _ctx}), block 0's MODULATED_INPUT; each residual is the block's
+     * output minus its input (the previous block's output, golden for block 1).
+     */
+    @Test
+    void everySiteIsObservedInBothStreams(@TempDir Path dir) throws Exception {
+        CogVideoXModel model = (CogVideoXModel) ModelLoader.load(CogVideoXFixtures.checkpoint("cogvideox",
+                dir.resolve("model")));
+        Path goldenFile = CogVideoXFixtures.copy("cogvideox/golden.safetensors", dir);
+        try (SafetensorsFile golden = SafetensorsFile.open(goldenFile); PointerScope scope = new PointerScope();
+                ActivationCapture capture = new ActivationCapture(EnumSet.allOf(SiteKind.class))) {
+            model.forward(golden.load("input.hidden_states"), golden.load("input.timestep"),
+                    golden.load("input.encoder_hidden_states"), null, Step.conditional(0, 1, 0, 2), capture);
+            java.util.Set<String> names = capture.tensors().keySet();
+            for (int b = 0; b < 2; b++) {
+                for (String k : List.of("k", "v", "a", "ek", "ev", "ea", "mlp", "mlp_ctx", "out", "out_ctx",
+                        "residual", "residual_ctx")) {
+                    assertTrue(names.contains("block." + b + "." + k), "block." + b + "." + k + " in " + names);
+                }
+            }
+            assertTrue(names.contains("block.0.modulated_input"), names.toString());
+            assertTrue(!names.contains("block.1.modulated_input"), names.toString());
+            // the video tokens after norm1: [B, F (H/p) (W/p), D]
+            assertTrue(java.util.Arrays.equals(new long[] {2, 32, 16},
+                    Tensors.shape(capture.tensors().get("block.0.modulated_input"))));
+            for (String stream : List.of("", "_ctx")) {
+                float[] out0 = golden.floats("block.0.out" + stream);
+                float[] out1 = golden.floats("block.1.out" + stream);
+                float[] res1 = Tensors.toFloats(capture.tensors().get("block.1.residual" + stream));
+                float[] diff = new float[out1.length];
+                for (int i = 0; i < diff.length; i++) {
+                    diff[i] = out1[i] - out0[i];
+                }
+                double err = maxAbsDiff(diff, res1);
+                assertTrue(err <= TOL, "block.1.residual" + stream + " max abs err " + err);
+            }
+        }
+    }
+
     @Test
     void unitTestShapeWithOneFrameMatchesGolden(@TempDir Path dir) throws Exception {
         CogVideoXModel model = (CogVideoXModel) ModelLoader.load(CogVideoXFixtures.checkpoint("cogvideox",

@@ -93,4 +93,19 @@ class CogVideoXCommandsTest {
         assertEquals(6.0, p.at("/scheduler/guidance").asDouble());
         assertEquals("CogVideoXTransformer3DModel", p.at("/model/class_name").asText());
     }
+
+    @Test
+    void aStudyOfCogVideoXUsesItsOwnSchedulerAndShowsItsBlocks() throws IOException {
+        Path prompts = dir.resolve("study-prompts.safetensors");
+        new SafetensorsWriter().put("encoder_hidden_states", TextModelCommandsTest.values(2 * TOKENS * TEXT, 0.7), 2,
+                TOKENS, TEXT).write(prompts);
+        Path out = dir.resolve("study");
+        CliRun r = CliRun.of("study", "--model", model.toString(), "--embeddings", prompts.toString(),
+                "--conditions", "2", "--steps", "3,4", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        String plan = Files.readString(out.resolve("study.json"));
+        assertTrue(plan.contains("cogvideox-ddim"), "CogVideoX's own scheduler, the only one it allows");
+        String page = Files.readString(out.resolve("report.html"));
+        assertTrue(page.contains("<td>0-1</td><td>plain</td>"), "CogVideoX's 2 blocks");
+    }
 }

@@ -32,6 +32,7 @@ module io.ditcache.core {
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
     exports io.ditcache.model.flux;
+    exports io.ditcache.model.latte;
     exports io.ditcache.model.mochi;
     exports io.ditcache.model.opensora;
     exports io.ditcache.model.pixart;
@@ -53,6 +54,7 @@ module io.ditcache.core {
             io.ditcache.model.cogvideox.CogVideoXFamily,
             io.ditcache.model.dit.DiTFamily,
             io.ditcache.model.flux.FluxFamily,
+            io.ditcache.model.latte.LatteFamily,
             io.ditcache.model.mochi.MochiFamily,
             io.ditcache.model.opensora.STDiT3Family,
             io.ditcache.model.pixart.PixArtFamily,

@@ -84,6 +84,16 @@ public interface Denoiser {
     }
 
     /**
+     * Scheduler settings the family's published pipeline imposes whatever a checkpoint's own
+     * {@code scheduler_config.json} says (Mochi: the pipeline passes its linear-quadratic sigmas, and this port
+     * runs the model on the standard clock, so the file's {@code invert_sigmas} does not apply). Laid over that
+     * file's keys; none by default.
+     */
+    default java.util.Map<String, Object> pipelineSchedulerKeys() {
+        return java.util.Map.of();
+    }
+
+    /**
      * The length of the image token sequence the transformer runs for one sample of {@code latentShape} (after
      * patching): what a resolution-dependent schedule shift (FLUX's {@code mu}) is computed from. The default
      * is the number of latent positions, {@code latentShape} without its channel dimension.

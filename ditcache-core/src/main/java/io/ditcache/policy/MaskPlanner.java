@@ -1,8 +1,11 @@
 package io.ditcache.policy;
 
+import io.ditcache.BlockGroup;
 import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 
@@ -22,6 +25,11 @@ import java.util.TreeSet;
  *
  * and only the computed neighbours {@code k} and {@code k'} of the same layer change their own increase. The
  * budget and the target walk the same order, so a target's mask is the budget mask of the fraction it reaches.
+ *
+ * <p>Budgets per block group ({@link #planForGroupBudgets}) plan each group on its own, e.g. a video model's
+ * {@link BlockGroup#SPATIAL} and {@link BlockGroup#TEMPORAL} blocks: a layer's increase depends only on its own
+ * cells, so the greedy restricted to a group's layers, run to that group's budget, gives exactly the cells the
+ * greedy would reuse there; groups without a budget compute everything.
  */
 public final class MaskPlanner {
     private final ReuseErrorModel model;
@@ -126,6 +134,82 @@ public final class MaskPlanner {
         return new ComputeMask(g.compute, costs, criterion, model.cost(g.compute), model.source());
     }
 
+    /** {@link #planForGroupBudgets} for blocks weighed by {@code layout}'s costs, planned from {@code profile}. */
+    public static ComputeMask forGroupBudgets(RedundancyProfile profile, BlockLayout layout, int steps,
+            Map<BlockGroup, Double> budgets) {
+        return new MaskPlanner(ReuseErrorModel.fromProfile(profile, steps), layout)
+                .planForGroupBudgets(layout, budgets);
+    }
+
+    /**
+     * Reuses cells of each budgeted group's blocks in greedy order until the group's computed fraction (by cost,
+     * over that group's block evaluations) is at most its budget; the blocks of groups without a budget all compute.
+     * The mask records as its {@link ComputeMask.Budget} the overall computed fraction it reached (the mask file
+     * format is the same as for one budget).
+     *
+     * @param layout  the model's blocks (one per layer of the error model), giving each layer's group
+     * @param budgets per group, a fraction in (0, 1], at least {@code 1/steps} (step 0); at least one group, each
+     *                present in {@code layout}
+     */
+    public ComputeMask planForGroupBudgets(BlockLayout layout, Map<BlockGroup, Double> budgets) {
+        Objects.requireNonNull(layout, "layout");
+        Objects.requireNonNull(budgets, "budgets");
+        if (layout.size() != model.layers()) {
+            throw new IllegalArgumentException("the layout has " + layout.size() + " blocks but the model "
+                    + model.layers() + " layers");
+        }
+        if (budgets.isEmpty()) {
+            throw new IllegalArgumentException("no group budget given; expected at least one of the layout's groups");
+        }
+        double least = 1.0 / model.steps();
+        boolean[][] compute = new boolean[model.steps()][model.layers()];
+        for (boolean[] row : compute) {
+            java.util.Arrays.fill(row, true);
+        }
+        for (Map.Entry<BlockGroup, Double> e : budgets.entrySet()) {
+            BlockGroup group = Objects.requireNonNull(e.getKey(), "group");
+            double budget = Objects.requireNonNull(e.getValue(), "budget");
+            new ComputeMask.Budget(budget); // checks (0, 1]
+            if (budget < least) {
+                throw new IllegalArgumentException("budget " + budget + " of group " + group + " is below " + least
+                        + ", the fraction step 0 alone computes in a " + model.steps() + "-step run");
+            }
+            boolean[] eligible = new boolean[model.layers()];
+            boolean any = false;
+            for (int l = 0; l < model.layers(); l++) {
+                eligible[l] = layout.block(l).group().equals(group);
+                any |= eligible[l];
+            }
+            if (!any) {
+                throw new IllegalArgumentException("group " + group + " has no block in the layout; its groups are "
+                        + groups(layout));
+            }
+            Greedy g = new Greedy(eligible);
+            while (g.groupFraction() > budget) {
+                g.reuseCheapest();
+            }
+            for (int t = 0; t < model.steps(); t++) {
+                for (int l = 0; l < model.layers(); l++) {
+                    if (eligible[l]) {
+                        compute[t][l] = g.compute[t][l];
+                    }
+                }
+            }
+        }
+        double error = model.cost(compute);
+        ComputeMask reached = new ComputeMask(compute, costs, new ComputeMask.Budget(1.0), error, model.source());
+        return new ComputeMask(compute, costs, new ComputeMask.Budget(reached.computedFraction()), error,
+                model.source());
+    }
+
+    private static Map<BlockGroup, Integer> groups(BlockLayout layout) {
+        Map<BlockGroup, Integer> out = new LinkedHashMap<>();
+        for (int i = 0; i < layout.size(); i++) {
+            out.merge(layout.block(i).group(), 1, Integer::sum);
+        }
+        return out;
+    }
+
     /** A cell that can still be reused and the error its reuse adds per unit of cost it saves. */
     private record Candidate(double increase, int step, int layer) {
         static final Comparator<Candidate> ORDER = Comparator.comparingDouble(Candidate::increase)
@@ -145,8 +229,16 @@ public final class MaskPlanner {
         final TreeSet<Candidate> candidates = new TreeSet<>(Candidate.ORDER);
         int computed = steps * layers;
         double computedCost = steps * totalCost;
+        /** The cost of the layers the greedy may reuse, per step, and of their computed cells. */
+        double eligibleCost;
+        double computedEligibleCost;
 
         Greedy() {
+            this(null);
+        }
+
+        /** @param eligible the layers whose cells may be reused, or null for all */
+        Greedy(boolean[] eligible) {
             for (int t = 0; t < steps; t++) {
                 java.util.Arrays.fill(compute[t], true);
             }
@@ -155,10 +247,19 @@ public final class MaskPlanner {
                     prev[l][t] = t - 1;
                     next[l][t] = t + 1;
                 }
-                for (int t = 1; t < steps; t++) {
-                    update(t, l);
+                if (eligible == null || eligible[l]) {
+                    eligibleCost += cost(l);
+                    for (int t = 1; t < steps; t++) {
+                        update(t, l);
+                    }
                 }
             }
+            computedEligibleCost = steps * eligibleCost;
+        }
+
+        /** The computed fraction by cost of the eligible layers' cells. */
+        double groupFraction() {
+            return computedEligibleCost / (steps * eligibleCost);
         }
 
         /** The computed fraction by cost; exactly the cell count's fraction where blocks weigh alike. */
@@ -191,6 +292,7 @@ public final class MaskPlanner {
             compute[j][l] = false;
             computed--;
             computedCost -= cost(l);
+            computedEligibleCost -= cost(l);
             int k = prev[l][j];
             int k2 = next[l][j];
             next[l][k] = k2;

@@ -80,9 +80,7 @@ public final class Policies {
             case IntervalPolicy.NAME -> new IntervalPolicy(p.integer("interval"));
             case BlockRangePolicy.NAME -> new BlockRangePolicy(p.integer("firstBlock", 0), p.integer("endBlock", -1),
                     p.integer("interval"), p.integer("fromStep", 0), p.integer("toStep", -1));
-            case PyramidAttentionPolicy.NAME -> new PyramidAttentionPolicy(p.integer("interval"),
-                    p.number("start", 0.1), p.number("end", 0.9), p.integer("temporalInterval", -1),
-                    p.integer("crossInterval", -1));
+            case PyramidAttentionPolicy.NAME -> pab(p);
             case FirstBlockResidualPolicy.NAME -> new FirstBlockResidualPolicy(p.number("threshold"));
             case DualBlockPolicy.NAME -> new DualBlockPolicy(p.integer("firstBlocks", 1), p.integer("lastBlocks", 0),
                     p.number("threshold"), p.integer("warmupSteps", 0), p.integer("maxCachedSteps", -1),
@@ -101,6 +99,15 @@ public final class Policies {
     /** {@code policy} with its reused values approximated by {@code approximation} ({@link ApproximatedPolicy}). */
     public static CachePolicy withApproximation(CachePolicy policy, Approximation approximation) {
         return new ApproximatedPolicy(policy, approximation);
+    }
+
+    /** PAB; the temporal and cross windows default to the self-attention's. */
+    private static CachePolicy pab(PolicyParameters p) {
+        double start = p.number("start", 0.1);
+        double end = p.number("end", 0.9);
+        return new PyramidAttentionPolicy(p.integer("interval"), start, end, p.integer("temporalInterval", -1),
+                p.number("temporalStart", start), p.number("temporalEnd", end), p.integer("crossInterval", -1),
+                p.number("crossStart", start), p.number("crossEnd", end));
     }
 
     private static TeaCachePolicy teaCache(PolicyParameters p, RedundancyProfile profile) {

@@ -9,14 +9,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * PAB (pyramid attention broadcast): inside the window of normalised steps {@code u = i / (steps - 1)} in
- * {@code [start, end]}, attention outputs are reused and recomputed every {@code interval}-th step counted from the
- * window's first step, with a range per kind of attention as PAB's pyramid has it (diffusers'
- * {@code PyramidAttentionBroadcastConfig}): self-attention ({@link BlockPart#SELF_ATTENTION} and the joint
- * attention's {@link BlockPart#CONTEXT_ATTENTION}) every {@code interval}-th step, the self-attention of
- * {@link BlockGroup#TEMPORAL} blocks every {@code temporalInterval}-th and cross-attention
- * ({@link BlockPart#CROSS_ATTENTION}) every {@code crossInterval}-th. A kind whose interval is -1 is never reused.
- * Feed-forwards always run; outside the window everything computes. Stateless.
+ * PAB (pyramid attention broadcast): inside a window of normalised steps {@code u = i / (steps - 1)}, attention
+ * outputs are reused and recomputed every n-th step counted from the window's first step, with a skip range and a
+ * window per kind of attention as PAB's pyramid has it (diffusers' {@code PyramidAttentionBroadcastConfig}'s
+ * {@code *_block_skip_range} and {@code *_timestep_skip_range}): self-attention ({@link BlockPart#SELF_ATTENTION}
+ * and the joint attention's {@link BlockPart#CONTEXT_ATTENTION}) every {@code interval}-th step of
+ * {@code [start, end]}, the self-attention of {@link BlockGroup#TEMPORAL} blocks every {@code temporalInterval}-th
+ * step of {@code [temporalStart, temporalEnd]} and cross-attention ({@link BlockPart#CROSS_ATTENTION}) every
+ * {@code crossInterval}-th step of {@code [crossStart, crossEnd]} (both windows default to {@code [start, end]}). A
+ * kind whose interval is -1 is never reused. Feed-forwards always run; outside its window a kind computes.
+ * Stateless.
  */
 public final class PyramidAttentionPolicy implements CachePolicy {
     /** The name {@link Policies} knows this policy by. */
@@ -27,6 +29,10 @@ public final class PyramidAttentionPolicy implements CachePolicy {
     private final double end;
     private final int temporalInterval;
     private final int crossInterval;
+    private final double temporalStart;
+    private final double temporalEnd;
+    private final double crossStart;
+    private final double crossEnd;
 
     /**
      * @param interval         self-attention is computed every {@code interval}-th step of the window,
@@ -38,12 +44,29 @@ public final class PyramidAttentionPolicy implements CachePolicy {
      * @param crossInterval    the same for cross-attention, {@code >= 1}, or -1: never reused (default: -1)
      */
     public PyramidAttentionPolicy(int interval, double start, double end, int temporalInterval, int crossInterval) {
+        this(interval, start, end, temporalInterval, start, end, crossInterval, start, end);
+    }
+
+    /**
+     * Each kind of attention with its own window, as diffusers' separate timestep skip ranges.
+     *
+     * @param temporalStart start of the temporal self-attention's window, in {@code [0, 1]}
+     * @param temporalEnd   its end (inclusive), in {@code [temporalStart, 1]}
+     * @param crossStart    start of the cross-attention's window, in {@code [0, 1]}
+     * @param crossEnd      its end (inclusive), in {@code [crossStart, 1]}
+     */
+    public PyramidAttentionPolicy(int interval, double start, double end, int temporalInterval, double temporalStart,
+            double temporalEnd, int crossInterval, double crossStart, double crossEnd) {
         this.interval = ParameterChecks.atLeast(NAME, "interval", interval, 1);
         this.start = ParameterChecks.inRange(NAME, "start", start, 0, 1);
         this.end = ParameterChecks.inRange(NAME, "end", end, start, 1);
         this.temporalInterval = ParameterChecks.atLeastOrNone(NAME, "temporalInterval", temporalInterval, 1,
                 "never reused");
         this.crossInterval = ParameterChecks.atLeastOrNone(NAME, "crossInterval", crossInterval, 1, "never reused");
+        this.temporalStart = ParameterChecks.inRange(NAME, "temporalStart", temporalStart, 0, 1);
+        this.temporalEnd = ParameterChecks.inRange(NAME, "temporalEnd", temporalEnd, temporalStart, 1);
+        this.crossStart = ParameterChecks.inRange(NAME, "crossStart", crossStart, 0, 1);
+        this.crossEnd = ParameterChecks.inRange(NAME, "crossEnd", crossEnd, crossStart, 1);
     }
 
     /** Self-attention only. */
@@ -59,30 +82,32 @@ public final class PyramidAttentionPolicy implements CachePolicy {
     @Override
     public Decision decide(Query query) {
         int step = query.step();
-        double u = u(step, query.steps());
-        if (u < start || u > end) {
-            return Decision.COMPUTE;
-        }
-        int first = 0;
-        while (u(first, query.steps()) < start) {
-            first++; // ends at or before step, which is in the window
-        }
-        int offset = step - first;
+        int steps = query.steps();
         Block block = query.block();
         boolean temporal = block.group().equals(BlockGroup.TEMPORAL);
         Set<BlockPart> reused = EnumSet.noneOf(BlockPart.class);
-        if (reuses(temporal ? temporalInterval : interval, offset)) {
+        if (temporal ? reuses(temporalInterval, temporalStart, temporalEnd, step, steps)
+                : reuses(interval, start, end, step, steps)) {
             reused.add(BlockPart.SELF_ATTENTION);
             reused.add(BlockPart.CONTEXT_ATTENTION);
         }
-        if (reuses(crossInterval, offset)) {
+        if (reuses(crossInterval, crossStart, crossEnd, step, steps)) {
             reused.add(BlockPart.CROSS_ATTENTION);
         }
-        return Decision.reuse(reused).on(block);
+        return reused.isEmpty() ? Decision.COMPUTE : Decision.reuse(reused).on(block);
     }
 
-    private static boolean reuses(int interval, int offset) {
-        return interval > 0 && offset % interval != 0;
+    /** Whether a kind with {@code interval} and window {@code [from, to]} reuses at {@code step}. */
+    private static boolean reuses(int interval, double from, double to, int step, int steps) {
+        double u = u(step, steps);
+        if (interval <= 0 || u < from || u > to) {
+            return false;
+        }
+        int first = 0;
+        while (u(first, steps) < from) {
+            first++; // ends at or before step, which is in the window
+        }
+        return (step - first) % interval != 0;
     }
 
     private static double u(int step, int steps) {
@@ -97,7 +122,8 @@ public final class PyramidAttentionPolicy implements CachePolicy {
     @Override
     public Map<String, Object> describe() {
         return Policies.description(NAME, "interval", interval, "start", start, "end", end, "temporalInterval",
-                temporalInterval, "crossInterval", crossInterval);
+                temporalInterval, "temporalStart", temporalStart, "temporalEnd", temporalEnd, "crossInterval",
+                crossInterval, "crossStart", crossStart, "crossEnd", crossEnd);
     }
 
     @Override

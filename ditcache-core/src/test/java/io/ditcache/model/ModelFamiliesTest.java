@@ -32,8 +32,8 @@ class ModelFamiliesTest {
         List<String> names = List.copyOf(ModelLoader.classNames());
         assertTrue(names.containsAll(List.of("CogVideoXTransformer3DModel", "DiTTransformer2DModel",
                 "FluxTransformer2DModel",
-                "MochiTransformer3DModel", "PixArtTransformer2DModel", "SD3Transformer2DModel",
-                "ToyTransformer2DModel")), names.toString());
+                "LatteTransformer3DModel", "MochiTransformer3DModel", "PixArtTransformer2DModel",
+                "SD3Transformer2DModel", "ToyTransformer2DModel")), names.toString());
         assertEquals(names.stream().sorted().toList(), names);
     }
 
@@ -64,8 +64,8 @@ class ModelFamiliesTest {
         assertTrue(e.getMessage().endsWith("config.json: unknown model type \"UNet2DModel\" in _class_name, "
                 + "expected one of " + ModelLoader.classNames()), e.getMessage());
         for (String known : List.of("CogVideoXTransformer3DModel", "DiTTransformer2DModel", "FluxTransformer2DModel",
-                "MochiTransformer3DModel",
-                "PixArtTransformer2DModel", "SD3Transformer2DModel")) {
+                "LatteTransformer3DModel",
+                "MochiTransformer3DModel", "PixArtTransformer2DModel", "SD3Transformer2DModel")) {
             assertTrue(e.getMessage().contains(known), known + " in " + e.getMessage());
         }
         assertFalse(e.getMessage().contains("\n"), e.getMessage());

@@ -1,13 +1,18 @@
 package io.ditcache.cli;
 
+import io.ditcache.BlockGroup;
+import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
+import io.ditcache.io.DiffusersConfig;
 import io.ditcache.policy.ComputeMask;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.ReuseErrorModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -35,6 +40,11 @@ final class PolicyCommand implements Callable<Integer> {
         @Option(names = "--target-error", required = true, paramLabel = "E",
                 description = "largest estimated error (summed relative L1 of reused block residuals), >= 0")
         Double targetError;
+
+        @Option(names = "--group-budget", required = true, paramLabel = "GROUP=F",
+                description = "fraction of one block group's evaluations to compute, in (0, 1], e.g. spatial=0.5; "
+                        + "repeat for each group to plan (the others compute everything); needs --config")
+        Map<String, Double> groupBudgets;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -47,6 +57,10 @@ final class PolicyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "mask file to write (JSON)")
     Path out;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "the profiled model's config.json, whose block layout (groups, costs) --group-budget plans")
+    Path config;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
@@ -58,6 +72,22 @@ final class PolicyCommand implements Callable<Integer> {
         if (target != null && (!(target >= 0) || !Double.isFinite(target))) {
             throw new CommandLine.ParameterException(cl, "--target-error " + target
                     + ": expected a finite number >= 0");
+        }
+        Map<String, Double> groups = criterion.groupBudgets;
+        if (groups != null) {
+            if (config == null) {
+                throw new CommandLine.ParameterException(cl, "--group-budget needs --config (the model's "
+                        + "config.json, for its block groups)");
+            }
+            for (Map.Entry<String, Double> e : groups.entrySet()) {
+                Double f = e.getValue();
+                if (f == null || !(f > 0 && f <= 1)) {
+                    throw new CommandLine.ParameterException(cl, "--group-budget " + e.getKey() + "=" + f
+                            + ": expected a fraction in (0, 1]");
+                }
+            }
+        } else if (config != null) {
+            throw new CommandLine.ParameterException(cl, "--config " + config + ": only --group-budget uses it");
         }
         if (steps != null) {
             OptionChecks.count(cl, "--steps", steps, 2, ProfileCommand.MAX_STEPS, null);
@@ -74,7 +104,11 @@ final class PolicyCommand implements Callable<Integer> {
         }
         ComputeMask mask;
         try {
-            mask = budget != null ? MaskPlanner.forBudget(p, n, budget) : MaskPlanner.forTarget(p, n, target);
+            if (groups != null) {
+                mask = groupMask(cl, p, n, groups);
+            } else {
+                mask = budget != null ? MaskPlanner.forBudget(p, n, budget) : MaskPlanner.forTarget(p, n, target);
+            }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--profile " + profile + ": " + e.getMessage(), e);
         }
@@ -83,11 +117,43 @@ final class PolicyCommand implements Callable<Integer> {
         o.print(mask.grid());
         o.println(String.format(Locale.ROOT, "computed fraction %.4f (%d of %d block evaluations; %s)",
                 mask.computedFraction(), mask.computedCount(), (long) mask.steps() * mask.layers(),
-                budget != null ? "budget " + budget : "target error " + target));
+                budget != null ? "budget " + budget : groups != null ? "group budgets " + groups
+                        : "target error " + target));
         o.println(String.format(Locale.ROOT, "estimated error %.6g (summed %s distance of reused blocks since "
                 + "they last computed)", mask.estimatedError(), ReuseErrorModel.SERIES));
         o.println("wrote " + out.toAbsolutePath());
         o.flush();
         return 0;
+    }
+
+    /** The mask planned per block group of the layout {@code --config} describes. */
+    private ComputeMask groupMask(CommandLine cl, RedundancyProfile p, int n, Map<String, Double> groups)
+            throws java.io.IOException {
+        if (!Files.isRegularFile(config)) {
+            throw new java.io.IOException("--config " + config + ": no such file");
+        }
+        BlockLayout layout = InspectCommand.describe(DiffusersConfig.read(config)).layout();
+        if (layout.size() != p.layers()) {
+            throw new CommandLine.ParameterException(cl, "--config " + config + " describes " + layout.size()
+                    + " blocks, but --profile " + profile + " has " + p.layers() + " layers");
+        }
+        Map<String, BlockGroup> known = new LinkedHashMap<>();
+        for (int i = 0; i < layout.size(); i++) {
+            known.putIfAbsent(layout.block(i).group().name(), layout.block(i).group());
+        }
+        Map<BlockGroup, Double> budgets = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> e : groups.entrySet()) {
+            BlockGroup g = known.get(e.getKey());
+            if (g == null) {
+                throw new CommandLine.ParameterException(cl, "--group-budget " + e.getKey() + "=" + e.getValue()
+                        + ": no such block group in " + config + "; its groups are " + known.keySet());
+            }
+            if (e.getValue() < 1.0 / n) {
+                throw new CommandLine.ParameterException(cl, "--group-budget " + e.getKey() + "=" + e.getValue()
+                        + ": below " + 1.0 / n + ", the fraction step 0 alone computes in a " + n + "-step run");
+            }
+            budgets.put(g, e.getValue());
+        }
+        return MaskPlanner.forGroupBudgets(p, layout, n, budgets);
     }
 }

@@ -56,6 +56,11 @@ record SamplingChoice(String scheduler, Map<String, Object> schedulerConfig, Opt
             }
         }
         Map<String, Object> config = fileKeys != null ? fileKeys : text ? d.schedulerConfig() : Map.of();
+        if (fileKeys != null && text && !model.pipelineSchedulerKeys().isEmpty()) {
+            // what the published pipeline imposes whatever the file says (Mochi's sigmas)
+            config = new java.util.LinkedHashMap<>(fileKeys);
+            config.putAll(model.pipelineSchedulerKeys());
+        }
         double g = guidance != null ? guidance : d.guidance();
         if (d.kind() == SamplingDefaults.Guidance.NONE) {
             g = 1.0; // no guidance at all: the sampler runs one branch whatever the scale

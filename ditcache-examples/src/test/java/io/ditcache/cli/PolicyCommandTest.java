@@ -71,6 +71,50 @@ class PolicyCommandTest {
         assertTrue(run.out().contains("target error 0.3"), run.toString());
     }
 
+    /** A 2-layer Latte: blocks 0, 2 spatial and 1, 3 temporal, as the 4-layer profile. */
+    Path latteConfig() throws IOException {
+        Path config = dir.resolve("latte.json");
+        Files.writeString(config, "{\"_class_name\": \"LatteTransformer3DModel\", \"activation_fn\": "
+                + "\"gelu-approximate\", \"attention_bias\": true, \"attention_head_dim\": 4, "
+                + "\"caption_channels\": 8, \"cross_attention_dim\": 8, \"in_channels\": 4, "
+                + "\"norm_elementwise_affine\": false, \"norm_eps\": 1e-06, \"norm_type\": \"ada_norm_single\", "
+                + "\"num_attention_heads\": 2, \"num_layers\": 2, \"out_channels\": 8, \"patch_size\": 2, "
+                + "\"sample_size\": 8, \"video_length\": 16}");
+        return config;
+    }
+
+    @Test
+    void plansSpatialAndTemporalBlocksWithTheirOwnBudgets() throws IOException {
+        Path config = latteConfig();
+        CliRun run = CliRun.of("policy", "--profile", profileFile.toString(), "--group-budget", "spatial=0.5",
+                "--group-budget", "temporal=0.75", "--config", config.toString(), "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.toString());
+        ComputeMask mask = ComputeMask.read(out);
+        io.ditcache.BlockLayout layout = io.ditcache.model.ModelLoader.describe(
+                io.ditcache.io.DiffusersConfig.read(config)).layout();
+        assertEquals(MaskPlanner.forGroupBudgets(profile, layout, 12, Map.of(io.ditcache.BlockGroup.SPATIAL, 0.5,
+                io.ditcache.BlockGroup.TEMPORAL, 0.75)).grid(), mask.grid());
+        int spatial = 0;
+        int temporal = 0;
+        for (int t = 0; t < 12; t++) {
+            spatial += (mask.computes(t, 0) ? 1 : 0) + (mask.computes(t, 2) ? 1 : 0);
+            temporal += (mask.computes(t, 1) ? 1 : 0) + (mask.computes(t, 3) ? 1 : 0);
+        }
+        assertEquals(12, spatial, "half of 24 spatial evaluations");
+        assertEquals(18, temporal, "three quarters of 24 temporal evaluations");
+        assertTrue(run.out().contains("group budgets"), run.toString());
+
+        Files.delete(out);
+        assertBadOption("needs --config", "--profile", profileFile.toString(), "--group-budget", "spatial=0.5",
+                "--out", out.toString());
+        assertBadOption("no such block group", "--profile", profileFile.toString(), "--group-budget",
+                "single=0.5", "--config", config.toString(), "--out", out.toString());
+        assertBadOption("only --group-budget", "--profile", profileFile.toString(), "--budget", "0.5",
+                "--config", config.toString(), "--out", out.toString());
+        assertBadOption("spatial=1.5", "--profile", profileFile.toString(), "--group-budget", "spatial=1.5",
+                "--config", config.toString(), "--out", out.toString());
+    }
+
     @Test
     void missingOrBothCriteria() {
         assertBadOption("--budget", "--profile", profileFile.toString(), "--out", out.toString());

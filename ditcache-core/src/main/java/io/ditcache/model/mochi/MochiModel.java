@@ -302,6 +302,16 @@ public final class MochiModel extends Module implements Denoiser, DiffusersForwa
     }
 
     /**
+     * MochiPipeline's sigmas whatever the checkpoint's scheduler config says: the linear-quadratic schedule, not
+     * inverted (genmo's {@code scheduler_config.json} has {@code invert_sigmas: true}; the inversion is the
+     * transformer's clock, which this Denoiser applies itself).
+     */
+    @Override
+    public Map<String, Object> pipelineSchedulerKeys() {
+        return Map.of("sigma_schedule", "linear_quadratic", "invert_sigmas", false);
+    }
+
+    /**
      * Each joint block computed, reused whole (both streams' residuals) or reused in parts per row through a
      * {@link CacheRuntime}; the output is the velocity of {@link #forward(Tensor, Tensor, Conditioning, Step,
      * ActivationProbe)}.

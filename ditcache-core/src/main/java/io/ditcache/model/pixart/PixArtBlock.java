@@ -1,5 +1,6 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.model.layers.ProjectedAttention;
 import io.ditcache.ActivationProbe;
 import io.ditcache.BlockPart;
 import io.ditcache.Site;
@@ -35,8 +36,8 @@ final class PixArtBlock extends Module {
     private final int layer;
     private final int dim;
     private final double normEps;
-    private final PixArtAttention selfAttention;
-    private final PixArtAttention crossAttention;
+    private final ProjectedAttention selfAttention;
+    private final ProjectedAttention crossAttention;
     private final FeedForward feedForward;
     private final Tensor scaleShiftTable;
 
@@ -45,8 +46,8 @@ final class PixArtBlock extends Module {
         this.dim = c.innerDim();
         this.normEps = c.normEps();
         register_parameter("scale_shift_table", torch.zeros(6, dim));
-        selfAttention = register_module("attn1", new PixArtAttention(dim, dim, c.numHeads(), c.attentionBias()));
-        crossAttention = register_module("attn2", new PixArtAttention(dim, c.crossAttentionDim(), c.numHeads(),
+        selfAttention = register_module("attn1", new ProjectedAttention(dim, dim, c.numHeads(), c.attentionBias()));
+        crossAttention = register_module("attn2", new ProjectedAttention(dim, c.crossAttentionDim(), c.numHeads(),
                 c.attentionBias()));
         feedForward = register_module("ff", new FeedForward(dim, 4L * dim, dim, "gelu-approximate"));
         // a handle of our own, sharing storage: register_parameter's reference moves as the table grows
@@ -101,7 +102,7 @@ final class PixArtBlock extends Module {
                 Probes.observe(probe, step, modulated, h);
             }
             if (attn == null) {
-                PixArtAttention.Result r = selfAttention.forward(h, null, null);
+                ProjectedAttention.Result r = selfAttention.forward(h, null, null);
                 Probes.observe(probe, step, Site.of(layer, SiteKind.K), r.k());
                 Probes.observe(probe, step, Site.of(layer, SiteKind.V), r.v());
                 attn = r.out();
@@ -112,7 +113,7 @@ final class PixArtBlock extends Module {
 
         Tensor ca = crossAttn;
         if (ca == null) {
-            PixArtAttention.Result r = crossAttention.forward(hidden, text, bias);
+            ProjectedAttention.Result r = crossAttention.forward(hidden, text, bias);
             ca = r.out();
             if (cross != null) {
                 cross.observe(layer, "q", r.q());

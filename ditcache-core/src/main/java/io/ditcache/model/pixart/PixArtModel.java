@@ -1,5 +1,7 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.model.layers.AdaLayerNormSingle;
+import io.ditcache.model.layers.SinCosPatchEmbed;
 import io.ditcache.ActivationProbe;
 import io.ditcache.BlockLayout;
 import io.ditcache.Branch;
@@ -73,7 +75,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
     private static final double MASK_BIAS = -10000.0;
 
     private final PixArtConfig config;
-    private final PixArtPatchEmbed patchEmbed;
+    private final SinCosPatchEmbed patchEmbed;
     private final List<PixArtBlock> blocks = new ArrayList<>();
     private final LinearImpl projOut;
     private final AdaLayerNormSingle adaln;
@@ -89,14 +91,16 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         this.config = config;
         int d = config.innerDim();
         register_parameter("scale_shift_table", torch.zeros(2, d));
-        patchEmbed = register_module("pos_embed", new PixArtPatchEmbed(config));
+        patchEmbed = register_module("pos_embed", new SinCosPatchEmbed(config.innerDim(), config.inChannels(), config.patchSize(),
+                config.gridSize(), config.interpolationScale()));
         blockList = register_module("transformer_blocks", new Module());
         for (int i = 0; i < config.numLayers(); i++) {
             blocks.add(blockList.register_module(Integer.toString(i), new PixArtBlock(config, i)));
         }
         long p = config.patchSize();
         projOut = register_module("proj_out", Linears.of(d, p * p * config.outChannels(), true));
-        adaln = register_module("adaln_single", new AdaLayerNormSingle(config));
+        adaln = register_module("adaln_single", new AdaLayerNormSingle(config.innerDim(), config.useAdditionalConditions(),
+                config.sizeEmbeddingDim()));
         captionProjection = register_module("caption_projection",
                 new TextProjection(config.captionChannels(), d, d, "gelu_tanh"));
         // a handle of our own, sharing storage: register_parameter's reference moves as the table grows
@@ -153,7 +157,7 @@ public final class PixArtModel extends Module implements Denoiser, DiffusersForw
         return patchEmbed.weightType();
     }
 
-    PixArtPatchEmbed patchEmbed() {
+    SinCosPatchEmbed patchEmbed() {
         return patchEmbed;
     }
 

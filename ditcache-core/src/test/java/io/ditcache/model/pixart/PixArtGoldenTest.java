@@ -1,5 +1,6 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.model.layers.AdaLayerNormSingle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package io.ditcache.model.pixart;
 
+import io.ditcache.model.layers.AdaLayerNormSingle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

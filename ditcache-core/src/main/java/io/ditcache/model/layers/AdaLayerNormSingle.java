@@ -1,8 +1,5 @@
-package io.ditcache.model.pixart;
+package io.ditcache.model.layers;
 
-import io.ditcache.model.layers.Linears;
-import io.ditcache.model.layers.TimestepEmbedding;
-import io.ditcache.model.layers.Timesteps;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -11,7 +8,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * diffusers' {@code AdaLayerNormSingle} ({@code adaln_single}), PixArt's one timestep MLP for all blocks: the
+ * diffusers' {@code AdaLayerNormSingle} ({@code adaln_single}), PixArt's, Latte's and STDiT's kind of one timestep MLP for all blocks: the
  * timestep's sinusoidal features (256 channels, cosines first, no frequency shift) through
  * {@code emb.timestep_embedder}; with additional conditions ({@code PixArtAlphaCombinedTimestepSizeEmbeddings})
  * the resolution's two and the aspect ratio's one sinusoidal features through {@code emb.resolution_embedder} and
@@ -19,9 +16,11 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the embedded timestep (the final layer's conditioning); {@code linear} of its SiLU gives each block's six
  * modulation vectors.
  */
-final class AdaLayerNormSingle extends Module {
+public final class AdaLayerNormSingle extends Module {
+    /** Channels of the sinusoidal features of the timestep and the size conditions. */
+    public static final int FREQ_CHANNELS = 256;
     /** Both outputs, per row: {@code t6 [N, 6 d]} for the blocks, {@code embedded [N, d]} for the final layer. */
-    record Conditioning(Tensor t6, Tensor embedded) {
+    public record Conditioning(Tensor t6, Tensor embedded) {
     }
 
     private final boolean additional;
@@ -32,17 +31,21 @@ final class AdaLayerNormSingle extends Module {
     private final TimestepEmbedding aspectRatio;
     private final LinearImpl linear;
 
-    AdaLayerNormSingle(PixArtConfig c) {
-        long d = c.innerDim();
-        additional = c.useAdditionalConditions();
+    /**
+     * @param d                 the inner dim
+     * @param additional        with PixArt's resolution and aspect-ratio embedders
+     * @param sizeEmbeddingDim  their width ({@code inner_dim / 3}); unused without them
+     */
+    public AdaLayerNormSingle(long d, boolean additional, long sizeEmbeddingDim) {
+        this.additional = additional;
         emb = register_module("emb", new Module());
-        timestep = emb.register_module("timestep_embedder", new TimestepEmbedding(PixArtConfig.FREQ_CHANNELS, d));
+        timestep = emb.register_module("timestep_embedder", new TimestepEmbedding(FREQ_CHANNELS, d));
         if (additional) {
-            long s = c.sizeEmbeddingDim();
+            long s = sizeEmbeddingDim;
             resolution = emb.register_module("resolution_embedder",
-                    new TimestepEmbedding(PixArtConfig.FREQ_CHANNELS, s));
+                    new TimestepEmbedding(FREQ_CHANNELS, s));
             aspectRatio = emb.register_module("aspect_ratio_embedder",
-                    new TimestepEmbedding(PixArtConfig.FREQ_CHANNELS, s));
+                    new TimestepEmbedding(FREQ_CHANNELS, s));
         } else {
             resolution = null;
             aspectRatio = null;
@@ -55,7 +58,7 @@ final class AdaLayerNormSingle extends Module {
      * @param resolution  {@code [N, 2]} pixel height and width; only with additional conditions
      * @param aspectRatio {@code [N, 1]} height / width; only with additional conditions
      */
-    Conditioning forward(Tensor timesteps, Tensor resolution, Tensor aspectRatio) {
+    public Conditioning forward(Tensor timesteps, Tensor resolution, Tensor aspectRatio) {
         ScalarType dtype = linear.weight().scalar_type().intern();
         Tensor embedded = timestep.forward(features(timesteps, dtype));
         if (additional) {
@@ -67,12 +70,12 @@ final class AdaLayerNormSingle extends Module {
         return new Conditioning(linear.forward(torch.silu(embedded)), embedded);
     }
 
-    boolean additionalConditions() {
+    public boolean additionalConditions() {
         return additional;
     }
 
     /** Sinusoidal features, computed in float32, in {@code dtype}. */
     private static Tensor features(Tensor t, ScalarType dtype) {
-        return Timesteps.sinusoid(t, PixArtConfig.FREQ_CHANNELS, true, 0, 1).to(dtype);
+        return Timesteps.sinusoid(t, FREQ_CHANNELS, true, 0, 1).to(dtype);
     }
 }

@@ -1,7 +1,5 @@
-package io.ditcache.model.pixart;
+package io.ditcache.model.layers;
 
-import io.ditcache.model.layers.Attention;
-import io.ditcache.model.layers.Linears;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -12,9 +10,9 @@ import org.bytedeco.pytorch.Tensor;
  * Self-attention ({@code attn1}) takes keys and values from its input; cross-attention ({@code attn2}) from the
  * projected caption, with the caption mask as an additive bias.
  */
-final class PixArtAttention extends Module {
+public final class ProjectedAttention extends Module {
     /** What one call computed, each {@code [N, tokens, H*D]}: the projections and the module's output. */
-    record Result(Tensor q, Tensor k, Tensor v, Tensor out) {
+    public record Result(Tensor q, Tensor k, Tensor v, Tensor out) {
     }
 
     private final int heads;
@@ -25,7 +23,7 @@ final class PixArtAttention extends Module {
     /** Container module, kept: JavaCPP holds a Java-made module weakly, and a collected one breaks eval(). */
     private final Module out;
 
-    PixArtAttention(long dim, long keyValueIn, int heads, boolean bias) {
+    public ProjectedAttention(long dim, long keyValueIn, int heads, boolean bias) {
         this.heads = heads;
         toQ = register_module("to_q", Linears.of(dim, dim, bias));
         toK = register_module("to_k", Linears.of(keyValueIn, dim, bias));
@@ -39,7 +37,7 @@ final class PixArtAttention extends Module {
      * @param context {@code [N, L, keyValueIn]} keys' and values' input, or null for self-attention
      * @param bias    additive bias {@code [N, 1, 1, L]} (0 keeps a token, -10000 drops it), or null
      */
-    Result forward(Tensor x, Tensor context, Tensor bias) {
+    public Result forward(Tensor x, Tensor context, Tensor bias) {
         Tensor kv = context == null ? x : context;
         Tensor q = toQ.forward(x);
         Tensor k = toK.forward(kv);

@@ -1,4 +1,4 @@
-package io.ditcache.model.pixart;
+package io.ditcache.model.layers;
 
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -15,12 +15,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code t = i*w + j} the first half of the channels encodes the column coordinate and the second half the row
  * coordinate, each {@code [sin(pos*omega), cos(pos*omega)]} with {@code omega_k = 10000^(-k/(D/4))}.
  */
-final class PixArtPositions {
-    private PixArtPositions() {
+public final class SinCosPositions2D {
+    private SinCosPositions2D() {
     }
 
     /** {@code [1, h*w, dim]} float32. */
-    static Tensor table(int dim, long h, long w, int baseSize, double interpolationScale) {
+    public static Tensor table(int dim, long h, long w, int baseSize, double interpolationScale) {
         Tensor rows = coordinates(h, baseSize, interpolationScale).repeat_interleave(w);
         Tensor cols = coordinates(w, baseSize, interpolationScale).repeat(h);
         int quarter = dim / 4;

@@ -1,6 +1,5 @@
-package io.ditcache.model.pixart;
+package io.ditcache.model.layers;
 
-import io.ditcache.model.layers.PatchProjection;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -8,10 +7,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * diffusers' {@code PatchEmbed} as PixArt builds it ({@code pos_embed}): patchify with the weights of a strided
  * convolution ({@code pos_embed.proj}), flatten the patches row-major (h, w) and add the 2-D sin-cos position
- * table, a non-persistent buffer in diffusers, so computed here ({@link PixArtPositions}), never loaded. The table
+ * table, a non-persistent buffer in diffusers, so computed here ({@link SinCosPositions2D}), never loaded. The table
  * of the last grid size is kept.
  */
-final class PixArtPatchEmbed extends Module {
+public final class SinCosPatchEmbed extends Module {
     private final int patch;
     private final int dim;
     private final int baseSize;
@@ -21,19 +20,23 @@ final class PixArtPatchEmbed extends Module {
     private long positionsH = -1;
     private long positionsW = -1;
 
-    PixArtPatchEmbed(PixArtConfig c) {
-        this.patch = c.patchSize();
-        this.dim = c.innerDim();
-        this.baseSize = c.gridSize();
-        this.interpolationScale = c.interpolationScale();
-        proj = register_module("proj", new PatchProjection(dim, c.inChannels(), patch));
+    /**
+     * @param baseSize           the grid side the positions are scaled to (sample size / patch size)
+     * @param interpolationScale PixArt's {@code interpolation_scale}
+     */
+    public SinCosPatchEmbed(int dim, long inChannels, int patch, int baseSize, double interpolationScale) {
+        this.patch = patch;
+        this.dim = dim;
+        this.baseSize = baseSize;
+        this.interpolationScale = interpolationScale;
+        proj = register_module("proj", new PatchProjection(dim, inChannels, patch));
     }
 
     /**
      * {@code [N, C, H, W]} latents in the compute type to {@code [N, (H/p)(W/p), D]} tokens with positions added
      * (in float32 and cast back, as diffusers adds its float32 table).
      */
-    Tensor forward(Tensor latents) {
+    public Tensor forward(Tensor latents) {
         long h = latents.size(2) / patch;
         long w = latents.size(3) / patch;
         Tensor x = proj.forward(latents);
@@ -41,15 +44,15 @@ final class PixArtPatchEmbed extends Module {
     }
 
     /** The dtype of the projection's weight: the model's compute type. */
-    ScalarType weightType() {
+    public ScalarType weightType() {
         return proj.weightType();
     }
 
     /** The position table {@code [1, h*w, D]} of a grid of h × w patches. */
-    synchronized Tensor positions(long h, long w) {
+    public synchronized Tensor positions(long h, long w) {
         if (h != positionsH || w != positionsW) {
             Tensor old = positions;
-            positions = PixArtPositions.table(dim, h, w, baseSize, interpolationScale);
+            positions = SinCosPositions2D.table(dim, h, w, baseSize, interpolationScale);
             positions.retainReference();
             if (old != null) {
                 old.releaseReference();

@@ -28,6 +28,7 @@ module io.ditcache.core {
     exports io.ditcache.data;
     exports io.ditcache.io;
     exports io.ditcache.model;
+    exports io.ditcache.model.cogvideox;
     exports io.ditcache.model.dit;
     exports io.ditcache.model.dit.train;
     exports io.ditcache.model.flux;
@@ -50,6 +51,7 @@ module io.ditcache.core {
 
     provides io.ditcache.backend.DistanceBackend with io.ditcache.profile.CpuDistanceBackend;
     provides io.ditcache.model.DenoiserFamily with
+            io.ditcache.model.cogvideox.CogVideoXFamily,
             io.ditcache.model.dit.DiTFamily,
             io.ditcache.model.flux.FluxFamily,
             io.ditcache.model.latte.LatteFamily,

@@ -22,6 +22,7 @@ import java.util.function.Function;
  *   <tr><td>{@code euler}</td><td>{@code EulerDiscreteScheduler}</td></tr>
  *   <tr><td>{@code flowmatch}</td><td>{@code FlowMatchEulerDiscreteScheduler}</td></tr>
  *   <tr><td>{@code rflow}</td><td>Open-Sora 1.2's {@code RFLOW} (not a diffusers class)</td></tr>
+ *   <tr><td>{@code cogvideox-ddim}</td><td>{@code CogVideoXDDIMScheduler} (CogVideoX)</td></tr>
  * </table>
  *
  * <p>The diffusers class name is accepted in place of the short name. A configuration is the key/value map
@@ -35,6 +36,7 @@ public final class Schedulers {
     private static final Map<String, Function<SchedulerConfig, Scheduler>> FACTORIES = new LinkedHashMap<>();
     private static final Map<String, String> CLASS_NAMES = Map.of(
             "DDIMScheduler", "ddim",
+            "CogVideoXDDIMScheduler", "cogvideox-ddim",
             "DDPMScheduler", "ddpm",
             "DPMSolverMultistepScheduler", "dpm++",
             "EulerDiscreteScheduler", "euler",
@@ -48,6 +50,7 @@ public final class Schedulers {
         FACTORIES.put("euler", EulerDiscreteScheduler::new);
         FACTORIES.put("flowmatch", FlowMatchEulerScheduler::new);
         FACTORIES.put("rflow", RFlowScheduler::new);
+        FACTORIES.put("cogvideox-ddim", CogVideoXDdimScheduler::new);
     }
 
     private Schedulers() {}

@@ -42,14 +42,22 @@ public record StudyModel(String label, String fingerprint, Map<String, Object> i
     }
 
     /**
-     * The schedulers this model's training objective allows: {@code flowmatch} alone for a flow-matching
-     * model (scheduler config class {@code FlowMatchEulerDiscreteScheduler}), every other one for a DDPM-trained
-     * model.
+     * The schedulers this model's training objective allows: a scheduler made for one objective alone for a
+     * model whose scheduler config is of its class ({@code flowmatch} for {@code FlowMatchEulerDiscreteScheduler},
+     * {@code cogvideox-ddim} for CogVideoX's SNR-shifted, zero-terminal-SNR {@code CogVideoXDDIMScheduler},
+     * {@code rflow} for Open-Sora's {@code RFLOW}); every other one for a DDPM-trained model.
      */
     public List<String> allowedSchedulers() {
-        boolean flow = "FlowMatchEulerDiscreteScheduler".equals(schedulerConfig.get("_class_name"));
-        return Schedulers.names().stream().filter(n -> flow == n.equals("flowmatch")).toList();
+        String own = OWN_SCHEDULERS.get(String.valueOf(schedulerConfig.get("_class_name")));
+        if (own != null) {
+            return List.of(own);
+        }
+        return Schedulers.names().stream().filter(n -> !OWN_SCHEDULERS.containsValue(n)).toList();
     }
+
+    /** Schedulers made for one training objective, by the scheduler config class that names it. */
+    private static final Map<String, String> OWN_SCHEDULERS = Map.of("FlowMatchEulerDiscreteScheduler", "flowmatch",
+            "CogVideoXDDIMScheduler", "cogvideox-ddim", "RFLOW", "rflow");
 
     /** Describes {@code model} under {@code label}. */
     public static StudyModel of(String label, Denoiser model, Map<String, Object> schedulerConfig) {

@@ -51,7 +51,8 @@ class ComputeTypeTest {
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"sd3", "sd35", "pixart", "flux",
-        "diffusers-video/mochi", "diffusers-video/latte"})
+        "diffusers-video/mochi", "diffusers-video/latte", "diffusers-video/cogvideox",
+        "diffusers-video/cogvideox_rope"})
     void bfloat16FamiliesMatchTheirGoldenOutputToItsPrecision(String fixture) throws IOException {
         // a name with a folder is a fixture of that folder under /fixtures (the video families)
         String base = fixture.contains("/") ? "/fixtures/" + fixture : "/fixtures/diffusers/" + fixture;

@@ -30,7 +30,8 @@ class ModelFamiliesTest {
         assertEquals(Set.of(DiTConfig.CLASS_NAME), new DiTFamily().classNames());
         // the families of the main resources (DiT, FLUX, PixArt, SD3, ...), the toy one of the test resources, sorted
         List<String> names = List.copyOf(ModelLoader.classNames());
-        assertTrue(names.containsAll(List.of("DiTTransformer2DModel", "FluxTransformer2DModel",
+        assertTrue(names.containsAll(List.of("CogVideoXTransformer3DModel", "DiTTransformer2DModel",
+                "FluxTransformer2DModel",
                 "LatteTransformer3DModel", "MochiTransformer3DModel", "PixArtTransformer2DModel",
                 "SD3Transformer2DModel", "ToyTransformer2DModel")), names.toString());
         assertEquals(names.stream().sorted().toList(), names);
@@ -62,7 +63,8 @@ class ModelFamiliesTest {
         CheckpointException e = assertThrows(CheckpointException.class, () -> ModelLoader.load(ckpt));
         assertTrue(e.getMessage().endsWith("config.json: unknown model type \"UNet2DModel\" in _class_name, "
                 + "expected one of " + ModelLoader.classNames()), e.getMessage());
-        for (String known : List.of("DiTTransformer2DModel", "FluxTransformer2DModel", "LatteTransformer3DModel",
+        for (String known : List.of("CogVideoXTransformer3DModel", "DiTTransformer2DModel", "FluxTransformer2DModel",
+                "LatteTransformer3DModel",
                 "MochiTransformer3DModel", "PixArtTransformer2DModel", "SD3Transformer2DModel")) {
             assertTrue(e.getMessage().contains(known), known + " in " + e.getMessage());
         }

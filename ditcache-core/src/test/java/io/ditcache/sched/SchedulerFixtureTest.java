@@ -34,6 +34,7 @@ class SchedulerFixtureTest {
 
     private static final Map<String, String> SHORT_NAMES = Map.of(
             "DDIMScheduler", "ddim",
+            "CogVideoXDDIMScheduler", "cogvideox-ddim",
             "DDPMScheduler", "ddpm",
             "DPMSolverMultistepScheduler", "dpm++",
             "EulerDiscreteScheduler", "euler",
@@ -63,7 +64,7 @@ class SchedulerFixtureTest {
 
     static Stream<String> allFixtures() {
         return Stream.of("ddim20", "ddim50", "ddpm50", "dpmsolver20", "euler30", "flowmatch28_shift1",
-                "flowmatch28_shift3");
+                "flowmatch28_shift3", "cogvideoxddim8");
     }
 
     @SuppressWarnings("unchecked")
@@ -135,6 +136,16 @@ class SchedulerFixtureTest {
         if (s instanceof DpmSolverMultistepScheduler d) {
             // lambda = log(alpha) - log(sigma) cancels near 0: compare on the scale of its terms.
             assertClose(f.tensors().floats("sched.lambda_t"), d.lambdas(), 1e-6, 1.0, name + " lambda_t");
+        }
+        if (s instanceof CogVideoXDdimScheduler d) {
+            // float64 in diffusers and here; zero-terminal SNR: the last entry is exactly 0
+            double[] want = f.tensors().doubles("sched.alphas_cumprod");
+            double[] got = d.alphasCumprodTable();
+            assertEquals(want.length, got.length, name + " alphas_cumprod length");
+            for (int k = 0; k < want.length; k++) {
+                assertEquals(want[k], got[k], 1e-12, name + " alphas_cumprod[" + k + "]");
+            }
+            assertEquals(0.0, got[got.length - 1], name + " zero terminal SNR");
         }
         if (s instanceof DdimScheduler d) {
             List<?> fa = (List<?>) f.json().get("final_alpha_cumprod");

@@ -28,7 +28,8 @@ class SchedulersTest {
 
     @Test
     void namesAndAliases() {
-        assertEquals(List.of("ddim", "ddpm", "dpm++", "euler", "flowmatch", "rflow"), Schedulers.names());
+        assertEquals(List.of("ddim", "ddpm", "dpm++", "euler", "flowmatch", "rflow", "cogvideox-ddim"),
+                Schedulers.names());
         for (String name : Schedulers.names()) {
             assertEquals(name, Schedulers.create(name, Map.of()).name());
             assertEquals(name, Schedulers.create(name, Map.of()).describe().get("name"));

@@ -234,6 +234,9 @@ class StudyRunnerTest {
         assertTrue(objective.getMessage().contains("does not fit model a"), objective.getMessage());
         StudyModel flow = StudyModel.of("f", modelA, Map.of("_class_name", "FlowMatchEulerDiscreteScheduler"));
         assertEquals(List.of("flowmatch"), flow.allowedSchedulers());
+        StudyModel cog = StudyModel.of("c", modelA, Map.of("_class_name", "CogVideoXDDIMScheduler"));
+        assertEquals(List.of("cogvideox-ddim"), cog.allowedSchedulers());
+        assertTrue(!a.allowedSchedulers().contains("cogvideox-ddim"), a.allowedSchedulers().toString());
         assertThrows(IllegalArgumentException.class,
                 () -> new StudyPlan(List.of(a), 2, List.of(2), List.of("ddim"), 1, Shard.ALL));
         assertThrows(IllegalArgumentException.class,

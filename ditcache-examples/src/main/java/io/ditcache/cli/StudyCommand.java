@@ -221,9 +221,13 @@ final class StudyCommand implements Callable<Integer> {
         return Math.max(1.0, g);
     }
 
-    /** Without --schedulers: the usual three where every model allows them, else flowmatch where all allow it. */
+    /**
+     * Without --schedulers: the usual three where every model allows them, else a scheduler made for one training
+     * objective (flowmatch, rflow, cogvideox-ddim) where all allow it.
+     */
     private static List<String> defaultSchedulers(CommandLine cl, List<StudyModel> models) {
-        for (List<String> candidate : List.of(List.of(DEFAULT_SCHEDULERS.split(",")), List.of("flowmatch"))) {
+        for (List<String> candidate : List.of(List.of(DEFAULT_SCHEDULERS.split(",")), List.of("flowmatch"),
+                List.of("rflow"), List.of("cogvideox-ddim"))) {
             if (models.stream().allMatch(m -> m.allowedSchedulers().containsAll(candidate))) {
                 return candidate;
             }

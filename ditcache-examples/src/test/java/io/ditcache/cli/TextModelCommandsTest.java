@@ -312,6 +312,7 @@ class TextModelCommandsTest {
                 "--out", dir.resolve("sde").toString());
         assertEquals(1, r.exitCode(), r.toString());
         assertEquals(List.of("profile: " + sched + ": _class_name \"DPMSolverSDEScheduler\" is a scheduler ditcache "
-                + "does not have; choose one with --scheduler [ddim, ddpm, dpm++, euler, flowmatch]"), r.errLines());
+                + "does not have; choose one with --scheduler [ddim, ddpm, dpm++, euler, flowmatch, rflow, "
+                + "cogvideox-ddim]"), r.errLines());
     }
 }

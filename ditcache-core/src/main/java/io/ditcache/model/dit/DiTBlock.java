@@ -10,6 +10,7 @@ import io.ditcache.cache.BlockOutput;
 import io.ditcache.cache.Streams;
 import io.ditcache.model.layers.FeedForward;
 import io.ditcache.model.layers.Linears;
+import io.ditcache.model.layers.Probes;
 import java.util.Map;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
@@ -107,11 +108,7 @@ final class DiTBlock extends Module {
                 : feedForward.forward(modulate(layerNorm(hidden, normEps), shiftMlp, scaleMlp));
         SelfAttention.observe(probe, step, layer, SiteKind.MLP_OUT, ff);
         Tensor out = gateMlp.mul(ff).add(hidden);
-        SelfAttention.observe(probe, step, layer, SiteKind.BLOCK_OUT, out);
-        Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
-        if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
-        }
+        Probes.blockOutput(probe, step, layer, x, out);
         if (parts != null) {
             parts[0] = attn;
             parts[1] = ff;

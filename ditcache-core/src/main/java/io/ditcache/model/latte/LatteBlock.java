@@ -1,6 +1,5 @@
 package io.ditcache.model.latte;
 
-import io.ditcache.model.layers.ProjectedAttention;
 import io.ditcache.ActivationProbe;
 import io.ditcache.BlockPart;
 import io.ditcache.Site;
@@ -13,6 +12,7 @@ import io.ditcache.internal.Tensors;
 import io.ditcache.model.layers.FeedForward;
 import io.ditcache.model.layers.Norms;
 import io.ditcache.model.layers.Probes;
+import io.ditcache.model.layers.ProjectedAttention;
 import java.util.HashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Module;
@@ -162,11 +162,7 @@ final class LatteBlock extends Module {
                 : feedForward.forward(Norms.modulate(Norms.layerNorm(hidden, normEps), shiftMlp, scaleMlp));
         Probes.observe(probe, step, Site.of(layer, SiteKind.MLP_OUT), ff);
         Tensor out = gateMlp.mul(ff).add(hidden);
-        Probes.observe(probe, step, Site.of(layer, SiteKind.BLOCK_OUT), out);
-        Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
-        if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
-        }
+        Probes.blockOutput(probe, step, layer, x, out);
         if (parts != null) {
             parts[0] = attn;
             parts[1] = ca;

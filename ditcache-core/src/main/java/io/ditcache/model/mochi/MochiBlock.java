@@ -116,11 +116,7 @@ final class MochiBlock extends Module {
         }
         Probes.observe(probe, step, Site.of(layer, SiteKind.MLP_OUT), f);
         Tensor out = hidden.add(MochiNorms.gated(f, m.get(3)));
-        Probes.observe(probe, step, Site.of(layer, SiteKind.BLOCK_OUT), out);
-        Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
-        if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
-        }
+        Probes.blockOutput(probe, step, layer, x, out);
         if (parts != null) {
             parts.put(BlockPart.SELF_ATTENTION, a);
             parts.put(BlockPart.FEED_FORWARD, f);

@@ -114,11 +114,7 @@ final class STDiT3Block extends Module {
                 : mlp.forward(Norms.modulate(Norms.layerNorm(hidden, 1e-6), mod.get(3), mod.get(4)));
         Probes.observe(probe, step, Site.of(layer, SiteKind.MLP_OUT), ff);
         Tensor out = mod.get(5).mul(ff).add(hidden);
-        Probes.observe(probe, step, Site.of(layer, SiteKind.BLOCK_OUT), out);
-        Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
-        if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
-        }
+        Probes.blockOutput(probe, step, layer, x, out);
         if (parts != null) {
             parts[0] = a;
             parts[1] = ca;

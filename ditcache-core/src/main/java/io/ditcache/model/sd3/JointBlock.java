@@ -123,11 +123,7 @@ final class JointBlock extends Module {
         }
         Probes.observe(probe, step, Site.of(layer, SiteKind.MLP_OUT), f);
         Tensor out = hidden.add(m.gateMlp().mul(f));
-        Probes.observe(probe, step, Site.of(layer, SiteKind.BLOCK_OUT), out);
-        Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
-        if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
-        }
+        Probes.blockOutput(probe, step, layer, x, out);
         if (parts != null) {
             parts.put(BlockPart.SELF_ATTENTION, image ? (dual ? torch.cat(new TensorVector(a, a2), 1) : a)
                     : selfGiven);

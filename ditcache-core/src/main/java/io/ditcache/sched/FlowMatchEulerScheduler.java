@@ -36,7 +36,8 @@ import org.bytedeco.pytorch.Tensor;
  * <p>Config (defaults): {@code num_train_timesteps} (1000), {@code shift} (1.0, static only),
  * {@code use_dynamic_shifting} (false), {@code base_shift} (0.5), {@code max_shift} (1.15),
  * {@code base_image_seq_len} (256), {@code max_image_seq_len} (4096), {@code time_shift_type} ("exponential"),
- * {@code sigma_schedule} ("linear" or "linear_quadratic"; "linear"), {@code threshold_noise} (0.025).
+ * {@code sigma_schedule} ("linear", "linear_quadratic" or "flux": FluxPipeline's {@code linspace(1, 1/n, n)},
+ * which the dynamic path always uses; "linear"), {@code threshold_noise} (0.025).
  * Not supported: {@code invert_sigmas}, {@code shift_terminal}, Karras / exponential / beta sigmas, stochastic
  * sampling.
  */
@@ -52,6 +53,8 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
     private final int maxSeqLen;
     private final String timeShiftType;
     private final boolean linearQuadratic;
+    /** FluxPipeline's sigmas {@code linspace(1, 1/n, n)} (what the dynamic path always uses). */
+    private final boolean fluxSigmas;
     private final double thresholdNoise;
 
     FlowMatchEulerScheduler(SchedulerConfig config) {
@@ -64,8 +67,9 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
         baseSeqLen = config.integerAtLeast("base_image_seq_len", 256, 1);
         maxSeqLen = config.integerAtLeast("max_image_seq_len", 4096, 1);
         timeShiftType = config.choice("time_shift_type", "exponential", "exponential", "linear");
-        linearQuadratic = "linear_quadratic".equals(config.choice("sigma_schedule", "linear", "linear",
-                "linear_quadratic"));
+        String schedule = config.choice("sigma_schedule", "linear", "linear", "linear_quadratic", "flux");
+        linearQuadratic = "linear_quadratic".equals(schedule);
+        fluxSigmas = "flux".equals(schedule);
         thresholdNoise = config.number("threshold_noise", 0.025);
         if (linearQuadratic && !(thresholdNoise > 0 && thresholdNoise < 1)) {
             throw config.invalid("threshold_noise", thresholdNoise, "a number between 0 and 1 (exclusive)");
@@ -125,12 +129,33 @@ final class FlowMatchEulerScheduler extends AbstractScheduler {
             prepareLinearQuadratic(numInferenceSteps);
             return;
         }
+        if (fluxSigmas) {
+            prepareFlux(numInferenceSteps);
+            return;
+        }
         double[] t = NumpyMath.linspace(sigmaMax * trainSteps, sigmaMin * trainSteps, numInferenceSteps);
         double[] ts = new double[numInferenceSteps];
         float[] s = new float[numInferenceSteps + 1];
         for (int i = 0; i < numInferenceSteps; i++) {
             double sigma = t[i] / trainSteps;
             s[i] = (float) (shift * sigma / (1 + (shift - 1) * sigma));
+            ts[i] = s[i] * (float) trainSteps;
+        }
+        prepare(ts, s);
+    }
+
+    /**
+     * FluxPipeline's sigmas with static shifting (FLUX.1-schnell): {@code linspace(1, 1/n, n)} in float64, cast to
+     * float32 as the scheduler does with given sigmas, shifted in float32, ending with 0.
+     */
+    private void prepareFlux(int n) {
+        double[] line = NumpyMath.linspace(1.0, 1.0 / n, n);
+        double[] ts = new double[n];
+        float[] s = new float[n + 1];
+        float k = (float) shift;
+        for (int i = 0; i < n; i++) {
+            float sigma = (float) line[i];
+            s[i] = k * sigma / (1f + (float) (shift - 1) * sigma);
             ts[i] = s[i] * (float) trainSteps;
         }
         prepare(ts, s);

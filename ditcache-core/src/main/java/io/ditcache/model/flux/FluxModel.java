@@ -336,8 +336,18 @@ public final class FluxModel extends Module implements Denoiser, DiffusersForwar
         }
         sched.put("shift", 1.0);
         sched.put("use_dynamic_shifting", false);
+        sched.putAll(pipelineSchedulerKeys());
         return new SamplingDefaults("FlowMatchEulerDiscreteScheduler", sched, 4, 0.0,
                 SamplingDefaults.Guidance.NONE);
+    }
+
+    /**
+     * FluxPipeline passes its own sigmas, {@code linspace(1, 1/n, n)}, whatever the checkpoint's scheduler config
+     * says (with dynamic shifting the scheduler uses them anyway).
+     */
+    @Override
+    public Map<String, Object> pipelineSchedulerKeys() {
+        return Map.of("sigma_schedule", "flux");
     }
 
     @Override

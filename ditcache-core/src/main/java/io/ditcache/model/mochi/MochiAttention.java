@@ -78,7 +78,7 @@ final class MochiAttention extends Module {
      *
      * @param x       the modulated video tokens {@code [N, S, D]}
      * @param ctx     the modulated text tokens {@code [N, T, P]}
-     * @param mask    {@code [N, T]} bool, true = a token to attend to
+     * @param mask    {@code [N, T]} bool, true = a token to attend to; null when every token is
      * @param rope    the rotary table of the S video tokens
      * @param image   whether the video stream's output is wanted
      * @param context whether the text stream's output is wanted
@@ -102,7 +102,7 @@ final class MochiAttention extends Module {
         Tensor cq = context ? heads(headNorm(normAddedQ, addQ.forward(ctx))) : null;
         Tensor imageOut = null;
         Tensor textOut = null;
-        if (mask.all().item_bool()) {
+        if (mask == null) {
             Tensor queries = q == null ? cq : cq == null ? q : torch.cat(new TensorVector(q, cq), 2);
             Tensor out = Attention.merge(Attention.sdpaHeads(queries, keys, values, null));
             imageOut = image ? out.narrow(1, 0, s) : null;

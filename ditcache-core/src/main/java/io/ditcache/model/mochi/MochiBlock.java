@@ -66,7 +66,8 @@ final class MochiBlock extends Module {
     BlockCall cacheCall(Tensor temb, Tensor mask, MochiRope.Table rope, Step step) {
         return BlockCall.of((rows, input, reused) -> {
             Map<BlockPart, Tensor> parts = new EnumMap<>(BlockPart.class);
-            Streams out = forward(input.image(), input.context(), rows.select(temb), rows.select(mask), rope, step,
+            Streams out = forward(input.image(), input.context(), rows.select(temb),
+                    mask == null ? null : rows.select(mask), rope, step,
                     ActivationProbe.NONE, reused, parts);
             return new BlockOutput(out, parts);
         }, (rows, input) -> new Tensor(modulation(input.image(), rows.select(temb)).get(0)));

@@ -165,7 +165,10 @@ public final class MochiModel extends Module implements Denoiser, DiffusersForwa
         return head(x, e.temb(), latents);
     }
 
-    /** The model's inputs embedded: video tokens, text tokens, conditioning vector, bool mask, rotary table. */
+    /**
+     * The model's inputs embedded: video tokens, text tokens, conditioning vector, bool mask (null when every text
+     * token is attended to), rotary table.
+     */
     private record Embedded(Tensor x, Tensor context, Tensor temb, Tensor mask, MochiRope.Table rope) {
     }
 
@@ -184,7 +187,9 @@ public final class MochiModel extends Module implements Denoiser, DiffusersForwa
         Tensor frames = latents.to(dtype).permute(0, 2, 1, 3, 4).reshape(n * f, latents.size(1), latents.size(3),
                 latents.size(4));
         Tensor x = patchEmbed.forward(frames).reshape(n, f * hp * wp, config.innerDim());
-        return new Embedded(x, te.caption(), te.temb(), m, MochiRope.of(posFrequencies, f, hp, wp));
+        // one check per forward, not one host synchronisation per block: null when every text token counts
+        Tensor attended = mask == null || m.all().item_bool() ? null : m;
+        return new Embedded(x, te.caption(), te.temb(), attended, MochiRope.of(posFrequencies, f, hp, wp));
     }
 
     /** {@code norm_out}, {@code proj_out}, unpatchify to {@code [N, C, F, H, W]}. */

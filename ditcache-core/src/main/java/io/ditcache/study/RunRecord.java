@@ -7,6 +7,7 @@ import io.ditcache.RedundancyProfile;
 import io.ditcache.SeriesKey;
 import io.ditcache.SiteKind;
 import io.ditcache.TokenStream;
+import io.ditcache.io.Messages;
 import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import java.io.IOException;
@@ -119,7 +120,7 @@ public final class RunRecord {
             expect(file, meta, "steps", Integer.toString(expected.steps()));
             expect(file, meta, "condition", Integer.toString(expected.condition()));
             if (f.names().isEmpty()) {
-                throw new IOException(file + ": holds no series");
+                throw failure(file + ": holds no series");
             }
             Map<SeriesKey, double[][]> v = new TreeMap<>();
             int cols = expected.steps() - 1;
@@ -127,11 +128,11 @@ public final class RunRecord {
                 SeriesKey k = parseKey(file, name);
                 long[] dims = f.info(name).dims();
                 if (dims.length != 2 || dims[0] != layers || dims[1] != cols) {
-                    throw new IOException(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(dims)
+                    throw failure(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(dims)
                             + ", expected [" + layers + ", " + cols + "]");
                 }
                 if (!f.info(name).dtype().isFloatingPoint()) {
-                    throw new IOException(file + ": tensor '" + name + "' has dtype " + f.info(name).dtype()
+                    throw failure(file + ": tensor '" + name + "' has dtype " + f.info(name).dtype()
                             + ", expected F64 (distances)");
                 }
                 double[] flat = f.doubles(name);
@@ -148,7 +149,7 @@ public final class RunRecord {
     private static void expect(Path file, Map<String, String> meta, String key, String want) throws IOException {
         String got = meta.get(key);
         if (!want.equals(got)) {
-            throw new IOException(file + ": metadata \"" + key + "\" is " + (got == null ? "missing" : "\"" + got
+            throw failure(file + ": metadata \"" + key + "\" is " + (got == null ? "missing" : "\"" + got
                     + "\"") + ", expected \"" + want + "\"");
         }
     }
@@ -163,6 +164,11 @@ public final class RunRecord {
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new IOException(file + ": tensor '" + name + "' is not a series name KIND/STREAM/BRANCH/METRIC");
+        throw failure(file + ": tensor '" + name + "' is not a series name KIND/STREAM/BRANCH/METRIC");
+    }
+
+    /** A reading error on one line, whatever names and values the file holds. */
+    private static IOException failure(String message) {
+        return new IOException(Messages.oneLine(message));
     }
 }

@@ -1,20 +1,22 @@
 // ditcache-cuda: the step-to-step distance sums of many sites in one launch.
 //
-// For every queued pair (a = previous activation, b = current activation, n elements of one type) the two kernels
-// compute, exactly as core's CPU backend (io.ditcache.backend.DistanceSums) does:
+// For every queued pair (a = previous activation, b = current activation, n elements of one type) the kernel
+// computes, exactly as core's CPU backend (io.ditcache.backend.DistanceSums) does:
 //     sum|b - a|, sum|a|, sum a*b, sum a*a, sum b*b
 // and, where the pair asks for it, copy b into a third buffer in the same pass.
 //
-// Stage 1 (ditcache_distance_partials): one thread block per CHUNK elements of one pair; each thread accumulates
-// its 32 elements in float32, the block reduces its threads in float64 in a fixed tree, and writes its five
-// partial sums. Stage 2 (ditcache_distance_fold): one block per pair sums that pair's partials in a fixed order
-// and stores the result in the pair's slot. No atomics anywhere: every run gives the same bits.
+// One kernel, ditcache_distances, one launch for every queued pair: one thread block per CHUNK elements of one
+// pair (an empty pair gets one block); each thread accumulates its 64 elements in float32, the block reduces its
+// threads in float64 in a fixed tree and writes its five partial sums. The block that finishes a pair last (an
+// integer counter per pair says which) then sums that pair's partials in a fixed order and stores the result in the
+// pair's slot, and resets the counter for the next launch. No floating-point atomics: every run gives the same bits,
+// whichever block happens to finish last.
 //
 // No headers: half and bfloat16 are widened by bit operations and one PTX conversion, so that NVRTC compiles this
 // file as it is (ditcache-cuda compiles it at run time where no cubin matches the device).
 
 #define THREADS 256
-#define PER_THREAD 32
+#define PER_THREAD 64
 #define CHUNK (THREADS * PER_THREAD)
 #define SUMS 5
 
@@ -27,9 +29,9 @@ struct Pair {
     const void* b;     // step i + 1
     void* copy_to;     // b is copied here when not null
     i64 n;             // elements
-    i64 first_chunk;   // index of this pair's first block in stage 1
+    i64 first_chunk;   // index of this pair's first block
     int type;          // 0 float32, 1 float16, 2 bfloat16
-    int slot;          // where stage 2 stores the sums (6 doubles: n, then the five sums)
+    int slot;          // where the pair's last block stores the sums (6 doubles: n, then the five sums)
 };
 
 __device__ __forceinline__ float from_half(unsigned short h) {
@@ -133,10 +135,17 @@ __device__ __forceinline__ int pair_of(const Pair* pairs, int count, i64 chunk) 
     return lo;
 }
 
+// Blocks of a pair: one per CHUNK elements, at least one.
+__device__ __forceinline__ i64 chunks_of(i64 n) {
+    return n == 0 ? 1 : (n + CHUNK - 1) / CHUNK;
+}
+
 extern "C" __global__ void __launch_bounds__(THREADS)
-ditcache_distance_partials(const Pair* __restrict__ pairs, int count, double* __restrict__ partials) {
+ditcache_distances(const Pair* __restrict__ pairs, int count, double* __restrict__ partials,
+                   unsigned int* __restrict__ done, double* __restrict__ results) {
     i64 chunk = blockIdx.x;
-    const Pair p = pairs[pair_of(pairs, count, chunk)];
+    int pi = pair_of(pairs, count, chunk);
+    const Pair p = pairs[pi];
     i64 start = (chunk - p.first_chunk) * CHUNK;
     i64 end = p.n - start < CHUNK ? p.n : start + CHUNK;
     int size = p.type == 0 ? 4 : 2;
@@ -181,33 +190,37 @@ ditcache_distance_partials(const Pair* __restrict__ pairs, int count, double* __
     }
     double v[SUMS] = {s.abs_diff, s.abs_a, s.dot, s.sq_a, s.sq_b};
     block_reduce(v);
+    i64 chunks = chunks_of(p.n);
+    __shared__ bool last;
     if (threadIdx.x == 0) {
 #pragma unroll
         for (int k = 0; k < SUMS; k++) {
             partials[chunk * SUMS + k] = v[k];
         }
+        __threadfence();
+        last = atomicAdd(done + pi, 1u) == (unsigned int) (chunks - 1);
     }
-}
-
-extern "C" __global__ void __launch_bounds__(THREADS)
-ditcache_distance_fold(const Pair* __restrict__ pairs, const double* __restrict__ partials,
-                       double* __restrict__ results) {
-    const Pair p = pairs[blockIdx.x];
-    i64 chunks = (p.n + CHUNK - 1) / CHUNK;
-    double v[SUMS] = {0.0, 0.0, 0.0, 0.0, 0.0};
+    __syncthreads();
+    if (!last) {
+        return;
+    }
+    // the pair's last block: every partial of the pair is written; sum them in a fixed order
+    __threadfence();
+    double w[SUMS] = {0.0, 0.0, 0.0, 0.0, 0.0};
     for (i64 c = threadIdx.x; c < chunks; c += THREADS) {
 #pragma unroll
         for (int k = 0; k < SUMS; k++) {
-            v[k] += partials[(p.first_chunk + c) * SUMS + k];
+            w[k] += __ldcg(partials + (p.first_chunk + c) * SUMS + k);
         }
     }
-    block_reduce(v);
+    block_reduce(w);
     if (threadIdx.x == 0) {
         double* r = results + (i64) p.slot * (SUMS + 1);
         r[0] = (double) p.n;
 #pragma unroll
         for (int k = 0; k < SUMS; k++) {
-            r[k + 1] = v[k];
+            r[k + 1] = w[k];
         }
+        done[pi] = 0;
     }
 }

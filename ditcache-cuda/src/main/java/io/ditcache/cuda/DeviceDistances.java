@@ -20,7 +20,7 @@ import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * Step-to-step distance sums of device memory, for any CUDA stack: queue comparisons of raw device pointers with
- * {@link #add}, launch every queued one at once with {@link #submit()} (two kernels, no host synchronisation), and
+ * {@link #add}, launch every queued one at once with {@link #submit()} (one kernel, no host synchronisation), and
  * read all results back with {@link #read()} (one synchronisation). The sums stay on the device in between, one slot
  * per comparison, in the order added.
  *
@@ -51,6 +51,9 @@ public final class DeviceDistances implements AutoCloseable {
     private long pairsCapacity;
     private long partialsBuffer;
     private long partialsCapacity;
+    /** One finished-block counter per pair of a launch; zero between launches (the kernel resets them). */
+    private long doneBuffer;
+    private long doneCapacity;
     private int launches;
     private boolean closed;
 
@@ -118,6 +121,15 @@ public final class DeviceDistances implements AutoCloseable {
                         + Long.toHexString(b) + " over " + bytes + " bytes");
             }
         }
+        addTrusted(a, b, length, type, copyTo);
+    }
+
+    /**
+     * {@link #add} without asking the driver where the ranges lie (two calls of about 2 us each): for callers that
+     * know, such as the libtorch path, which checks the ranges against the tensors' sizes.
+     */
+    void addTrusted(long a, long b, long length, ElementType type, long copyTo) {
+        requireOpen();
         queued.add(new LaunchPlan.Pair(a, b, copyTo, length, type, -1));
     }
 
@@ -126,7 +138,7 @@ public final class DeviceDistances implements AutoCloseable {
         return queued.size();
     }
 
-    /** Launches every queued comparison: two kernels on the stream, no host synchronisation. */
+    /** Launches every queued comparison: one kernel on the stream, no host synchronisation. */
     public void submit() {
         requireOpen();
         if (queued.isEmpty()) {
@@ -153,12 +165,18 @@ public final class DeviceDistances implements AutoCloseable {
             partialsCapacity = Math.max(partialBytes, 2 * partialsCapacity);
             partialsBuffer = allocate(partialsCapacity);
         }
+        if (plan.count() > doneCapacity) {
+            retire(doneBuffer);
+            doneCapacity = Math.max(plan.count(), 2 * doneCapacity);
+            doneBuffer = allocate(doneCapacity * Integer.BYTES);
+            Driver.check(cudart.cuMemsetD32Async(doneBuffer, 0, doneCapacity, stream), "cuMemsetD32Async");
+        }
         upload(descriptors, pairsBuffer);
-        kernels.launch(plan, pairsBuffer, partialsBuffer, block[0], stream);
+        kernels.launch(plan, pairsBuffer, partialsBuffer, doneBuffer, block[0], stream);
         launches++;
     }
 
-    /** Launches so far (each one stage-1 and one stage-2 kernel). */
+    /** Launches so far (one kernel each). */
     public int launches() {
         return launches;
     }
@@ -216,6 +234,9 @@ public final class DeviceDistances implements AutoCloseable {
         }
         if (partialsBuffer != 0) {
             cudart.cuMemFree(partialsBuffer);
+        }
+        if (doneBuffer != 0) {
+            cudart.cuMemFree(doneBuffer);
         }
         for (int i = 0; i < STAGING; i++) {
             if (staging[i] != null) {

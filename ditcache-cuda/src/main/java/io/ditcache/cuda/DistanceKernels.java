@@ -15,20 +15,18 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.slf4j.LoggerFactory;
 
 /**
- * The two distance kernels loaded into one device's primary context (once per device and process), and their
- * launches: stage 1 ({@code ditcache_distance_partials}, one block per chunk of every pair) and stage 2
- * ({@code ditcache_distance_fold}, one block per pair), queued on one stream one after the other.
+ * The distance kernel ({@code ditcache_distances}) loaded into one device's primary context (once per device and
+ * process), and its launch: one block per chunk of every pair; the last block of each pair folds the pair's partial
+ * sums in a fixed order.
  */
 final class DistanceKernels {
     private static final Map<Integer, DistanceKernels> LOADED = new ConcurrentHashMap<>();
 
-    private final CUfunc_st partials;
-    private final CUfunc_st fold;
+    private final CUfunc_st distances;
     private final String origin;
 
-    private DistanceKernels(CUfunc_st partials, CUfunc_st fold, String origin) {
-        this.partials = partials;
-        this.fold = fold;
+    private DistanceKernels(CUfunc_st distances, String origin) {
+        this.distances = distances;
         this.origin = origin;
     }
 
@@ -62,13 +60,10 @@ final class DistanceKernels {
         CUmod_st module = new CUmod_st();
         Driver.check(cudart.cuModuleLoadData(module, new BytePointer(im.bytes())), "cuModuleLoadData("
                 + im.origin() + ")");
-        CUfunc_st partials = new CUfunc_st();
-        CUfunc_st fold = new CUfunc_st();
-        Driver.check(cudart.cuModuleGetFunction(partials, module, "ditcache_distance_partials"),
-                "cuModuleGetFunction(ditcache_distance_partials) in " + im.origin());
-        Driver.check(cudart.cuModuleGetFunction(fold, module, "ditcache_distance_fold"),
-                "cuModuleGetFunction(ditcache_distance_fold) in " + im.origin());
-        return new DistanceKernels(partials, fold, im.origin());
+        CUfunc_st distances = new CUfunc_st();
+        Driver.check(cudart.cuModuleGetFunction(distances, module, "ditcache_distances"),
+                "cuModuleGetFunction(ditcache_distances) in " + im.origin());
+        return new DistanceKernels(distances, im.origin());
     }
 
     /** Where the loaded machine code came from ("packaged cubin distances.sm_90.cubin", "NVRTC 13.0 ..."). */
@@ -77,24 +72,21 @@ final class DistanceKernels {
     }
 
     /**
-     * Queues both stages for the plan's pairs, whose descriptors are at device address {@code pairs}; stage 1 writes
-     * {@code plan.chunks() * 5} doubles at {@code partialsAddress}, stage 2 six doubles per pair at
+     * Queues the kernel for the plan's pairs, whose descriptors are at device address {@code pairs}: it writes
+     * {@code plan.chunks() * 5} doubles at {@code partialsAddress}, counts finished blocks in {@code plan.count()}
+     * unsigned ints at {@code done} (zero before, zero again after), and stores six doubles per pair at
      * {@code results + 48 * slot}.
      */
-    void launch(LaunchPlan plan, long pairs, long partialsAddress, long results, CUstream_st stream) {
+    void launch(LaunchPlan plan, long pairs, long partialsAddress, long done, long results, CUstream_st stream) {
         try (LongPointer pairsArg = new LongPointer(1).put(pairs);
                 IntPointer countArg = new IntPointer(1).put(plan.count());
                 LongPointer partialsArg = new LongPointer(1).put(partialsAddress);
+                LongPointer doneArg = new LongPointer(1).put(done);
                 LongPointer resultsArg = new LongPointer(1).put(results);
-                PointerPointer<?> stage1 = new PointerPointer<>(pairsArg, countArg, partialsArg);
-                PointerPointer<?> stage2 = new PointerPointer<>(pairsArg, partialsArg, resultsArg)) {
-            if (plan.chunks() > 0) {
-                Driver.check(cudart.cuLaunchKernel(partials, (int) plan.chunks(), 1, 1, LaunchPlan.THREADS, 1, 1, 0,
-                        stream, stage1, (PointerPointer<?>) null), "cuLaunchKernel(ditcache_distance_partials, "
-                        + plan.chunks() + " blocks)");
-            }
-            Driver.check(cudart.cuLaunchKernel(fold, plan.count(), 1, 1, LaunchPlan.THREADS, 1, 1, 0, stream, stage2,
-                    (PointerPointer<?>) null), "cuLaunchKernel(ditcache_distance_fold, " + plan.count() + " blocks)");
+                PointerPointer<?> args = new PointerPointer<>(pairsArg, countArg, partialsArg, doneArg, resultsArg)) {
+            Driver.check(cudart.cuLaunchKernel(distances, (int) plan.chunks(), 1, 1, LaunchPlan.THREADS, 1, 1, 0,
+                    stream, args, (PointerPointer<?>) null), "cuLaunchKernel(ditcache_distances, " + plan.chunks()
+                    + " blocks)");
         }
     }
 }

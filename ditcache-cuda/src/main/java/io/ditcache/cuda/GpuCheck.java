@@ -60,14 +60,19 @@ public final class GpuCheck {
                 cc % 10, Driver.multiprocessors(0));
         out.println("packaged kernels: " + String.join(", ", KernelImages.packaged()));
         List<Case> cases = cases(quick);
+        copyCheck();
+        bandwidth(quick);
+        hostCost();
         List<List<DistanceSums>> byPath = new ArrayList<>();
         List<String> paths = new ArrayList<>();
-        for (KernelImages.Image im : images(cc)) {
+        for (java.util.function.Supplier<KernelImages.Image> source : images(cc)) {
             DistanceKernels kernels;
+            KernelImages.Image im;
             try {
+                im = source.get();
                 kernels = DistanceKernels.load(im);
             } catch (CudaException e) {
-                out.println("path " + im.origin() + ": not loaded: " + e.getMessage());
+                out.println("path not loaded: " + e.getMessage());
                 continue;
             }
             out.println("== correctness, " + im.origin());
@@ -83,27 +88,21 @@ public final class GpuCheck {
             boolean same = bitwise(byPath.get(0), byPath.get(i));
             out.println("same bits from " + paths.get(0) + " and " + paths.get(i) + ": " + same);
         }
-        copyCheck();
-        bandwidth(quick);
     }
 
-    /** The cubin, the PTX and NVRTC's cubin for this device, each that can be had. */
-    private List<KernelImages.Image> images(int cc) {
-        List<KernelImages.Image> out = new ArrayList<>();
+    /** The cubin, the PTX and NVRTC's cubin for this device, each that can be had (NVRTC compiles when asked). */
+    private List<java.util.function.Supplier<KernelImages.Image>> images(int cc) {
+        List<java.util.function.Supplier<KernelImages.Image>> out = new ArrayList<>();
         String cubin = KernelImages.cubinFor(cc);
         if (cubin != null && KernelImages.resource(cubin) != null) {
-            out.add(new KernelImages.Image("packaged cubin " + cubin, KernelImages.resource(cubin)));
+            out.add(() -> new KernelImages.Image("packaged cubin " + cubin, KernelImages.resource(cubin)));
         }
         byte[] ptx = KernelImages.resource("distances.compute_" + KernelImages.PTX + ".ptx");
         if (ptx != null) {
             byte[] z = Arrays.copyOf(ptx, ptx.length + 1);
-            out.add(new KernelImages.Image("packaged PTX compute_" + KernelImages.PTX, z));
+            out.add(() -> new KernelImages.Image("packaged PTX compute_" + KernelImages.PTX, z));
         }
-        try {
-            out.add(KernelImages.compiled(cc));
-        } catch (CudaException e) {
-            this.out.println("path NVRTC: not available: " + e.getMessage());
-        }
+        out.add(() -> KernelImages.compiled(cc));
         return out;
     }
 
@@ -116,11 +115,12 @@ public final class GpuCheck {
         long seed = 20261130;
         for (ElementType t : ElementType.values()) {
             out.add(new Case(t, 1, 1, 1, 0, seed++));
-            out.add(new Case(t, 3, 2, 8191, 0, seed++));
-            out.add(new Case(t, 2, 4, 8192, 0, seed++));
-            out.add(new Case(t, 2, 3, 8193, 1, seed++));
+            int chunk = LaunchPlan.CHUNK;
+            out.add(new Case(t, 3, 2, chunk - 1, 0, seed++));
+            out.add(new Case(t, 2, 4, chunk, 0, seed++));
+            out.add(new Case(t, 2, 3, chunk + 1, 1, seed++));
             out.add(new Case(t, 40, 2, 1000, 0, seed++));
-            out.add(new Case(t, 5, 1, 3 * 8192 + 5, 3, seed++));
+            out.add(new Case(t, 5, 1, 3L * chunk + 5, 3, seed++));
             out.add(new Case(t, 1, 4, quick ? 65536 : 1 << 20, 0, seed++));
             out.add(new Case(t, 1, 2, (quick ? 65536 : 1 << 20) + 13, 0, seed++));
         }
@@ -342,7 +342,7 @@ public final class GpuCheck {
 
     /** The in-pass copy: b lands in copyTo byte for byte, with a's own position as the target too. */
     private void copyCheck() {
-        int[] sizes = {1, 8191, 8192 * 3, 8192 * 3 + 7, 1 << 20};
+        int[] sizes = {1, LaunchPlan.CHUNK - 1, LaunchPlan.CHUNK * 3, LaunchPlan.CHUNK * 3 + 7, 1 << 20};
         boolean ok = true;
         try (DeviceDistances d = new DeviceDistances(0, 0)) {
             SplittableRandom r = new SplittableRandom(7);
@@ -374,7 +374,8 @@ public final class GpuCheck {
 
     /** GB/s of the kernels against the device's copy bandwidth (bytes read + written per second). */
     private void bandwidth(boolean quick) {
-        out.println("== bandwidth (GB/s = bytes read + written / time; min over repeats, CUDA events)");
+        out.println("== bandwidth (GB/s = bytes read + written / time; CUDA events around 20 launches queued back to"
+                + " back, best of 3; sites: the size split over that many pairs in one launch; +copy: b also written)");
         out.printf(Locale.ROOT, "%-14s %-10s %-9s %-7s %10s %10s %8s %8s%n", "card", "size", "dtype", "sites",
                 "kernel", "copy", "% copy", "repeats");
         String card = Driver.name(0).replace("NVIDIA ", "");
@@ -436,12 +437,16 @@ public final class GpuCheck {
         return time(repeats, () -> {
             for (int s = 0; s < sites; s++) {
                 long off = s * per * t.bytes();
-                d.add(a + off, b + off, per, t, copyTo == 0 ? 0 : copyTo + off);
+                d.addTrusted(a + off, b + off, per, t, copyTo == 0 ? 0 : copyTo + off);
             }
             d.submit();
         });
     }
 
+    /**
+     * Seconds per run of {@code work}, the best of three rounds of {@code repeats} runs queued back to back between
+     * two events (the stream stays busy, so the host's share of each launch is hidden as it is in a model's loop).
+     */
     private static double time(int repeats, Runnable work) {
         CUstream_st stream = new CUstream_st(DeviceDistances.address(0));
         CUevent_st start = new CUevent_st();
@@ -451,16 +456,45 @@ public final class GpuCheck {
         work.run(); // warm-up
         double best = Double.MAX_VALUE;
         float[] ms = new float[1];
-        for (int i = 0; i < repeats; i++) {
+        for (int round = 0; round < 3; round++) {
             Driver.check(cudart.cuEventRecord(start, stream), "cuEventRecord");
-            work.run();
+            for (int i = 0; i < repeats; i++) {
+                work.run();
+            }
             Driver.check(cudart.cuEventRecord(end, stream), "cuEventRecord");
             Driver.check(cudart.cuEventSynchronize(end), "cuEventSynchronize");
             Driver.check(cudart.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
-            best = Math.min(best, ms[0] / 1e3);
+            best = Math.min(best, ms[0] / 1e3 / repeats);
         }
         cudart.cuEventDestroy(start);
         cudart.cuEventDestroy(end);
         return best;
+    }
+
+    /** Microseconds of host time per {@link DeviceDistances#add} and per {@link DeviceDistances#submit}. */
+    private void hostCost() {
+        long[] p = new long[1];
+        Driver.check(cudart.cuMemAlloc(p, 1 << 20), "cuMemAlloc");
+        try (DeviceDistances d = new DeviceDistances(0, 0)) {
+            for (boolean checked : new boolean[] {true, false, true, false}) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 64_000; i++) {
+                    if (checked) {
+                        d.add(p[0], p[0] + 4096, 1024, ElementType.FLOAT32);
+                    } else {
+                        d.addTrusted(p[0], p[0] + 4096, 1024, ElementType.FLOAT32, 0);
+                    }
+                    if (i % 64 == 63) {
+                        d.submit();
+                    }
+                }
+                long t1 = System.nanoTime();
+                d.read();
+                out.printf(Locale.ROOT, "== host cost per comparison, %s: %.2f us (the add plus a 64th of a submit)"
+                        + "%n", checked ? "add (two range checks by the driver)" : "libtorch path (ranges checked "
+                        + "against the tensors)", (t1 - t0) / 1e3 / 64_000);
+            }
+        }
+        cudart.cuMemFree(p[0]);
     }
 }

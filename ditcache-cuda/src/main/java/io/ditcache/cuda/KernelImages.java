@@ -93,7 +93,7 @@ final class KernelImages {
     /** The source compiled by NVRTC into a cubin for this compute capability. */
     static Image compiled(int capability) {
         try {
-            return nvrtcCompile(capability);
+            return onLargeStack(() -> nvrtcCompile(capability));
         } catch (LinkageError e) {
             throw new CudaException("no packaged distance kernel fits compute capability " + capability / 10 + "."
                     + capability % 10 + " and NVRTC cannot be loaded (" + e.getClass().getSimpleName() + ": "
@@ -101,30 +101,67 @@ final class KernelImages {
         }
     }
 
-    private static Image nvrtcCompile(int capability) {
-        _nvrtcProgram program = new _nvrtcProgram();
-        check(nvrtc.nvrtcCreateProgram(program, new BytePointer(source()), new BytePointer("distances.cu"), 0,
-                (PointerPointer<?>) null, (PointerPointer<?>) null), "nvrtcCreateProgram");
-        try {
-            String arch = "--gpu-architecture=sm_" + capability;
-            PointerPointer<BytePointer> options = new PointerPointer<>(new BytePointer(arch));
-            int rc = nvrtc.nvrtcCompileProgram(program, 1, options);
-            if (rc != NVRTC_SUCCESS) {
-                throw new CudaException("NVRTC could not compile distances.cu for sm_" + capability + ": "
-                        + nvrtc.nvrtcGetErrorString(rc).getString() + "; log: " + log(program));
+    /**
+     * Runs NVRTC's compiler on a thread with a 512 MiB stack: its optimiser recurses deeper than a Java thread's
+     * default stack allows, and overflowing it there kills the JVM.
+     */
+    private static Image onLargeStack(java.util.function.Supplier<Image> compile) {
+        Image[] result = new Image[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = compile.get();
+            } catch (Throwable e) {
+                failure[0] = e;
             }
-            SizeTPointer size = new SizeTPointer(1);
-            check(nvrtc.nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
-            byte[] cubin = new byte[(int) size.get()];
-            BytePointer out = new BytePointer(size.get());
-            check(nvrtc.nvrtcGetCUBIN(program, out), "nvrtcGetCUBIN");
-            out.get(cubin);
-            int[] major = new int[1];
-            int[] minor = new int[1];
-            nvrtc.nvrtcVersion(major, minor);
-            return new Image("NVRTC " + major[0] + "." + minor[0] + " cubin sm_" + capability, cubin);
-        } finally {
-            nvrtc.nvrtcDestroyProgram(program);
+        }, "ditcache-nvrtc", 512L << 20);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CudaException("interrupted while NVRTC compiled distances.cu");
+        }
+        if (failure[0] instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure[0] instanceof Error err) {
+            throw err;
+        }
+        return result[0];
+    }
+
+    private static Image nvrtcCompile(int capability) {
+        // NVRTC reads the source, name and options at compile time: keep them reachable until the program is gone
+        try (BytePointer src = new BytePointer(source());
+                BytePointer name = new BytePointer("distances.cu");
+                BytePointer arch = new BytePointer("--gpu-architecture=sm_" + capability);
+                // one element: new PointerPointer<>(arch) would be the cast constructor, not an array of one
+                PointerPointer<BytePointer> options = new PointerPointer<BytePointer>(1).put(0, arch)) {
+            _nvrtcProgram program = new _nvrtcProgram();
+            check(nvrtc.nvrtcCreateProgram(program, src, name, 0, (PointerPointer<?>) null,
+                    (PointerPointer<?>) null), "nvrtcCreateProgram");
+            try {
+                int rc = nvrtc.nvrtcCompileProgram(program, 1, options);
+                if (rc != NVRTC_SUCCESS) {
+                    throw new CudaException("NVRTC could not compile distances.cu for sm_" + capability + ": "
+                            + nvrtc.nvrtcGetErrorString(rc).getString() + "; log: " + log(program));
+                }
+                try (SizeTPointer size = new SizeTPointer(1)) {
+                    check(nvrtc.nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
+                    byte[] cubin = new byte[(int) size.get()];
+                    try (BytePointer out = new BytePointer(size.get())) {
+                        check(nvrtc.nvrtcGetCUBIN(program, out), "nvrtcGetCUBIN");
+                        out.get(cubin);
+                    }
+                    int[] major = new int[1];
+                    int[] minor = new int[1];
+                    nvrtc.nvrtcVersion(major, minor);
+                    return new Image("NVRTC " + major[0] + "." + minor[0] + " cubin sm_" + capability, cubin);
+                }
+            } finally {
+                nvrtc.nvrtcDestroyProgram(program);
+            }
         }
     }
 

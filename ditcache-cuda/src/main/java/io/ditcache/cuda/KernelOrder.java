@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 
 /**
  * The distance kernels' arithmetic replayed on the CPU in the kernels' exact order: each thread's float32 sums
- * (with the same fused multiply-adds), the warp and block trees in float64, and stage 2's fold of a pair's block
+ * (with the same fused multiply-adds), the warp and block trees in float64, and the last block's fold of a pair's block
  * partials. The GPU check expects the kernels to agree with it bit for bit; the CPU tests check it against core's
  * CPU backend and float64, which tests the chunking and the descriptors without a GPU.
  */

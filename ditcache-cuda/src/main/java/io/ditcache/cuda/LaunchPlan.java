@@ -5,14 +5,14 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * The pairs of one launch as the kernels read them: each pair's first block in stage 1 (one block per
- * {@link #CHUNK} elements) and the 48-byte descriptors ({@code struct Pair} of {@code distances.cu}).
+ * The pairs of one launch as the kernel reads them: each pair's first block (one block per {@link #CHUNK}
+ * elements) and the 48-byte descriptors ({@code struct Pair} of {@code distances.cu}).
  */
 final class LaunchPlan {
     /** Threads per block, as {@code THREADS} in distances.cu. */
     static final int THREADS = 256;
     /** Elements per stage-1 block, as {@code CHUNK} in distances.cu. */
-    static final int CHUNK = THREADS * 32;
+    static final int CHUNK = THREADS * 64;
     /** Bytes of one descriptor. */
     static final int PAIR_BYTES = 48;
     /** Sums per pair (everything but n). */
@@ -44,8 +44,9 @@ final class LaunchPlan {
         this.chunks = c;
     }
 
+    /** The blocks of a pair of n elements: one per chunk, and one for an empty pair (which stores zeros). */
     static long chunksOf(long n) {
-        return (n + CHUNK - 1) / CHUNK;
+        return n == 0 ? 1 : (n + CHUNK - 1) / CHUNK;
     }
 
     List<Pair> pairs() {
@@ -56,7 +57,7 @@ final class LaunchPlan {
         return pairs.size();
     }
 
-    /** Stage 1's blocks: one per chunk of every pair. */
+    /** The launch's blocks: one per chunk of every pair. */
     long chunks() {
         return chunks;
     }

@@ -26,7 +26,7 @@ class KernelImagesTest {
 
     @Test
     void theSourceTravelsInTheJar() {
-        assertTrue(KernelImages.source().contains("ditcache_distance_partials"));
+        assertTrue(KernelImages.source().contains("ditcache_distances"));
     }
 
     @Test
@@ -44,7 +44,7 @@ class KernelImagesTest {
         byte[] ptx = KernelImages.resource("distances.compute_80.ptx");
         assertNotNull(ptx);
         String text = new String(ptx, java.nio.charset.StandardCharsets.US_ASCII);
-        assertTrue(text.contains(".target sm_80") && text.contains(".entry ditcache_distance_fold"));
+        assertTrue(text.contains(".target sm_80") && text.contains(".entry ditcache_distances"));
         assertEquals(6, KernelImages.packaged().size(), String.valueOf(KernelImages.packaged()));
     }
 

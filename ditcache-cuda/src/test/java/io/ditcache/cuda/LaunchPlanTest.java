@@ -24,9 +24,9 @@ class LaunchPlanTest {
                 new LaunchPlan.Pair(0x1000, 0x2000, 0, LaunchPlan.CHUNK, ElementType.FLOAT32, 3)));
         assertEquals(0, plan.firstChunk(0));
         assertEquals(1, plan.firstChunk(1));
-        assertEquals(1, plan.firstChunk(2), "an empty pair has no chunk: the next starts at the same block");
-        assertEquals(4, plan.firstChunk(3));
-        assertEquals(5, plan.chunks());
+        assertEquals(2, plan.firstChunk(2), "an empty pair has one block, which stores its zeros");
+        assertEquals(5, plan.firstChunk(3));
+        assertEquals(6, plan.chunks());
     }
 
     @Test

@@ -6,9 +6,10 @@ set -euo pipefail
 src="$(dirname "$0")/distances.cu"
 out="$1"
 mkdir -p "$out"
+# NVCC=none builds without cubins, as on a machine without the CUDA toolkit
 nvcc="${NVCC:-$(command -v nvcc || true)}"
 if [ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc; fi
-if [ -z "$nvcc" ]; then
+if [ -z "$nvcc" ] || [ "$nvcc" = none ]; then
     echo "ditcache-cuda: nvcc not found; no cubins packaged (kernels are compiled at run time with NVRTC)"
     exit 0
 fi

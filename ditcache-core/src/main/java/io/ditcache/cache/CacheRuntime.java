@@ -73,6 +73,8 @@ public final class CacheRuntime implements AutoCloseable {
     private Step current;
     private Streams first;
     private boolean closed;
+    /** The cache signals' relative L1 changes (on the device's distance backend where there is one). */
+    private final RelativeChange relativeChange = new RelativeChange();
 
     private record PendingReference(SignalRequest request, Streams residual) {
     }
@@ -175,7 +177,7 @@ public final class CacheRuntime implements AutoCloseable {
             CacheSlots previous = signalSlots.get(s);
             Tensor m = call.modulatedInput(allRows, input);
             if (i > 0 && previous.available(0) > 0) {
-                double[] change = RelativeChange.of(Streams.of(m), Streams.of(previous.forecast(allRows.idsView(), i,
+                double[] change = relativeChange.of(Streams.of(m), Streams.of(previous.forecast(allRows.idsView(), i,
                         0)));
                 for (int r = 0; r < rows; r++) {
                     policy.observe(s, query(i, index, r), change[r]);
@@ -422,9 +424,9 @@ public final class CacheRuntime implements AutoCloseable {
     /** {@link RelativeChange#of} with the context reference of {@code rows}, where one is kept. */
     private double[] relativeL1(Streams now, Streams reference, CacheSlots contextReference, int[] rows, int step) {
         if (now.hasContext() && contextReference != null && contextReference.available(rows[0]) > 0) {
-            return RelativeChange.of(now, new Streams(reference.image(), contextReference.forecast(rows, step, 0)));
+            return relativeChange.of(now, new Streams(reference.image(), contextReference.forecast(rows, step, 0)));
         }
-        return RelativeChange.of(Streams.of(now.image()), reference);
+        return relativeChange.of(Streams.of(now.image()), reference);
     }
 
     /** Frees the cached tensors; idempotent. */
@@ -440,6 +442,7 @@ public final class CacheRuntime implements AutoCloseable {
             parts.get(b).values().forEach(CacheSlots::close);
         }
         signalSlots.values().forEach(CacheSlots::close);
+        relativeChange.close();
         contextReferences.values().forEach(CacheSlots::close);
     }
 }

@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.Tensor;
  * arithmetic to the CPU backend and records how the profiler drives it (what it queued, when it drained).
  */
 public final class RecordingBackend implements DistanceBackend {
-    static final AtomicBoolean ENABLED = new AtomicBoolean();
-    static final List<String> EVENTS = new ArrayList<>();
+    public static final AtomicBoolean ENABLED = new AtomicBoolean();
+    public static final List<String> EVENTS = new ArrayList<>();
 
     @Override
     public String name() {

@@ -11,8 +11,10 @@ function endline() {
     endline()
     name = $3
     step = $NF ~ /^\[[0-9]+\/[0-9]+\]$/ ? $NF " " : ""
-    printf "ditcache:   %s%s:", step, name
+    module = "ditcache:   " step name ":"
+    printf "%s", module
     open = 1
+    last = ""
     fflush()
     next
 }
@@ -20,7 +22,12 @@ function endline() {
     # "[INFO] --- maven-compiler-plugin:3.13.0:compile (default-compile) @ ditcache-core ---"
     n = split($3, part, ":")
     goal = part[n]
-    if (open && goal != last) {
+    if (module != "" && goal != last) {
+        if (!open) {
+            # downloads or errors came between: the module's line again
+            printf "%s", module
+            open = 1
+        }
         printf " %s", goal
         fflush()
     }

@@ -146,7 +146,7 @@ final class ProfileCommand implements Callable<Integer> {
             PrintWriter o = spec.commandLine().getOut();
             RedundancyProfile profile;
             try (Progress bar = new Progress("profile", "steps", choice.steps(), 0, choice.steps(), 0,
-                    Progress.terminal(), cl.getErr())) {
+                    Progress.terminal(), Progress.stderr())) {
                 profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
                         p -> ActivationProbe.onEachStep(p, step -> {
                             bar.step();

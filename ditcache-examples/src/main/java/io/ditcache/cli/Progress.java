@@ -43,11 +43,12 @@ final class Progress implements AutoCloseable {
      */
     Progress(String task, String unit, long totalSteps, long stepsDone, long totalUnits, long unitsDone,
             boolean terminal, PrintWriter log) {
-        this(task, unit, totalSteps, stepsDone, totalUnits, unitsDone, terminal, log, System::nanoTime);
+        this(task, unit, totalSteps, stepsDone, totalUnits, unitsDone, terminal, log, System::nanoTime, 0);
     }
 
+    /** As above, with a clock for the times and the bar's width in characters (0: the terminal's). */
     Progress(String task, String unit, long totalSteps, long stepsDone, long totalUnits, long unitsDone,
-            boolean terminal, PrintWriter log, LongSupplier clock) {
+            boolean terminal, PrintWriter log, LongSupplier clock, int barWidth) {
         this.task = task;
         this.unit = unit;
         this.totalSteps = totalSteps;
@@ -61,7 +62,8 @@ final class Progress implements AutoCloseable {
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(Math.max(1, totalSteps))
                     .startsFrom(stepsDone, Duration.ZERO).setStyle(ProgressBarStyle.ASCII)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" steps", 1).build();
+                    .setConsumer(barWidth > 0 ? new ConsoleProgressBarConsumer(System.err, barWidth)
+                            : new ConsoleProgressBarConsumer(System.err)).setUnit(" steps", 1).build();
             bar.setExtraMessage(counted());
         } else {
             bar = null;
@@ -70,6 +72,11 @@ final class Progress implements AutoCloseable {
                         : unitsDone + "/" + totalUnits + " " + unit + " already done, resuming");
             }
         }
+    }
+
+    /** Where progress goes: standard error as it is now (beside the results on standard output). */
+    static PrintWriter stderr() {
+        return new PrintWriter(System.err, true);
     }
 
     /** Whether this process writes to a terminal: a bar can be redrawn there, not in a log. */

@@ -175,7 +175,7 @@ final class StudyCommand implements Callable<Integer> {
             try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
                 Study study;
                 try (StudyProgress progress = new StudyProgress("study " + part, plan, Progress.terminal(),
-                        cl.getErr())) {
+                        Progress.stderr())) {
                     study = StudyRunner.run(plan, loaded, makers, claim, progress);
                 }
                 return finish(cl.getOut(), study, out);

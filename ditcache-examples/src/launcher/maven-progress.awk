@@ -7,7 +7,8 @@ function endline() {
         open = 0
     }
 }
-/^\[INFO\] Building [^ ]+ [^ ]+( +\[[0-9]+\/[0-9]+\])? *$/ {
+# "[INFO] Building ditcache-core 0.1.0-SNAPSHOT   [4/6]", not "[INFO] Building jar: /path/to.jar"
+/^\[INFO\] Building [^ ]+ [^ ]+( +\[[0-9]+\/[0-9]+\])? *$/ && $3 !~ /:$/ {
     endline()
     name = $3
     step = $NF ~ /^\[[0-9]+\/[0-9]+\]$/ ? $NF " " : ""

@@ -92,9 +92,12 @@ final class ProfileReading {
         int third = n / 3;
         double early = mean(curve, 0, third);
         double late = mean(curve, n - third, n);
-        if (third > 0 && Double.isFinite(early) && Double.isFinite(late) && late > 0) {
-            sentence += "; the first third of the steps changes " + ReportText.number(early / late)
-                    + " times as much as the last third";
+        if (third > 0 && early > 0 && late > 0 && Double.isFinite(early) && Double.isFinite(late)) {
+            boolean earlyMore = early >= late;
+            sentence += String.format(java.util.Locale.ROOT, "; the %s third of the steps changes %.1f times as "
+                    + "much as the %s third, so a cache finds more to reuse %s", earlyMore ? "first" : "last",
+                    earlyMore ? early / late : late / early, earlyMore ? "last" : "first",
+                    earlyMore ? "late in sampling" : "early in sampling");
         }
         out.add(sentence + ".");
     }

@@ -70,6 +70,7 @@ class LauncherBuildOutputTest {
                 [INFO] --- maven-resources-plugin:3.3.1:resources (default-resources) @ ditcache-core ---
                 [INFO] --- maven-compiler-plugin:3.13.0:compile (default-compile) @ ditcache-core ---
                 [INFO] --- maven-jar-plugin:3.4.1:jar (default-jar) @ ditcache-core ---
+                [INFO] Building jar: /work/ditcache/ditcache-core/target/ditcache-core-0.1.0-SNAPSHOT.jar
                 [INFO] Building ditcache-examples 0.1.0-SNAPSHOT                          [2/2]
                 [INFO] --- maven-compiler-plugin:3.13.0:compile (default-compile) @ ditcache-examples ---
                 """));

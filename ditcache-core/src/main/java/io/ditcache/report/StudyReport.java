@@ -67,8 +67,8 @@ public final class StudyReport {
         ReportPage.row(h, "conditions", StudySummary.conditions(plan) + " (condition c: class c mod classes, or "
                 + "prompt c mod prompts of a text model, noise seed c)");
         if (plan.shardConditions() < plan.conditions()) {
-            ReportPage.row(h, "shard", plan.shard() + ": every " + plan.shard().count() + "-th condition from "
-                    + "condition " + (plan.shard().index() - 1) + "; merge the shards for the whole study");
+            ReportPage.row(h, "shard", plan.shard() + ": the conditions c with c mod " + plan.shard().count() + " = "
+                    + (plan.shard().index() - 1) + "; merge the shards' folders for the whole study");
         }
         ReportPage.row(h, "step counts", plan.steps().toString());
         ReportPage.row(h, "schedulers", plan.schedulers().toString());

@@ -1,6 +1,7 @@
 package io.ditcache.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -50,6 +51,10 @@ class SampleGridTest {
             }
             assertTrue(light > 20, "row " + row + " has its class written left of it (" + light + " light pixels)");
         }
+        int rowHeight = size * 2;
+        int[] two = png.getRaster().getSamples(0, 0, SampleGrid.LABEL_WIDTH, rowHeight, 0, (int[]) null);
+        int[] seven = png.getRaster().getSamples(0, rowHeight, SampleGrid.LABEL_WIDTH, rowHeight, 0, (int[]) null);
+        assertFalse(java.util.Arrays.equals(two, seven), "rows of different classes carry different labels");
         for (int y = 0; y < png.getHeight(); y++) {
             for (int x = SampleGrid.LABEL_WIDTH; x < png.getWidth(); x++) {
                 assertEquals(0, png.getRaster().getSample(x, y, 0), "samples untouched by the labels");

@@ -11,7 +11,8 @@ import java.util.function.Function;
 /**
  * JavaCPP's cache of native libraries. The first time libtorch loads, JavaCPP unpacks the natives from their jars
  * (libtorch, OpenBLAS, JavaCPP's own; {@value #SIZE} on x86-64 Linux) into its cache folder, one subfolder per jar,
- * which takes a while and a lot of disk without a word. This says so before it happens, and how to move the cache.
+ * which takes a while and a lot of disk without a word. This says so before it happens, and how to move the cache
+ * (the launcher's {@code DITCACHE_NATIVE_CACHE}, or the system property {@value #PROPERTY}).
  */
 final class NativeCache {
     /** JavaCPP's system property for the cache folder. */
@@ -48,8 +49,8 @@ final class NativeCache {
             return Optional.empty();
         }
         return Optional.of("ditcache: first use: unpacking the libtorch natives (" + SIZE + ") into " + cache
-                + "; this takes a minute, once. To keep them elsewhere, set DITCACHE_JAVA_OPTS=\"-D" + PROPERTY
-                + "=DIR\" (or pass -D" + PROPERTY + "=DIR to java).");
+                + ", once (up to a minute). To keep them elsewhere: DITCACHE_NATIVE_CACHE=DIR ./ditcache ..., or "
+                + "java -D" + PROPERTY + "=DIR ...");
     }
 
     /** File names of the jars that hold the natives of {@link #PACKAGES} for {@code platform}. */

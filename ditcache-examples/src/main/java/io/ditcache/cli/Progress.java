@@ -64,7 +64,9 @@ final class Progress implements AutoCloseable {
                     .startsFrom(stepsDone, Duration.ZERO).setStyle(ProgressBarStyle.ASCII)
                     .setConsumer(barWidth > 0 ? new ConsoleProgressBarConsumer(System.err, barWidth)
                             : new ConsoleProgressBarConsumer(System.err)).setUnit(" steps", 1).build();
-            bar.setExtraMessage(counted());
+            if (totalUnits != totalSteps) {
+                bar.setExtraMessage(counted());
+            }
         } else {
             bar = null;
             if (unitsDone > 0) {
@@ -97,7 +99,9 @@ final class Progress implements AutoCloseable {
         units++;
         String label = what.isEmpty() ? "" : " (" + what + ")";
         if (bar != null) {
-            bar.setExtraMessage(counted() + label);
+            if (totalUnits != totalSteps || !label.isEmpty()) { // a bar over steps counts them itself
+                bar.setExtraMessage(counted() + label);
+            }
             return;
         }
         StringBuilder b = new StringBuilder(units + "/" + totalUnits + " " + unit + " done" + label + ", "

@@ -11,14 +11,23 @@ import org.bytedeco.pytorch.Tensor;
 public interface DistanceAccumulator extends AutoCloseable {
     /**
      * Queues the sums over {@code length} elements at element offset {@code aOffset} of {@code a} (step i) and
-     * {@code bOffset} of {@code b} (step i+1). Both are contiguous float32 tensors that the backend
-     * {@linkplain DistanceBackend#accepts accepts}. The caller may release them once this returns: a backend that
+     * {@code bOffset} of {@code b} (step i+1). Both are contiguous tensors of one type that the backend
+     * {@linkplain DistanceBackend#accepts accepts} and {@linkplain DistanceBackend#reads reads} (float32 for every
+     * backend). The caller may release them once this returns: a backend that
      * computes asynchronously orders its reads before later work on the tensors' memory (on a GPU: on the
      * tensors' stream, which the caching allocator respects).
      *
      * @throws IllegalArgumentException when a range lies outside its tensor
      */
     void add(Tensor a, long aOffset, Tensor b, long bOffset, long length);
+
+    /**
+     * Starts the comparisons added so far, where the backend batches them (a device backend launches them all in one
+     * kernel); the profiler calls it once per step. The default does nothing: the CPU backend computes in
+     * {@link #add}. {@link #drain()} submits what is left.
+     */
+    default void submit() {
+    }
 
     /** The sums of every comparison added since the last drain, in the order added; empties the queue. */
     List<DistanceSums> drain();

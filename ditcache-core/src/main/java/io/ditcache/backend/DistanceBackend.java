@@ -1,6 +1,7 @@
 package io.ditcache.backend;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Where step-to-step distances are computed: the profiler's one door to a kernel. ditcache-core registers the
@@ -17,6 +18,14 @@ public interface DistanceBackend {
 
     /** Whether this backend reads tensors of this activation's device. */
     boolean accepts(Tensor activation);
+
+    /**
+     * Whether this backend's accumulator reads the activation as it is; otherwise the profiler hands it a contiguous
+     * float32 copy. The default: contiguous float32 only (the CPU backend); a GPU backend may read half types too.
+     */
+    default boolean reads(Tensor activation) {
+        return activation.scalar_type().intern() == ScalarType.Float && activation.is_contiguous();
+    }
 
     /** Among the backends that accept an activation, the highest priority is used; the CPU backend has 0. */
     default int priority() {

@@ -32,12 +32,12 @@ final class Elements {
                 }
                 case F16 -> {
                     for (int i = 0; i < n; i++) {
-                        dst.put(halfToFloat(scratch.getShort()));
+                        dst.put(HalfFloats.float16(scratch.getShort()));
                     }
                 }
                 case BF16 -> {
                     for (int i = 0; i < n; i++) {
-                        dst.put(Float.intBitsToFloat((scratch.getShort() & 0xffff) << 16));
+                        dst.put(HalfFloats.bfloat16(scratch.getShort()));
                     }
                 }
                 default -> throw new AssertionError(dtype);
@@ -95,22 +95,5 @@ final class Elements {
                 dst.put(i, (byte) 1);
             }
         }
-    }
-
-    /** IEEE 754 binary16 to binary32, exact for every value (subnormals, infinities and NaN included). */
-    static float halfToFloat(short h) {
-        int bits = h & 0xffff;
-        int sign = (bits & 0x8000) << 16;
-        int exp = (bits >>> 10) & 0x1f;
-        int mant = bits & 0x3ff;
-        if (exp == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-        }
-        if (exp == 0) {
-            // Zero or subnormal: mant * 2^-24, exact in float32.
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 }

@@ -48,6 +48,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     private DistanceAccumulator distances;
     /** The most samples of one guidance branch seen in one call of this run: the run's sample count. */
     private int runSamples;
+    /** The step of the last observation: a new step submits the previous step's comparisons in one batch. */
+    private int lastStep = -1;
 
     /** Where one queued comparison's distances go. */
     private record Cell(SeriesKey[] keys, int layer, int step) {
@@ -91,8 +93,14 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
             throw new IllegalArgumentException("step count " + step.count() + " differs from the profile's "
                     + profile.steps());
         }
-        Tensor c = activation.scalar_type().intern() == ScalarType.Float && activation.is_contiguous()
-                ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
+        if (step.index() != lastStep) {
+            if (distances != null) {
+                distances.submit();
+            }
+            lastStep = step.index();
+        }
+        DistanceAccumulator acc = accumulatorFor(activation);
+        Tensor c = backend.reads(activation) ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
         long perRow = c.numel() / batch;
         Map<Long, Integer> rowOf = new HashMap<>();
         int[] seen = new int[Branch.values().length];
@@ -106,7 +114,6 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         Call prev = previous.get(site);
         if (prev != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
             SeriesKey[][] siteKeys = keys.computeIfAbsent(site, StreamingProfiler::seriesKeys);
-            DistanceAccumulator acc = accumulatorFor(c);
             for (Map.Entry<Long, Integer> e : rowOf.entrySet()) {
                 Integer before = prev.rowOf.get(e.getKey());
                 if (before == null) {
@@ -188,5 +195,6 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         flush();
         previous.values().forEach(call -> call.tensor.releaseReference());
         previous.clear();
+        lastStep = -1;
     }
 }

@@ -49,7 +49,8 @@ final class ReportPage {
     }
 
     static Figure heatmap(RedundancyProfile profile, ProfileSeries series, String file) {
-        return heatmap(profile, series, file, ColourScale.fit(series.key().metric(), List.<double[][]>of(series.means())));
+        return heatmap(profile, series, file,
+                ColourScale.fit(series.key().metric(), List.<double[][]>of(series.means())));
     }
 
     static Figure heatmap(RedundancyProfile profile, ProfileSeries series, String file, ColourScale scale) {
@@ -224,9 +225,9 @@ final class ReportPage {
 
     /** One figure with an anchor. */
     private static void figure(StringBuilder h, Figure f, String id) {
-        h.append("<figure id=\"").append(esc(id)).append("\">\n<h3>").append(esc(f.heading())).append("</h3>\n<a href=\"")
-                .append(esc(f.file())).append("\"><img src=\"").append(esc(f.file())).append("\" alt=\"")
-                .append(esc(f.heading())).append("\"></a>\n<figcaption>").append(esc(f.caption()))
+        h.append("<figure id=\"").append(esc(id)).append("\">\n<h3>").append(esc(f.heading()))
+                .append("</h3>\n<a href=\"").append(esc(f.file())).append("\"><img src=\"").append(esc(f.file()))
+                .append("\" alt=\"").append(esc(f.heading())).append("\"></a>\n<figcaption>").append(esc(f.caption()))
                 .append("</figcaption>\n</figure>\n");
     }
 

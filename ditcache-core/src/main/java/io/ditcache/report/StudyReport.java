@@ -117,7 +117,8 @@ public final class StudyReport {
                 figs.add(ReportPage.curves(p, TokenStream.IMAGE, Branch.COND, rel + f.getFileName()));
             }
             List<double[][]> matrices = new ArrayList<>();
-            StudySummary.KINDS.forEach(kind -> p.series(StudySummary.key(kind)).ifPresent(s -> matrices.add(s.means())));
+            StudySummary.KINDS.forEach(kind -> p.series(StudySummary.key(kind))
+                    .ifPresent(s -> matrices.add(s.means())));
             ColourScale scale = ColourScale.fit(StudySummary.METRIC, matrices);
             for (SiteKind kind : StudySummary.KINDS) {
                 var series = p.series(StudySummary.key(kind));

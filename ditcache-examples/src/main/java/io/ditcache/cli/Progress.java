@@ -3,11 +3,13 @@ package io.ditcache.cli;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import me.tongfei.progressbar.ProgressState;
 
 /**
  * A command's progress over denoising steps, grouped into units (the runs of a sweep, or the steps themselves).
@@ -61,7 +63,7 @@ final class Progress implements AutoCloseable {
         this.startNanos = clock.getAsLong();
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(Math.max(1, totalSteps))
-                    .startsFrom(stepsDone, Duration.ZERO).setStyle(ProgressBarStyle.ASCII)
+                    .startsFrom(stepsDone, Duration.ZERO).setEtaFunction(Progress::eta).setStyle(ProgressBarStyle.ASCII)
                     .setConsumer(barWidth > 0 ? new ConsoleProgressBarConsumer(System.err, barWidth)
                             : new ConsoleProgressBarConsumer(System.err)).setUnit(" steps", 1).build();
             if (totalUnits != totalSteps) {
@@ -79,6 +81,17 @@ final class Progress implements AutoCloseable {
     /** Where progress goes: standard error as it is now (beside the results on standard output). */
     static PrintWriter stderr() {
         return new PrintWriter(System.err, true);
+    }
+
+    /** Time left from the pace of this process's steps; none before its first step, zero when all are done. */
+    static Optional<Duration> eta(ProgressState state) {
+        long left = state.getMax() - state.getCurrent();
+        long doneHere = state.getCurrent() - state.getStart();
+        if (left <= 0) {
+            return Optional.of(Duration.ZERO);
+        }
+        return doneHere <= 0 ? Optional.empty()
+                : Optional.of(state.getElapsedAfterStart().multipliedBy(left).dividedBy(doneHere));
     }
 
     /** Whether this process writes to a terminal: a bar can be redrawn there, not in a log. */

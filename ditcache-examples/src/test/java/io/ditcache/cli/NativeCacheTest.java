@@ -32,7 +32,8 @@ class NativeCacheTest {
         List<String> jars = List.of("javacpp-1.5.13-linux-x86_64.jar", "pytorch-2.10.0-1.5.13-linux-x86_64.jar");
         String notice = NativeCache.notice(cache, jars).orElseThrow();
         assertTrue(notice.contains(NativeCache.SIZE) && notice.contains(cache.toString())
-                && notice.contains("-D" + NativeCache.PROPERTY + "=DIR") && notice.contains("DITCACHE_NATIVE_CACHE=DIR"),
+                && notice.contains("-D" + NativeCache.PROPERTY + "=DIR")
+                && notice.contains("DITCACHE_NATIVE_CACHE=DIR"),
                 notice);
         Files.createDirectories(cache.resolve(jars.get(0)));
         assertTrue(NativeCache.notice(cache, jars).isPresent(), "libtorch still to unpack");

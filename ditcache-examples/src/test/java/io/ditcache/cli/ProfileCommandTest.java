@@ -117,7 +117,8 @@ class ProfileCommandTest {
         List<String> lines = progress.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
                 .filter(l -> l.startsWith("profile: ")).toList();
         assertEquals(STEPS, lines.size(), "one line per step: " + lines);
-        assertTrue(lines.get(STEPS - 1).startsWith("profile: " + STEPS + "/" + STEPS + " steps done, "), lines::toString);
+        assertTrue(lines.get(STEPS - 1).startsWith("profile: " + STEPS + "/" + STEPS + " steps done, "),
+                lines::toString);
         JsonNode root = JSON.readTree(out.resolve("profile.json").toFile());
         assertEquals(4, root.path("samples").asInt(), "two classes x two seeds");
         assertEquals(1, root.path("runs").asInt(), "drawn side by side in one run");

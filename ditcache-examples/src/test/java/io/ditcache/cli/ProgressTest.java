@@ -74,6 +74,20 @@ class ProgressTest {
         assertTrue(last.contains("20/20 steps"), bar);
         assertTrue(last.contains("2/2 runs done (c1 ddim 10 steps)"), bar);
         assertFalse(bar.contains("0/0"), "a resume never shows 0/0: " + bar);
+
+        // nothing left: the bar is full and says so, with no unknown time left
+        bytes.reset();
+        System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            new Progress("study 1/1", "runs", 20, 20, 2, 2, true, new PrintWriter(new StringWriter()),
+                    System::nanoTime, 160).close();
+        } finally {
+            System.setErr(before);
+        }
+        String full = bytes.toString(StandardCharsets.UTF_8);
+        full = full.substring(full.lastIndexOf('\r') + 1);
+        assertTrue(full.contains("100%") && full.contains("20/20 steps") && full.contains("2/2 runs done"), full);
+        assertFalse(full.contains("?"), full);
     }
 
     @Test

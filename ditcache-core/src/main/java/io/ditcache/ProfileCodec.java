@@ -35,6 +35,7 @@ final class ProfileCodec {
         root.put("steps", p.steps());
         root.put("layers", p.layers());
         root.put("runs", p.runs());
+        root.put("samples", p.samples());
         ArrayNode all = root.putArray("series");
         for (ProfileSeries s : p.series()) {
             ObjectNode n = all.addObject();
@@ -109,6 +110,11 @@ final class ProfileCodec {
             throw new IOException(where + ": key \"runs\" is " + abbreviate(runs) + ", expected an integer >= 0");
         }
         p.setRuns(runs == null ? 0 : runs.asLong());
+        JsonNode samples = root.get("samples");
+        if (samples != null && (!samples.isIntegralNumber() || !samples.canConvertToLong() || samples.asLong() < 0)) {
+            throw new IOException(where + ": key \"samples\" is " + abbreviate(samples)
+                    + ", expected an integer >= 0");
+        }
         Map<SeriesKey, Integer> seen = new HashMap<>();
         for (int i = 0; i < series.size(); i++) {
             JsonNode n = series.get(i);
@@ -141,7 +147,22 @@ final class ProfileCodec {
             }
             p.putSeries(new ProfileSeries(key, count, mean, m2, nonFinite));
         }
+        // files written before "samples" was recorded: the most observations any cell holds
+        p.setSamples(samples != null ? samples.asLong() : mostObservations(p));
         return p;
+    }
+
+    /** The largest count of observations (finite or not) in any cell of any series. */
+    private static long mostObservations(RedundancyProfile p) {
+        long most = 0;
+        for (ProfileSeries s : p.series()) {
+            for (int l = 0; l < s.layers(); l++) {
+                for (int t = 0; t < s.steps(); t++) {
+                    most = Math.max(most, s.count(l, t) + s.nonFinite(l, t));
+                }
+            }
+        }
+        return most;
     }
 
     /** {@code model} or {@code scheduler}: an object of plain values; absent or null reads as empty. */

@@ -13,8 +13,12 @@ import java.util.TreeMap;
 
 /**
  * Mergeable redundancy statistics of one model under one sampling setup: for every {@link SeriesKey}, a
- * {@code [layer][step]} grid of per-cell count, mean and M2 over runs. Step {@code s} is the transition from
+ * {@code [layer][step]} grid of per-cell count, mean and M2 over samples. Step {@code s} is the transition from
  * call {@code s} to call {@code s+1}, so an N-step run fills {@code N-1} columns.
+ *
+ * <p>A run is one sampling call; it may draw several samples side by side (one per condition), and each sample
+ * adds one observation per cell. {@link #runs()} counts the calls, {@link #samples()} the trajectories, which is
+ * what the per-cell statistics are taken over.
  *
  * <p>Profiles made on different machines merge exactly ({@link #merge}). Files: {@link #writeJson} (format
  * {@value #FORMAT}) and {@link #writeCsv}.
@@ -31,6 +35,7 @@ public final class RedundancyProfile {
     /** The same series by hash, for the per-observation lookup of {@link #add}. */
     private final java.util.HashMap<SeriesKey, ProfileSeries> index = new java.util.HashMap<>();
     private long runs;
+    private long samples;
 
     /**
      * An empty profile.
@@ -70,14 +75,35 @@ public final class RedundancyProfile {
         return steps;
     }
 
-    /** Number of completed runs folded in. */
+    /** Number of completed runs (sampling calls) folded in. */
     public long runs() {
         return runs;
     }
 
-    /** Records that one more run has been folded in. */
+    /**
+     * Number of samples (trajectories) folded in over all runs: what the per-cell means, standard deviations
+     * and CVs are taken over.
+     */
+    public long samples() {
+        return samples;
+    }
+
+    /** Records that one more run of one sample has been folded in. */
     public void countRun() {
+        countRun(1);
+    }
+
+    /**
+     * Records that one more run has been folded in, which drew {@code samples} samples side by side.
+     *
+     * @throws IllegalArgumentException if {@code samples < 0}
+     */
+    public void countRun(long samples) {
+        if (samples < 0) {
+            throw new IllegalArgumentException("samples must be >= 0, got " + samples);
+        }
         runs++;
+        this.samples += samples;
     }
 
     /** Adds one observation; non-finite values are counted apart, never averaged in. */
@@ -145,6 +171,7 @@ public final class RedundancyProfile {
             mine.merge(s);
         }
         out.runs = runs + other.runs;
+        out.samples = samples + other.samples;
         return out;
     }
 
@@ -174,6 +201,10 @@ public final class RedundancyProfile {
 
     void setRuns(long runs) {
         this.runs = runs;
+    }
+
+    void setSamples(long samples) {
+        this.samples = samples;
     }
 
     List<SeriesKey> keys() {

@@ -204,4 +204,37 @@ class RedundancyProfileTest {
         assertTrue(e.getMessage().contains("different models"));
         assertFalse(a.hasNonFinite());
     }
+
+    @Test
+    void samplesAreCountedMergedAndKeptInTheFile(@TempDir Path dir) throws IOException {
+        RedundancyProfile a = empty();
+        for (int sample = 0; sample < 10; sample++) {
+            a.add(K_L1, 0, 1, 0.1 * (sample + 1));
+        }
+        a.countRun(10);
+        RedundancyProfile b = empty();
+        b.add(K_L1, 0, 1, 0.5);
+        b.countRun();
+        assertEquals(10, a.samples());
+        assertEquals(1, a.runs());
+        RedundancyProfile ab = a.merge(b);
+        assertEquals(11, ab.samples());
+        assertEquals(2, ab.runs());
+        Path f = dir.resolve("profile.json");
+        ab.writeJson(f);
+        assertEquals(11, RedundancyProfile.readJson(f).samples());
+        assertThrows(IllegalArgumentException.class, () -> a.countRun(-1));
+
+        // a file from before samples were recorded: the most observations any cell holds
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = (ObjectNode) json.readTree(f.toFile());
+        root.remove("samples");
+        json.writeValue(f.toFile(), root);
+        assertEquals(11, RedundancyProfile.readJson(f).samples());
+        root.put("samples", "ten");
+        json.writeValue(f.toFile(), root);
+        IOException bad = assertThrows(IOException.class, () -> RedundancyProfile.readJson(f));
+        assertTrue(bad.getMessage().contains("key \"samples\" is \"ten\", expected an integer >= 0"),
+                bad.getMessage());
+    }
 }

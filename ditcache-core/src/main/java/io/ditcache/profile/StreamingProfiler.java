@@ -46,6 +46,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     private final List<Cell> pending = new ArrayList<>();
     private DistanceBackend backend;
     private DistanceAccumulator distances;
+    /** The most samples of one guidance branch seen in one call of this run: the run's sample count. */
+    private int runSamples;
     /** The step of the last observation: a new step submits the previous step's comparisons in one batch. */
     private int lastStep = -1;
 
@@ -105,6 +107,9 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         for (int row = 0; row < batch; row++) {
             Branch branch = step.rows().get(row);
             rowOf.put(Call.sample(branch, seen[branch.ordinal()]++), row);
+        }
+        for (int n : seen) {
+            runSamples = Math.max(runSamples, n);
         }
         Call prev = previous.get(site);
         if (prev != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
@@ -175,12 +180,13 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
     /**
      * Ends a run: reads the run's distances back from the backend into the profile, drops the previous
-     * activations and counts the run.
+     * activations and counts the run with the samples it drew side by side.
      */
     @Override
     public void endRun() {
         close();
-        profile.countRun();
+        profile.countRun(runSamples);
+        runSamples = 0;
     }
 
     /** Reads back the distances still queued into the profile and releases the activations still held. */

@@ -14,6 +14,7 @@ import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.LegendItem;
@@ -34,9 +35,10 @@ import org.jfree.data.xy.DefaultXYZDataset;
 
 /**
  * A layer &times; step heatmap of one series' cell means: x is the step transition {@code i -> i+1}, y the
- * layer with block 0 at the top, colour the mean distance over runs (viridis; logarithmic when the data span
- * more than two decades, which the legend title says). Cells without a finite observation are grey; cells
- * that saw a NaN or infinite distance are hatched red.
+ * layer with block 0 at the top, colour the mean distance over samples (viridis; logarithmic when the data span
+ * more than two decades, which the legend title says; diverging about 1 for a ratio). Only the layers that have
+ * the site are drawn (a site only block 0 has gets one row, not a mostly grey picture). Cells without a finite
+ * observation are grey; cells that saw a NaN or infinite distance are hatched red.
  */
 final class Heatmap {
     /** Colour of the hatching over cells that saw non-finite observations. */
@@ -53,22 +55,26 @@ final class Heatmap {
         return "heatmap_" + key.kind() + "_" + key.stream() + "_" + key.branch() + "_" + key.metric() + ".png";
     }
 
-    /** The chart of one series of {@code profile}. */
+    /** The chart of one series of {@code profile}, on a colour scale fitted to that series alone. */
     static JFreeChart chart(RedundancyProfile profile, ProfileSeries series) {
+        return chart(profile, series, ColourScale.fit(series.key().metric(), List.<double[][]>of(series.means())));
+    }
+
+    /** The chart of one series of {@code profile} on {@code scale} (shared by every series of its metric). */
+    static JFreeChart chart(RedundancyProfile profile, ProfileSeries series, ColourScale scale) {
         Objects.requireNonNull(profile, "profile");
         Objects.requireNonNull(series, "series");
         ChartImages.preferHeadless();
         SeriesKey key = series.key();
-        int layers = series.layers();
         int steps = series.steps();
-        ColourScale scale = ColourScale.fit(series.means());
+        int[] span = layerSpan(series);
 
         NumberAxis x = new NumberAxis("step i  (distance between calls i and i+1)");
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         x.setRange(-0.5, steps - 0.5);
         NumberAxis y = new NumberAxis("layer  (block 0 at top)");
         y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-        y.setRange(-0.5, layers - 0.5);
+        y.setRange(span[0] - 0.5, span[1] + 0.5);
         y.setInverted(true);
 
         XYBlockRenderer renderer = new XYBlockRenderer();
@@ -84,9 +90,9 @@ final class Heatmap {
         boolean anyEmpty = false;
         boolean anyNonFinite = false;
         TexturePaint hatch = hatch();
-        for (int l = 0; l < layers; l++) {
+        for (int l = span[0]; l <= span[1]; l++) {
             for (int s = 0; s < steps; s++) {
-                anyEmpty |= series.count(l, s) == 0;
+                anyEmpty |= series.count(l, s) == 0 && series.nonFinite(l, s) == 0;
                 if (series.nonFinite(l, s) > 0) {
                     anyNonFinite = true;
                     plot.addAnnotation(new XYShapeAnnotation(new Rectangle2D.Double(s - 0.5, l - 0.5, 1, 1),
@@ -101,7 +107,7 @@ final class Heatmap {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(false); // crisp cell edges; text stays anti-aliased
         chart.setTextAntiAlias(RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        chart.addSubtitle(new TextTitle(subtitle(profile), SMALL_FONT));
+        chart.addSubtitle(new TextTitle(subtitle(profile, series, span), SMALL_FONT));
         chart.addSubtitle(colourLegend(key, scale));
         if (anyEmpty || anyNonFinite) {
             chart.addSubtitle(cellLegend(anyEmpty, anyNonFinite, hatch));
@@ -115,17 +121,43 @@ final class Heatmap {
      * @return the written file
      */
     public static Path write(RedundancyProfile profile, ProfileSeries series, Path dir) throws IOException {
+        return write(profile, series, dir, ColourScale.fit(series.key().metric(), List.<double[][]>of(series.means())));
+    }
+
+    /** As {@link #write(RedundancyProfile, ProfileSeries, Path)}, on a colour scale shared with other series. */
+    static Path write(RedundancyProfile profile, ProfileSeries series, Path dir, ColourScale scale)
+            throws IOException {
         Path target = dir.resolve(fileName(series.key()));
-        Rectangle size = size(series.layers(), series.steps());
-        ChartImages.writePng(chart(profile, series), size.width, size.height, target);
+        int[] span = layerSpan(series);
+        Rectangle size = size(span[1] - span[0] + 1, series.steps());
+        ChartImages.writePng(chart(profile, series, scale), size.width, size.height, target);
         return target;
     }
 
-    /** Image size: about 16 px per cell, within readable bounds. */
+    /** Image size: about 16 px per cell, within readable bounds; a strip of one or two layers stays low. */
     static Rectangle size(int layers, int steps) {
         int width = Math.max(720, Math.min(1600, 260 + 16 * steps));
-        int height = Math.max(480, Math.min(1200, 220 + 16 * layers));
+        int height = layers <= 2 ? 300 : Math.max(480, Math.min(1200, 220 + 16 * layers));
         return new Rectangle(width, height);
+    }
+
+    /**
+     * The first and last layer with any observation of the series (finite or not): the layers that have the
+     * site. All layers when none has one.
+     */
+    static int[] layerSpan(ProfileSeries series) {
+        int first = -1;
+        int last = -1;
+        for (int l = 0; l < series.layers(); l++) {
+            for (int s = 0; s < series.steps(); s++) {
+                if (series.count(l, s) > 0 || series.nonFinite(l, s) > 0) {
+                    first = first < 0 ? l : first;
+                    last = l;
+                    break;
+                }
+            }
+        }
+        return first < 0 ? new int[] {0, series.layers() - 1} : new int[] {first, last};
     }
 
     /** Cells with at least one finite observation, as (step, layer, scale value). */
@@ -153,18 +185,22 @@ final class Heatmap {
         return data;
     }
 
-    private static String subtitle(RedundancyProfile profile) {
+    private static String subtitle(RedundancyProfile profile, ProfileSeries series, int[] span) {
+        String layers = span[1] - span[0] + 1 == series.layers() ? ReportText.count(profile.layers(), "layer")
+                : (span[0] == span[1] ? "layer " + span[0] : "layers " + span[0] + "-" + span[1]) + " of "
+                        + profile.layers() + " (the others lack this site)";
         return "scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
-                + ", " + ReportText.count(profile.layers(), "layer") + ", colour = mean over "
-                + ReportText.count(profile.runs(), "run");
+                + ", " + layers + ", colour = mean over " + ReportText.count(profile.samples(), "sample");
     }
 
     private static PaintScaleLegend colourLegend(SeriesKey key, ColourScale scale) {
-        String label = ReportText.metric(key.metric()) + (scale.isLog() ? "  (log colour scale)" : "  (linear colour scale)");
+        String label = ReportText.metric(key.metric()) + (scale.isDiverging()
+                ? "  (diverging, white = 1, black line)" : scale.isLog() ? "  (log colour scale)"
+                : "  (linear colour scale)");
         NumberAxis axis = scale.legendAxis(label);
         axis.setTickLabelFont(SMALL_FONT);
         axis.setLabelFont(SMALL_FONT);
-        PaintScaleLegend legend = new PaintScaleLegend(scale, axis);
+        PaintScaleLegend legend = new PaintScaleLegend(scale.legendPaints(), axis);
         legend.setSubdivisionCount(256);
         legend.setAxisLocation(AxisLocation.BOTTOM_OR_RIGHT);
         legend.setAxisOffset(4);

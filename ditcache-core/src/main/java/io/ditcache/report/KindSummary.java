@@ -16,7 +16,7 @@ import io.ditcache.SiteKind;
  * @param maxStep              step (transition {@code i -> i+1}) of the largest cell mean
  * @param mostRedundantLayer   layer with the smallest mean distance over its steps
  * @param leastRedundantLayer  layer with the largest mean distance over its steps
- * @param meanCv               mean of the per-cell CVs over runs; NaN with fewer than two runs
+ * @param meanCv               mean of the per-cell CVs over samples; NaN with fewer than two samples
  */
 public record KindSummary(SiteKind kind, int cells, int nonFiniteCells, double mean, double min, double max,
         int maxLayer, int maxStep, int mostRedundantLayer, int leastRedundantLayer, double meanCv) {
@@ -24,8 +24,11 @@ public record KindSummary(SiteKind kind, int cells, int nonFiniteCells, double m
     /**
      * Summarises one series; layers and cells without finite observations are left out. With no finite cell
      * at all, the numbers are NaN and the indices -1.
+     *
+     * @param samples the samples the profile folded ({@link io.ditcache.RedundancyProfile#samples()}): the
+     *                mean CV needs two or more
      */
-    public static KindSummary of(ProfileSeries series, long runs) {
+    public static KindSummary of(ProfileSeries series, long samples) {
         int cells = 0;
         int nonFiniteCells = 0;
         double sum = 0;
@@ -72,6 +75,6 @@ public record KindSummary(SiteKind kind, int cells, int nonFiniteCells, double m
             }
         }
         return new KindSummary(series.key().kind(), cells, nonFiniteCells, cells == 0 ? Double.NaN : sum / cells,
-                min, max, maxLayer, maxStep, mostLayer, leastLayer, runs > 1 ? series.meanCv() : Double.NaN);
+                min, max, maxLayer, maxStep, mostLayer, leastLayer, samples > 1 ? series.meanCv() : Double.NaN);
     }
 }

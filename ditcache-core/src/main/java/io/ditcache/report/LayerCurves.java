@@ -33,7 +33,7 @@ import org.jfree.data.xy.YIntervalSeriesCollection;
 /**
  * The paper's figure: a grid of small panels, one per layer, each with the L1_MEAN curves of K, V and the
  * attention output A over steps on a log y axis, one image per (stream, branch). All panels share one y range
- * so that layers compare at a glance; with more than one run a band shows &plusmn;1 std over runs.
+ * so that layers compare at a glance; with more than one sample a band shows &plusmn;1 std over samples.
  */
 final class LayerCurves {
     /** The kinds drawn, in legend order. */
@@ -80,7 +80,7 @@ final class LayerCurves {
                     + stream + "/" + branch);
         }
         ChartImages.preferHeadless();
-        boolean band = profile.runs() > 1;
+        boolean band = profile.samples() > 1;
         double[] range = range(curves, band);
         int layers = profile.layers();
         int cols = layers <= 4 ? layers : (int) Math.ceil(Math.sqrt(layers * 1.6));
@@ -260,8 +260,8 @@ final class LayerCurves {
         }
         g.setColor(Color.DARK_GRAY);
         String note = "(A = attention output)   scheduler " + ReportText.schedulerName(profile) + ", " + ReportText.count(profile.steps(), "step")
-                + ", " + ReportText.count(profile.runs(), "run")
-                + (band ? "; shaded: mean \u00b1 1 std over runs" : "");
+                + ", " + ReportText.count(profile.samples(), "sample")
+                + (band ? "; shaded: mean \u00b1 1 std over samples" : "");
         g.drawString(note, x + 16, y);
     }
 }

@@ -25,6 +25,9 @@ final class ReportPage {
             td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
             figure{margin:1em 0 2em 0}img{max-width:100%;border:1px solid #ddd}
             figcaption{max-width:70em;color:#444;margin-top:.4em}.note{color:#555}
+            .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(620px,1fr));gap:0 2em}
+            .grid figure{margin:.5em 0 1.5em 0}.grid h3{font-size:1em;margin-top:.5em}
+            nav.contents ol{margin:.3em 0}ul.reading li{margin:.3em 0}
             """;
 
     private ReportPage() {
@@ -37,30 +40,58 @@ final class ReportPage {
                 + "The y axis is logarithmic and has the same range in every panel, so panels compare directly. "
                 + "Lower means step i+1 repeats step i more closely: more redundancy, more to gain from reuse. "
                 + "Gaps are steps without a finite positive value. "
-                + (profile.runs() > 1
-                        ? "The shaded band is the mean \u00b1 1 standard deviation over " + profile.runs() + " runs."
-                        : "One run, so no spread over runs is shown.");
+                + (profile.samples() > 1
+                        ? "The line is the mean and the shaded band the mean \u00b1 1 standard deviation over "
+                                + ReportText.count(profile.samples(), "sample") + "."
+                        : "One sample, so no spread over samples is shown.");
         return new Figure(file, "Per-layer curves: " + ReportText.stream(stream) + ", " + ReportText.branch(branch),
                 caption);
     }
 
     static Figure heatmap(RedundancyProfile profile, ProfileSeries series, String file) {
+        return heatmap(profile, series, file,
+                ColourScale.fit(series.key().metric(), List.<double[][]>of(series.means())));
+    }
+
+    static Figure heatmap(RedundancyProfile profile, ProfileSeries series, String file, ColourScale scale) {
         SeriesKey key = series.key();
-        KindSummary summary = KindSummary.of(series, profile.runs());
+        KindSummary summary = KindSummary.of(series, profile.samples());
+        int[] span = Heatmap.layerSpan(series);
+        int shown = span[1] - span[0] + 1;
         StringBuilder caption = new StringBuilder();
         caption.append(describe(key.kind())).append(", ").append(ReportText.metric(key.metric())).append(", ")
                 .append(ReportText.stream(key.stream())).append(", ").append(ReportText.branch(key.branch()))
-                .append(". Each cell is the mean over ").append(ReportText.count(profile.runs(), "run"))
-                .append(" of the distance between calls i and i+1 (x) at one layer (y, block 0 at the top). ")
-                .append("Colour scale: viridis, ")
-                .append(ColourScale.fit(series.means()).isLog() ? "logarithmic" : "linear")
-                .append(", dark purple = smallest, yellow = largest; ").append(reading(key.metric())).append(' ');
+                .append(". Each cell is the mean over ").append(ReportText.count(profile.samples(), "sample"))
+                .append(" of the distance between calls i and i+1 (x) at one layer (y, block 0 at the top). ");
+        if (shown < series.layers()) {
+            caption.append(span[0] == span[1] ? "Only layer " + span[0] + " has" : "Only layers " + span[0] + "-"
+                    + span[1] + " have").append(" this site, so only ").append(shown == 1 ? "it is" : "they are")
+                    .append(" drawn. ");
+        }
+        if (scale.isDiverging()) {
+            caption.append("Colour scale: diverging, centred on 1 (white, the black line on the legend): blue below "
+                    + "1 (the activation shrinks from step to step), red above (it grows); the same scale for every ")
+                    .append(key.metric()).append(" heatmap on this page. ");
+        } else {
+            caption.append("Colour scale: viridis, ").append(scale.describe()).append(", the same for every ")
+                    .append(key.metric()).append(" heatmap on this page, dark purple = smallest, yellow = largest; ");
+        }
+        caption.append(reading(key.metric())).append(' ');
         if (summary.cells() > 0) {
             caption.append("Values range from ").append(ReportText.number(summary.min())).append(" to ")
                     .append(ReportText.number(summary.max())).append(" (at layer ").append(summary.maxLayer())
                     .append(", step ").append(summary.maxStep()).append("). ");
         }
-        int empty = series.layers() * series.steps() - summary.cells();
+        if (Double.isFinite(summary.meanCv())) {
+            caption.append("Mean per-cell CV over the samples: ").append(ReportText.number(summary.meanCv()))
+                    .append(". ");
+        }
+        int empty = 0;
+        for (int l = span[0]; l <= span[1]; l++) {
+            for (int t = 0; t < series.steps(); t++) {
+                empty += series.count(l, t) == 0 && series.nonFinite(l, t) == 0 ? 1 : 0;
+            }
+        }
         if (empty > 0) {
             caption.append("Grey: ").append(empty).append(" cell(s) without a finite observation. ");
         }
@@ -72,9 +103,17 @@ final class ReportPage {
                 + key.branch(), caption.toString().strip());
     }
 
-    static String html(RedundancyProfile profile, List<Figure> curves, List<Figure> heatmaps) {
+    /**
+     * The page: the first per-layer curves figure and a reading in words, a contents list, then settings,
+     * summary, groups, the other curves and the heatmaps by metric.
+     *
+     * @param sampled  what the samples were, in words, or empty
+     * @param heatmaps heatmap figures by metric, in page order
+     */
+    static String html(RedundancyProfile profile, String sampled, List<Figure> curves,
+            Map<DistanceMetric, List<Figure>> heatmaps) {
         String model = ReportText.modelName(profile);
-        StringBuilder h = new StringBuilder(8192);
+        StringBuilder h = new StringBuilder(16384);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
                 .append(esc("Redundancy report: " + model)).append("</title>\n<style>\n").append(STYLE)
                 .append("</style>\n</head>\n<body>\n<h1>").append(esc("Redundancy report: " + model))
@@ -84,17 +123,46 @@ final class ReportPage {
                 .append("arXiv 2411.13588). Step i compares call i with call i+1, so an N-step run has N-1 ")
                 .append("steps here. Small distances mark work a cache could reuse.</p>\n");
 
-        h.append("<h2>Settings</h2>\n<table>\n");
+        if (!curves.isEmpty()) {
+            figure(h, curves.get(0), "top");
+        }
+        h.append("<h2 id=\"reading\">Reading</h2>\n<ul class=\"reading\">\n");
+        for (String line : ProfileReading.lines(profile, sampled)) {
+            h.append("<li>").append(esc(line)).append("</li>\n");
+        }
+        h.append("</ul>\n");
+
+        h.append("<nav class=\"contents\">\n<h2 id=\"contents\">Contents</h2>\n<ol>\n");
+        if (!curves.isEmpty()) {
+            contentsItem(h, "top", curves.get(0).heading() + " (above)");
+        }
+        contentsItem(h, "reading", "Reading");
+        contentsItem(h, "settings", "Settings");
+        contentsItem(h, "summary", "Summary");
+        contentsItem(h, "groups", "Blocks by group");
+        contentsItem(h, "curves", "Per-layer curves (" + curves.size() + ")");
+        int count = heatmaps.values().stream().mapToInt(List::size).sum();
+        h.append("<li><a href=\"#heatmaps\">Heatmaps, layer \u00d7 step (").append(count).append(")</a>");
+        if (!heatmaps.isEmpty()) {
+            h.append("\n<ol>\n");
+            heatmaps.forEach((metric, figs) -> contentsItem(h, "heatmaps-" + metric, metric + ", "
+                    + ReportText.metric(metric) + " (" + figs.size() + ")"));
+            h.append("</ol>\n");
+        }
+        h.append("</li>\n</ol>\n</nav>\n");
+
+        h.append("<h2 id=\"settings\">Settings</h2>\n<table>\n");
         settings(h, "model", profile.model());
         settings(h, "scheduler", profile.scheduler());
         row(h, "layers", Integer.toString(profile.layers()));
         row(h, "sampling steps N", profile.steps() + " (" + (profile.steps() - 1) + " transitions)");
-        row(h, "runs", Long.toString(profile.runs()));
+        row(h, "samples", profile.samples() + (sampled.isBlank() ? "" : " (" + sampled + ")"));
+        row(h, "sampling runs", profile.runs() + " (samples of one run are drawn side by side)");
         row(h, "series", Integer.toString(profile.series().size()));
         row(h, "non-finite distances", profile.hasNonFinite() ? "yes (marked in the heatmaps)" : "none");
         h.append("</table>\n");
 
-        h.append("<h2>Summary</h2>\n");
+        h.append("<h2 id=\"summary\">Summary</h2>\n");
         List<KindSummary> rows = SummaryTable.rows(profile);
         if (rows.isEmpty()) {
             h.append("<p class=\"note\">No ").append(SummaryTable.METRIC)
@@ -103,7 +171,9 @@ final class ReportPage {
             h.append("<p>").append(SummaryTable.METRIC).append(" (").append(esc(ReportText.metric(SummaryTable.METRIC)))
                     .append("), image tokens, conditional branch, over all layers and steps. Most / least ")
                     .append("redundant: the layer with the smallest / largest mean distance over its steps. ")
-                    .append("Mean CV: the mean over cells of std/mean across runs (needs two or more runs).</p>\n")
+                    .append("Mean CV: the mean over cells of std/mean across the ")
+                    .append(ReportText.count(profile.samples(), "sample"))
+                    .append(" (needs two or more); every cell's CV is in the cv column of profile.csv.</p>\n")
                     .append("<table class=\"summary\">\n<tr>");
             for (String c : SummaryTable.header()) {
                 h.append("<th>").append(esc(c)).append("</th>");
@@ -120,32 +190,57 @@ final class ReportPage {
             h.append("</table>\n");
         }
 
-        h.append("<h2>Blocks by group</h2>\n<p>The layers in execution order by the block list they sit in, with the ")
-                .append("mean ").append(StudySummary.METRIC).append(" distance of K, V and A over the group's layers ")
-                .append("and every step (image tokens, conditional branch); the per-layer curves run over the ")
-                .append("layers in this order.</p>\n");
+        h.append("<h2 id=\"groups\">Blocks by group</h2>\n<p>The layers in execution order by the block list they ")
+                .append("sit in, with the mean ").append(StudySummary.METRIC).append(" distance of K, V and A over ")
+                .append("the group's layers and every step (image tokens, conditional branch); the per-layer ")
+                .append("curves run over the layers in this order.</p>\n");
         GroupSummary.table(h, model, profile);
 
-        h.append("<h2>Per-layer curves</h2>\n");
+        h.append("<h2 id=\"curves\">Per-layer curves</h2>\n");
         if (curves.isEmpty()) {
             h.append("<p class=\"note\">No ").append(LayerCurves.METRIC).append(" series of K, V or A.</p>\n");
+        } else {
+            h.append("<p>").append(esc(curves.get(0).heading())).append(": <a href=\"#top\">at the top</a>.")
+                    .append(curves.size() > 1 ? " The other streams and branches:" : "").append("</p>\n");
+            figures(h, curves.subList(1, curves.size()));
         }
-        figures(h, curves);
-        h.append("<h2>Heatmaps (layer \u00d7 step)</h2>\n");
+        h.append("<h2 id=\"heatmaps\">Heatmaps (layer \u00d7 step)</h2>\n");
         if (heatmaps.isEmpty()) {
             h.append("<p class=\"note\">The profile has no series.</p>\n");
         }
-        figures(h, heatmaps);
+        heatmaps.forEach((metric, figs) -> {
+            h.append("<h3 id=\"heatmaps-").append(metric).append("\">").append(metric).append(": ")
+                    .append(esc(ReportText.metric(metric))).append("</h3>\n<div class=\"grid\">\n");
+            figures(h, figs);
+            h.append("</div>\n");
+        });
         h.append("<p class=\"note\">Written by ditcache from a profile in format ").append(RedundancyProfile.FORMAT)
                 .append(".</p>\n</body>\n</html>\n");
         return h.toString();
     }
 
+    private static void contentsItem(StringBuilder h, String id, String text) {
+        h.append("<li><a href=\"#").append(esc(id)).append("\">").append(esc(text)).append("</a></li>\n");
+    }
+
+    /** One figure with an anchor. */
+    private static void figure(StringBuilder h, Figure f, String id) {
+        h.append("<figure id=\"").append(esc(id)).append("\">\n<h3>").append(esc(f.heading()))
+                .append("</h3>\n<a href=\"").append(esc(f.file())).append("\"><img src=\"").append(esc(f.file()))
+                .append("\" alt=\"").append(esc(f.heading())).append("\"></a>\n<figcaption>").append(esc(f.caption()))
+                .append("</figcaption>\n</figure>\n");
+    }
+
+    /** The anchor of a figure: its file name without extension. */
+    static String anchor(Figure f) {
+        String name = f.file().substring(f.file().lastIndexOf('/') + 1);
+        int dot = name.lastIndexOf('.');
+        return (dot > 0 ? name.substring(0, dot) : name).replaceAll("[^A-Za-z0-9_-]", "-");
+    }
+
     static void figures(StringBuilder h, List<Figure> figures) {
         for (Figure f : figures) {
-            h.append("<figure>\n<h3>").append(esc(f.heading())).append("</h3>\n<a href=\"").append(esc(f.file()))
-                    .append("\"><img src=\"").append(esc(f.file())).append("\" alt=\"").append(esc(f.heading()))
-                    .append("\"></a>\n<figcaption>").append(esc(f.caption())).append("</figcaption>\n</figure>\n");
+            figure(h, f, anchor(f));
         }
     }
 

@@ -16,9 +16,11 @@ import java.util.Locale;
 import java.util.Optional;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
+import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -32,12 +34,21 @@ final class StudyCurves {
         new Color(0xD62728), new Color(0x9467BD), new Color(0x8C564B)};
     private static final float[][] DASHES = {null, {8f, 4f}, {2f, 3f}, {10f, 3f, 2f, 3f}};
 
+    /** Pixels kept free right of the plot for the last tick label. */
+    static final int RIGHT_PADDING = 24;
+
     private StudyCurves() {
     }
 
     /** File name for a kind. */
     public static String fileName(SiteKind kind) {
         return "normalised-" + kind.name().toLowerCase(Locale.ROOT) + ".png";
+    }
+
+    /** Whether any group of model {@code model} has the series of {@code kind}, so that the chart has a curve. */
+    static boolean available(Study study, int model, SiteKind kind) {
+        return study.profiles().keySet().stream().filter(g -> g.model() == model)
+                .anyMatch(g -> layerMeanCurve(study.profile(g), kind).isPresent());
     }
 
     /** The chart of model {@code model} (index into the plan) and {@code kind}. */
@@ -74,6 +85,7 @@ final class StudyCurves {
         }
         NumberAxis x = new NumberAxis("normalised step u = i / (N-2)");
         x.setRange(0, 1);
+        x.setTickUnit(new NumberTickUnit(0.1));
         NumberAxis y = new NumberAxis("distance / its mean");
         y.setAutoRangeIncludesZero(true);
         XYPlot plot = new XYPlot(data, x, y, renderer);
@@ -84,8 +96,10 @@ final class StudyCurves {
         JFreeChart chart = new JFreeChart(label + " - " + ReportText.kind(kind) + ", " + StudySummary.METRIC
                 + ", mean over layers, normalised", new Font(Font.SANS_SERIF, Font.BOLD, 15), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
+        // room on the right, so that the label of the last tick (u = 1) is not cut off at the image's edge
+        chart.setPadding(new RectangleInsets(4, 8, 4, RIGHT_PADDING));
         chart.addSubtitle(new TextTitle("colour: scheduler; line style: step count; "
-                + study.plan().conditions() + " conditions each", new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+                + StudySummary.conditions(study.plan()) + " each", new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
         return chart;
     }
 

@@ -29,14 +29,20 @@ final class StudyReading {
             if (s.getCount() == 0) {
                 continue;
             }
-            out.add(String.format(Locale.ROOT, "Prompt stability, %s: across %d conditions the mean per-cell CV is "
+            out.add(String.format(Locale.ROOT, "Prompt stability, %s: across %s the mean per-cell CV is "
                     + "%s to %s over the %d model/scheduler/step-count groups (mean %s): %s.",
-                    ReportText.kind(StudySummary.KINDS.get(k)), study.plan().conditions(), StudySummary.num(s.getMin()),
+                    ReportText.kind(StudySummary.KINDS.get(k)), StudySummary.conditions(study.plan()),
+                    StudySummary.num(s.getMin()),
                     StudySummary.num(s.getMax()), s.getCount(), StudySummary.num(s.getAverage()),
                     cvWords(s.getAverage())));
         }
-        if (study.plan().conditions() < 2) {
+        if (study.plan().shardConditions() < 2) {
             out.add("With one condition there is no spread across conditions, so no CV.");
+        }
+        if (study.plan().shardConditions() < study.plan().conditions()) {
+            out.add("This is shard " + study.plan().shard() + " of the study: it folds "
+                    + study.plan().shardConditions() + " of the " + study.plan().conditions() + " conditions. Merge "
+                    + "the shards' folders (ditcache merge) for the whole study.");
         }
         within(out, study, Comparison.Axis.STEPS, "step counts");
         within(out, study, Comparison.Axis.SCHEDULER, "schedulers");

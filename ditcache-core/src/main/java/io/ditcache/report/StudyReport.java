@@ -53,7 +53,7 @@ public final class StudyReport {
                 .append("to draw, however many steps it takes and whichever scheduler runs it? The study of ")
                 .append("<em>Unveiling Redundancy in Diffusion Transformers (DiTs)</em> (arXiv 2411.13588), with ")
                 .append("a number for each claim. Every run is profiled on its own; the tables below fold ")
-                .append(plan.runs().size()).append(" runs.</p>\n");
+                .append(plan.runs().size()).append(" runs (").append(StudySummary.conditions(plan)).append(").</p>\n");
 
         h.append("<h2>Settings</h2>\n<table>\n");
         for (StudyModel m : plan.models()) {
@@ -64,8 +64,12 @@ public final class StudyReport {
                     + m.identity().get("parameters") + " parameters" + (m.identity().containsKey(StudyModel.PROMPTS)
                             ? ", prompts " + m.identity().get(StudyModel.PROMPTS) : ""));
         }
-        ReportPage.row(h, "conditions", plan.conditions() + " (condition c: class c mod classes, or prompt c mod "
-                + "prompts of a text model, noise seed c)");
+        ReportPage.row(h, "conditions", StudySummary.conditions(plan) + " (condition c: class c mod classes, or "
+                + "prompt c mod prompts of a text model, noise seed c)");
+        if (plan.shardConditions() < plan.conditions()) {
+            ReportPage.row(h, "shard", plan.shard() + ": the conditions c with c mod " + plan.shard().count() + " = "
+                    + (plan.shard().index() - 1) + "; merge the shards' folders for the whole study");
+        }
         ReportPage.row(h, "step counts", plan.steps().toString());
         ReportPage.row(h, "schedulers", plan.schedulers().toString());
         ReportPage.row(h, "guidance", Double.toString(plan.guidance()));
@@ -101,19 +105,27 @@ public final class StudyReport {
             Files.createDirectories(modelDir);
             List<ReportPage.Figure> figs = new ArrayList<>();
             String rel = "figures/" + label + "/";
-            Path curves = StudyCurves.write(study, m, SiteKind.ATTN_OUT, modelDir);
-            figs.add(new ReportPage.Figure(rel + curves.getFileName(), label + ": normalised curves of every "
-                    + "scheduler and step count", StudyCurves.caption(SiteKind.ATTN_OUT)));
+            for (SiteKind kind : StudySummary.KINDS) {
+                if (StudyCurves.available(study, m, kind)) {
+                    Path curves = StudyCurves.write(study, m, kind, modelDir);
+                    figs.add(new ReportPage.Figure(rel + curves.getFileName(), label + ": normalised curves of "
+                            + ReportText.kind(kind) + ", every scheduler and step count", StudyCurves.caption(kind)));
+                }
+            }
             if (LayerCurves.available(p, TokenStream.IMAGE, Branch.COND)) {
                 Path f = LayerCurves.write(p, TokenStream.IMAGE, Branch.COND, modelDir);
                 figs.add(ReportPage.curves(p, TokenStream.IMAGE, Branch.COND, rel + f.getFileName()));
             }
+            List<double[][]> matrices = new ArrayList<>();
+            StudySummary.KINDS.forEach(kind -> p.series(StudySummary.key(kind))
+                    .ifPresent(s -> matrices.add(s.means())));
+            ColourScale scale = ColourScale.fit(StudySummary.METRIC, matrices);
             for (SiteKind kind : StudySummary.KINDS) {
                 var series = p.series(StudySummary.key(kind));
                 if (series.isPresent()) {
                     ProfileSeries s = series.get();
-                    Path f = Heatmap.write(p, s, modelDir);
-                    figs.add(ReportPage.heatmap(p, s, rel + f.getFileName()));
+                    Path f = Heatmap.write(p, s, modelDir, scale);
+                    figs.add(ReportPage.heatmap(p, s, rel + f.getFileName(), scale));
                 }
             }
             h.append("<h3>").append(ReportPage.esc(label)).append(" (").append(g.scheduler()).append(", ")
@@ -154,7 +166,8 @@ public final class StudyReport {
     private static void cvTable(StringBuilder h, Study study) {
         h.append("<h2>Prompt stability: mean per-cell CV</h2>\n<p>For every layer and step, the coefficient of ")
                 .append("variation (std/mean) of ").append(StudySummary.METRIC).append(" across the ")
-                .append(study.plan().conditions()).append(" conditions; the table gives their mean (the paper's ")
+                .append(ReportPage.esc(StudySummary.conditions(study.plan())))
+                .append("; the table gives their mean (the paper's ")
                 .append("scalar summary), conditional branch. Small values: the redundancy pattern hardly depends ")
                 .append("on the condition. Per-cell matrices: <code>cv</code> in ").append(StudyCodec.STUDY)
                 .append(", every kind and metric.</p>\n<table>\n<tr><th>model</th><th>scheduler</th>")

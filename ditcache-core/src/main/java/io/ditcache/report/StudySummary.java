@@ -65,8 +65,8 @@ public final class StudySummary {
     /** The tables as fixed-width text. */
     public static String format(Study study) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Prompt stability over %d conditions: mean per-cell CV (%s, cond)%n",
-                study.plan().conditions(), METRIC));
+        b.append(String.format(Locale.ROOT, "Prompt stability over %s: mean per-cell CV (%s, cond)%n",
+                conditions(study.plan()), METRIC));
         b.append(String.format(Locale.ROOT, "%-24s %-8s %6s %8s %8s %8s%n", "model", "sched", "steps", "K", "V",
                 "A"));
         cvTable(study).forEach((g, row) -> b.append(String.format(Locale.ROOT, "%-24s %-8s %6d %8s %8s %8s%n",
@@ -89,6 +89,16 @@ public final class StudySummary {
             }
         }
         return b.toString();
+    }
+
+    /**
+     * The conditions a study folded, in words: "4 conditions", or for a shard "2 of 4 conditions (shard 1/2)".
+     */
+    public static String conditions(io.ditcache.study.StudyPlan plan) {
+        int folded = plan.shardConditions();
+        String noun = plan.conditions() == 1 ? " condition" : " conditions";
+        return folded == plan.conditions() ? plan.conditions() + noun
+                : folded + " of " + plan.conditions() + noun + " (shard " + plan.shard() + ")";
     }
 
     /** What a comparison compares, in a few words. */

@@ -31,13 +31,13 @@ public final class SummaryTable {
         for (ProfileSeries s : profile.series()) {
             SeriesKey k = s.key();
             if (k.metric() == METRIC && k.stream() == TokenStream.IMAGE && k.branch() == Branch.COND) {
-                rows.add(KindSummary.of(s, profile.runs()));
+                rows.add(KindSummary.of(s, profile.samples()));
             }
         }
         return rows;
     }
 
-    /** The cells of one row as text, in {@link #header()} order; mean CV is "-" with fewer than two runs. */
+    /** The cells of one row as text, in {@link #header()} order; mean CV is "-" with fewer than two samples. */
     static String[] cells(KindSummary r) {
         return new String[] {
             ReportText.kind(r.kind()), Integer.toString(r.cells()), ReportText.number(r.mean()),
@@ -67,9 +67,9 @@ public final class SummaryTable {
             }
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%s, %s: %d layers x %d steps, %d run%s, %s (image tokens, cond)%n",
+        out.append(String.format(Locale.ROOT, "%s, %s: %d layers x %d steps, %s in %s, %s (image tokens, cond)%n",
                 ReportText.modelName(profile), ReportText.schedulerName(profile), profile.layers(), profile.steps(),
-                profile.runs(), profile.runs() == 1 ? "" : "s", METRIC));
+                ReportText.count(profile.samples(), "sample"), ReportText.count(profile.runs(), "run"), METRIC));
         if (lines.size() == 1) {
             return out.append("no ").append(METRIC).append(" series for image tokens, cond branch")
                     .append(System.lineSeparator()).toString();

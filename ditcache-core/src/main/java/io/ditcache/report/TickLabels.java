@@ -38,6 +38,26 @@ final class TickLabels extends NumberFormat {
         return units;
     }
 
+    /**
+     * Linear tick units that divide 1 (1, 2 and 5 times powers of ten up to 1), so that 1 is a tick; wider
+     * ranges fall back to units of 10, 100, ... .
+     */
+    static TickUnits dividingOne() {
+        TickUnits units = new TickUnits();
+        for (int e = 1; e <= 6; e++) {
+            units.add(new NumberTickUnit(Math.pow(10, e), new TickLabels(false)));
+        }
+        for (int e = -6; e <= 0; e++) {
+            for (double m : new double[] {1, 2, 5}) {
+                double u = m * Math.pow(10, e);
+                if (u <= 1) {
+                    units.add(new NumberTickUnit(u, new TickLabels(false)));
+                }
+            }
+        }
+        return units;
+    }
+
     /** Whole-decade tick units for a {@code LogAxis}, whose tick units are in exponent space, with 9 minor ticks. */
     static TickUnits decades() {
         TickUnits units = new TickUnits();

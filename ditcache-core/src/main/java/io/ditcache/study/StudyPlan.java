@@ -94,6 +94,15 @@ public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> s
         return new Condition(c % classes, c);
     }
 
+    /** How many of the plan's conditions this shard runs and folds: all of them without a shard. */
+    public int shardConditions() {
+        int n = 0;
+        for (int c = 0; c < conditions; c++) {
+            n += shard.includes(c) ? 1 : 0;
+        }
+        return n;
+    }
+
     /** This shard's runs, in the canonical order: model, scheduler, step count, condition. */
     public List<RunKey> runs() {
         List<RunKey> out = new ArrayList<>();

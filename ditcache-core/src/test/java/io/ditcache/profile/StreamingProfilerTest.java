@@ -91,6 +91,34 @@ class StreamingProfilerTest {
     }
 
     @Test
+    void samplesDrawnSideBySideCountAsSamplesOfOneRun() {
+        RedundancyProfile prof = profile(3);
+        StreamingProfiler p = new StreamingProfiler(prof);
+        for (int i = 0; i < 3; i++) {
+            float[] all = new float[3 * 6];
+            for (int r = 0; r < 3; r++) {
+                System.arraycopy(row(i + r, r % 2), 0, all, r * 6, 6);
+            }
+            try (PointerScope scope = new PointerScope()) {
+                p.observe(new Step(i, 3, 1000 - i, List.of(Branch.COND, Branch.COND, Branch.COND)), SITE,
+                        Tensors.fromFloats(all, 3, 3, 2));
+            }
+        }
+        p.endRun();
+        assertEquals(1, prof.runs(), "one sampling call");
+        assertEquals(3, prof.samples(), "three trajectories");
+        assertEquals(3, prof.series(SeriesKey.of(SiteKind.K, DistanceMetric.L1_MEAN)).orElseThrow().count(1, 0));
+
+        // guidance doubles the rows, not the samples
+        RedundancyProfile guided = profile(2);
+        StreamingProfiler q = new StreamingProfiler(guided);
+        observe(q, 0, 2, row(0, 0), row(0, 1));
+        observe(q, 1, 2, row(1, 0), row(1, 1));
+        q.endRun();
+        assertEquals(1, guided.samples(), "a guided sample is one sample with two rows");
+    }
+
+    @Test
     void runsAccumulateAsSamplesOfEachCell() {
         RedundancyProfile prof = profile(2);
         StreamingProfiler p = new StreamingProfiler(prof);

@@ -40,7 +40,7 @@ class SummaryTableTest {
     void formatsOneAlignedLinePerKind() {
         String text = SummaryTable.format(ToyProfiles.pattern("toy", 1.0));
         List<String> lines = text.lines().toList();
-        assertTrue(lines.get(0).startsWith("toy, ddim: 6 layers x 9 steps, 2 runs, L1_MEAN"), lines.get(0));
+        assertTrue(lines.get(0).startsWith("toy, ddim: 6 layers x 9 steps, 2 samples in 2 runs, L1_MEAN"), lines.get(0));
         assertTrue(lines.get(1).startsWith("kind"), lines.get(1));
         assertTrue(lines.get(1).endsWith("mean CV"), lines.get(1));
         // kind, cells, mean, min, max, max step, max layer, most redundant, least redundant, mean CV

@@ -138,6 +138,31 @@ public final class DitCacheCommand implements Runnable {
         if (relaunched >= 0) {
             System.exit(relaunched);
         }
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        CommandLine.IExecutionStrategy strategy = cl.getExecutionStrategy();
+        cl.setExecutionStrategy(parseResult -> {
+            // a command is about to run (not help or a usage error): libtorch loads, perhaps for the first time
+            if (needsNatives(parseResult)) {
+                NativeCache.firstUseNotice().ifPresent(System.err::println);
+            }
+            return strategy.execute(parseResult);
+        });
+        System.exit(cl.execute(args));
+    }
+
+    /** Whether the parsed command runs a command that loads libtorch: not help, version or merge. */
+    static boolean needsNatives(CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult last = parseResult;
+        while (true) {
+            if (last.isUsageHelpRequested() || last.isVersionHelpRequested()) {
+                return false;
+            }
+            if (!last.hasSubcommand()) {
+                break;
+            }
+            last = last.subcommand();
+        }
+        String name = last.commandSpec().name();
+        return last != parseResult && !name.equals("help") && !name.equals("merge");
     }
 }

@@ -27,9 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -116,7 +113,9 @@ final class ProfileCommand implements Callable<Integer> {
         try (PromptEmbeddings prompts = TextConditions.prepare(cl, dit, ModelSource.name(model), embeddings,
                 classLabels != null)) {
             List<Condition> conds;
+            String sampled;
             if (prompts != null) {
+                sampled = prompts.prompts() + " prompts of " + embeddings.getFileName() + " x " + seedWords(seeds);
                 conds = prompts.conditions(seeds, frames.size(cl, dit, prompts, choice.guidance()));
                 cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
                         + choice.describe(prompts));
@@ -134,6 +133,7 @@ final class ProfileCommand implements Callable<Integer> {
                 checkCount(cl, (long) labels.size() * seeds.size(), "--class-labels x --seeds: " + labels.size()
                         + " x " + seeds.size(), dit.latentShape(ClassLabels.of(labels.get(0))));
                 conds = SamplingOptions.grid(labels, seeds);
+                sampled = (labels.size() == 1 ? "class " : "classes ") + ranges(labels) + " x " + seedWords(seeds);
             }
             // every condition runs in one batch: its noise is one Java array, and its activations sit side by side
             long[] sampleShape = Sampler.latentShape(dit, conds.get(0).conditioning(), choice.guidance());
@@ -145,15 +145,17 @@ final class ProfileCommand implements Callable<Integer> {
             Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(), sampleShape);
             PrintWriter o = spec.commandLine().getOut();
             RedundancyProfile profile;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("profile").setInitialMax(choice.steps())
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar
-                            .ConsoleProgressBarConsumer(System.err)).build()) {
+            try (Progress bar = new Progress("profile", "steps", choice.steps(), 0, choice.steps(), 0,
+                    Progress.terminal(), Progress.stderr())) {
                 profile = Profiling.run(dit, ModelSource.name(model), sched, options, noise,
-                        p -> ActivationProbe.onEachStep(p, step -> bar.step()));
+                        p -> ActivationProbe.onEachStep(p, step -> {
+                            bar.step();
+                            bar.unitDone("");
+                        }));
             }
             profile.writeJson(out.resolve("profile.json"));
             profile.writeCsv(out.resolve("profile.csv"));
-            ProfileReport.write(profile, out);
+            ProfileReport.write(profile, out, sampled);
             o.println(SummaryTable.format(profile));
             if (profile.hasNonFinite()) {
                 o.println("warning: some distances were NaN or infinite (non-finite activations or 0/0); they are "
@@ -163,6 +165,30 @@ final class ProfileCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /** "seed 0", "seeds 0-3, 7". */
+    static String seedWords(List<Long> seeds) {
+        return (seeds.size() == 1 ? "seed " : "seeds ") + ranges(seeds);
+    }
+
+    /** Numbers in the order given, runs of consecutive ones shortened: "0-9", "1, 3-5". */
+    static String ranges(List<? extends Number> values) {
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        while (i < values.size()) {
+            long first = values.get(i).longValue();
+            int j = i;
+            while (j + 1 < values.size() && values.get(j + 1).longValue() == values.get(j).longValue() + 1) {
+                j++;
+            }
+            b.append(b.length() == 0 ? "" : ", ").append(first);
+            if (j > i) {
+                b.append(j == i + 1 ? ", " : "-").append(values.get(j).longValue());
+            }
+            i = j + 1;
+        }
+        return b.toString();
     }
 
     /** Refuses more conditions than one batch can hold. */

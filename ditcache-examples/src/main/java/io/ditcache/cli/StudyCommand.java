@@ -27,10 +27,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -178,7 +174,8 @@ final class StudyCommand implements Callable<Integer> {
             // the claim covers the report too: a second study on this folder is refused until the page is written
             try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
                 Study study;
-                try (StudyProgress progress = new StudyProgress("study " + part)) {
+                try (StudyProgress progress = new StudyProgress("study " + part, plan, Progress.terminal(),
+                        Progress.stderr())) {
                     study = StudyRunner.run(plan, loaded, makers, claim, progress);
                 }
                 return finish(cl.getOut(), study, out);
@@ -258,36 +255,44 @@ final class StudyCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The terminal progress bar of a sweep: transformer steps, with ETA. */
+    /**
+     * A sweep's progress ({@link Progress}): on a terminal a bar over every transformer step of the shard, its
+     * message counting the runs done; in a log one line per finished run. A resumed sweep starts from the steps
+     * and runs already on disk.
+     */
     static final class StudyProgress implements StudyRunner.Listener, AutoCloseable {
         private final String task;
-        private ProgressBar bar;
+        private final long totalSteps;
+        private final boolean terminal;
+        private final PrintWriter log;
+        private Progress progress;
 
-        StudyProgress(String task) {
+        StudyProgress(String task, StudyPlan plan, boolean terminal, PrintWriter log) {
             this.task = task;
+            this.totalSteps = plan.runs().stream().mapToLong(RunKey::steps).sum();
+            this.terminal = terminal;
+            this.log = log;
         }
 
         @Override
         public void planned(int runs, int done, long stepsLeft) {
-            bar = new ProgressBarBuilder().setTaskName(task + " (" + done + "/" + runs + " runs done)")
-                    .setInitialMax(stepsLeft).setStyle(ProgressBarStyle.ASCII)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" steps", 1).build();
+            progress = new Progress(task, "runs", totalSteps, totalSteps - stepsLeft, runs, done, terminal, log);
         }
 
         @Override
         public void step() {
-            bar.step();
+            progress.step();
         }
 
         @Override
         public void runDone(RunKey key) {
-            bar.setExtraMessage("c" + key.condition() + " " + key.scheduler() + "/" + key.steps());
+            progress.unitDone("c" + key.condition() + " " + key.scheduler() + " " + key.steps() + " steps");
         }
 
         @Override
         public void close() {
-            if (bar != null) {
-                bar.close();
+            if (progress != null) {
+                progress.close();
             }
         }
     }

@@ -98,6 +98,46 @@ class ProfileCommandTest {
         assertTrue(Files.exists(out.resolve("report.html")));
     }
 
+    @Test
+    void thePageCountsAndNamesTheSamplesAndProgressIsALinePerStep() throws Exception {
+        Path out = dir.resolve("four");
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        CliRun r;
+        System.setErr(new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = CliRun.of("profile", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(), "--steps",
+                    Integer.toString(STEPS), "--class-labels", "1,2", "--seeds", "0,1", "--guidance", "1", "--out",
+                    out.toString());
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.out().contains("4 samples in 1 run"), r::toString);
+        List<String> lines = progress.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("profile: ")).toList();
+        assertEquals(STEPS, lines.size(), "one line per step: " + lines);
+        assertTrue(lines.get(STEPS - 1).startsWith("profile: " + STEPS + "/" + STEPS + " steps done, "),
+                lines::toString);
+        JsonNode root = JSON.readTree(out.resolve("profile.json").toFile());
+        assertEquals(4, root.path("samples").asInt(), "two classes x two seeds");
+        assertEquals(1, root.path("runs").asInt(), "drawn side by side in one run");
+        String page = Files.readString(out.resolve("report.html"));
+        assertTrue(page.contains("<th>samples</th><td>4 (classes 1, 2 x seeds 0, 1)</td>"), "settings");
+        assertTrue(page.contains("<li>4 samples (classes 1, 2 x seeds 0, 1) in 1 sampling run, scheduler ddim, "
+                + STEPS + " steps"), "the reading");
+        assertTrue(page.contains("Mean per-cell CV over the samples: "), "the CV over samples is shown");
+        assertFalse(page.contains("1 run,") || page.contains("over 1 run"), "samples, not runs");
+    }
+
+    @Test
+    void numbersAreShortenedToRanges() {
+        assertEquals("0-9", ProfileCommand.ranges(java.util.stream.IntStream.range(0, 10).boxed().toList()));
+        assertEquals("1, 2", ProfileCommand.ranges(List.of(1, 2)));
+        assertEquals("3, 5-7, 0", ProfileCommand.ranges(List.of(3, 5, 6, 7, 0)));
+        assertEquals("seed 0", ProfileCommand.seedWords(List.of(0L)));
+    }
+
     private static CliRun profile(Path model, Path out) {
         return CliRun.of("profile", "--model", model.toString(), "--steps", Integer.toString(STEPS),
                 "--class-labels", "1", "--guidance", "1", "--out", out.toString());

@@ -1,6 +1,7 @@
 package io.ditcache.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -28,6 +29,37 @@ class SampleGridTest {
         assertEquals(0, png.getRaster().getSample(0, 4, 0), "class 3's first sample starts at -1");
         assertEquals(255, png.getRaster().getSample(3, 5, 0));
         assertEquals(255, png.getRaster().getSample(7, 7, 0));
+    }
+
+    @Test
+    void rowsTallEnoughForTextAreLabelledWithTheirClass(@TempDir Path dir) throws IOException {
+        int size = 28;
+        int[] labels = {7, 2, 7};
+        float[] images = new float[labels.length * size * size];
+        java.util.Arrays.fill(images, -1f); // black samples: any light pixel left of them is label text
+        Path file = dir.resolve("samples.png");
+        SampleGrid.write(file, images, labels, size, size, 2);
+        BufferedImage png = ImageIO.read(file.toFile());
+        assertEquals(SampleGrid.LABEL_WIDTH + 2 * size * 2, png.getWidth(), "label column, then two samples");
+        assertEquals(2 * size * 2, png.getHeight(), "classes 2 and 7");
+        for (int row = 0; row < 2; row++) {
+            int light = 0;
+            for (int y = row * size * 2; y < (row + 1) * size * 2; y++) {
+                for (int x = 0; x < SampleGrid.LABEL_WIDTH; x++) {
+                    light += png.getRaster().getSample(x, y, 0) > 128 ? 1 : 0;
+                }
+            }
+            assertTrue(light > 20, "row " + row + " has its class written left of it (" + light + " light pixels)");
+        }
+        int rowHeight = size * 2;
+        int[] two = png.getRaster().getSamples(0, 0, SampleGrid.LABEL_WIDTH, rowHeight, 0, (int[]) null);
+        int[] seven = png.getRaster().getSamples(0, rowHeight, SampleGrid.LABEL_WIDTH, rowHeight, 0, (int[]) null);
+        assertFalse(java.util.Arrays.equals(two, seven), "rows of different classes carry different labels");
+        for (int y = 0; y < png.getHeight(); y++) {
+            for (int x = SampleGrid.LABEL_WIDTH; x < png.getWidth(); x++) {
+                assertEquals(0, png.getRaster().getSample(x, y, 0), "samples untouched by the labels");
+            }
+        }
     }
 
     /** Writes a 10 x 10 grid of 28 x 28 noise into {@code args[0]}; prints a failure as the CLI does. */

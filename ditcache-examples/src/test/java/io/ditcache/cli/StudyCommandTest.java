@@ -1,6 +1,7 @@
 package io.ditcache.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,8 +31,25 @@ class StudyCommandTest {
     @Test
     void writesTablesProfilesAndTheReportAndMergesShards() throws Exception {
         Path model = FixtureDit.checkpoint(dir.resolve("dit"));
-        CliRun all = study(model, "all");
+        java.io.ByteArrayOutputStream progress0 = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr0 = System.err;
+        CliRun all;
+        System.setErr(new java.io.PrintStream(progress0, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            all = study(model, "all");
+        } finally {
+            System.setErr(stderr0);
+        }
         assertEquals(0, all.exitCode(), all::toString);
+        // without a terminal: one whole line per finished run, counting up to all 12 (3 conditions x 2 x 2)
+        List<String> runLines = progress0.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("study 1/1: ")).toList();
+        assertEquals(12, runLines.size(), runLines::toString);
+        for (int i = 0; i < runLines.size(); i++) {
+            assertTrue(runLines.get(i).startsWith("study 1/1: " + (i + 1) + "/12 runs done (c"), runLines.get(i));
+        }
+        assertTrue(runLines.get(0).matches(".*\\(c0 ddim 3 steps\\), \\d+:\\d\\d:\\d\\d, about .* left"),
+                runLines.get(0));
         assertTrue(all.out().contains("Prompt stability over 3 conditions"), all::toString);
         assertTrue(all.out().contains("Step-count agreement"), all::toString);
         Path out = dir.resolve("all");
@@ -54,7 +72,21 @@ class StudyCommandTest {
         assertTrue(Files.readAllLines(out.resolve("step_stability.csv")).get(0).startsWith(
                 "model,scheduler,steps_a,steps_b,kind,stream,branch,metric,layer,pearson,spearman"));
 
-        assertEquals(0, study(model, "s1", "--shard", "1/2").exitCode());
+        for (String kind : List.of("k", "v", "attn_out")) {
+            assertTrue(Files.isRegularFile(out.resolve("figures/dit/normalised-" + kind + ".png")),
+                    "normalised curves of " + kind);
+        }
+
+        CliRun s1 = study(model, "s1", "--shard", "1/2");
+        assertEquals(0, s1.exitCode(), s1::toString);
+        assertTrue(s1.out().contains("Prompt stability over 2 of 3 conditions (shard 1/2)"), s1::toString);
+        String shardPage = Files.readString(dir.resolve("s1/report.html"));
+        assertTrue(shardPage.contains("<th>conditions</th><td>2 of 3 conditions (shard 1/2)"), "settings count");
+        assertTrue(shardPage.contains("<th>shard</th><td>1/2"), "the shard is named");
+        assertTrue(shardPage.contains("This is shard 1/2 of the study: it folds 2 of the 3 conditions."),
+                "the reading says so");
+        assertFalse(shardPage.contains("over 3 conditions") || shardPage.contains("across 3 conditions"),
+                "no count of conditions it did not fold");
         assertEquals(0, study(model, "s2", "--shard", "2/2").exitCode());
         CliRun merged = CliRun.of("merge", "--out", dir.resolve("m").toString(), dir.resolve("s1").toString(),
                 dir.resolve("s2").toString());
@@ -66,8 +98,18 @@ class StudyCommandTest {
         Path run = out.resolve("runs/dit/euler-4/c000002.safetensors");
         java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(run);
         Files.setLastModifiedTime(run, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() - 60_000));
-        CliRun again = study(model, "all");
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        CliRun again;
+        System.setErr(new java.io.PrintStream(progress, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            again = study(model, "all");
+        } finally {
+            System.setErr(stderr);
+        }
         assertEquals(0, again.exitCode(), again::toString);
+        assertTrue(progress.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .anyMatch(l -> l.equals("study 1/1: all 12 runs already done")), progress::toString);
         assertEquals(before.toMillis() - 60_000, Files.getLastModifiedTime(run).toMillis(),
                 "a finished study resumes with nothing to run");
         assertEquals(a, JSON.readTree(out.resolve("study.json").toFile()));

@@ -140,7 +140,7 @@ __device__ __forceinline__ i64 chunks_of(i64 n) {
     return n == 0 ? 1 : (n + CHUNK - 1) / CHUNK;
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
+extern "C" __global__ void __launch_bounds__(THREADS, 4)
 ditcache_distances(const Pair* __restrict__ pairs, int count, double* __restrict__ partials,
                    unsigned int* __restrict__ done, double* __restrict__ results) {
     i64 chunk = blockIdx.x;
@@ -207,10 +207,26 @@ ditcache_distances(const Pair* __restrict__ pairs, int count, double* __restrict
     // the pair's last block: every partial of the pair is written; sum them in a fixed order
     __threadfence();
     double w[SUMS] = {0.0, 0.0, 0.0, 0.0, 0.0};
-    for (i64 c = threadIdx.x; c < chunks; c += THREADS) {
+    const int fold_batch = 4;
+    for (i64 c0 = threadIdx.x; c0 < chunks; c0 += THREADS * fold_batch) {
+        // all loads of a batch in flight at once, then added in the order c0, c0 + THREADS, ...
+        double t[fold_batch][SUMS];
 #pragma unroll
-        for (int k = 0; k < SUMS; k++) {
-            w[k] += __ldcg(partials + (p.first_chunk + c) * SUMS + k);
+        for (int j = 0; j < fold_batch; j++) {
+            i64 c = c0 + (i64) j * THREADS;
+#pragma unroll
+            for (int k = 0; k < SUMS; k++) {
+                t[j][k] = c < chunks ? __ldcg(partials + (p.first_chunk + c) * SUMS + k) : 0.0;
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < fold_batch; j++) {
+            if (c0 + (i64) j * THREADS < chunks) {
+#pragma unroll
+                for (int k = 0; k < SUMS; k++) {
+                    w[k] += t[j][k];
+                }
+            }
         }
     }
     block_reduce(w);

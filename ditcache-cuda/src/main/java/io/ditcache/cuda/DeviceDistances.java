@@ -43,12 +43,17 @@ public final class DeviceDistances implements AutoCloseable {
     private final List<long[]> resultBlocks = new ArrayList<>(); // {address, capacity, used}
     /** Buffers replaced while work may still read them: freed at the next synchronisation. */
     private final List<Long> retired = new ArrayList<>();
+    /**
+     * Descriptors travel through a ring of {@value #STAGING} pinned host buffers and device buffers, copied on a
+     * stream of their own: a launch's copy runs while earlier kernels do, so the kernels' stream never waits for it.
+     */
+    private final CUstream_st copies = new CUstream_st();
     private final Pointer[] staging = new Pointer[STAGING];
     private final long[] stagingBytes = new long[STAGING];
-    private final CUevent_st[] stagingDone = new CUevent_st[STAGING];
+    private final long[] pairsBuffer = new long[STAGING];
+    private final CUevent_st[] uploaded = new CUevent_st[STAGING];
+    private final CUevent_st[] consumed = new CUevent_st[STAGING];
     private int nextStaging;
-    private long pairsBuffer;
-    private long pairsCapacity;
     private long partialsBuffer;
     private long partialsCapacity;
     /** One finished-block counter per pair of a launch; zero between launches (the kernel resets them). */
@@ -76,6 +81,13 @@ public final class DeviceDistances implements AutoCloseable {
         current();
         this.stream = new CUstream_st(address(stream));
         this.kernels = kernels != null ? kernels : DistanceKernels.of(device);
+        Driver.check(cudart.cuStreamCreate(copies, cudart.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+        for (int i = 0; i < STAGING; i++) {
+            uploaded[i] = new CUevent_st();
+            consumed[i] = new CUevent_st();
+            Driver.check(cudart.cuEventCreate(uploaded[i], cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            Driver.check(cudart.cuEventCreate(consumed[i], cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+        }
     }
 
     /** Empty when a CUDA driver and device are present; else one line saying why not ("no CUDA device ..."). */
@@ -152,13 +164,6 @@ public final class DeviceDistances implements AutoCloseable {
         }
         queued.clear();
         LaunchPlan plan = new LaunchPlan(slotted);
-        ByteBuffer descriptors = plan.descriptors();
-        long descriptorBytes = descriptors.remaining();
-        if (descriptorBytes > pairsCapacity) {
-            retire(pairsBuffer);
-            pairsCapacity = Math.max(descriptorBytes, 2 * pairsCapacity);
-            pairsBuffer = allocate(pairsCapacity);
-        }
         long partialBytes = Math.max(1, plan.chunks()) * LaunchPlan.SUMS * Double.BYTES;
         if (partialBytes > partialsCapacity) {
             retire(partialsBuffer);
@@ -171,8 +176,9 @@ public final class DeviceDistances implements AutoCloseable {
             doneBuffer = allocate(doneCapacity * Integer.BYTES);
             Driver.check(cudart.cuMemsetD32Async(doneBuffer, 0, doneCapacity, stream), "cuMemsetD32Async");
         }
-        upload(descriptors, pairsBuffer);
-        kernels.launch(plan, pairsBuffer, partialsBuffer, doneBuffer, block[0], stream);
+        int slot = upload(plan.descriptors());
+        kernels.launch(plan, pairsBuffer[slot], partialsBuffer, doneBuffer, block[0], stream);
+        Driver.check(cudart.cuEventRecord(consumed[slot], stream), "cuEventRecord");
         launches++;
     }
 
@@ -229,9 +235,7 @@ public final class DeviceDistances implements AutoCloseable {
             cudart.cuMemFree(block[0]);
         }
         resultBlocks.clear();
-        if (pairsBuffer != 0) {
-            cudart.cuMemFree(pairsBuffer);
-        }
+        cudart.cuStreamSynchronize(copies);
         if (partialsBuffer != 0) {
             cudart.cuMemFree(partialsBuffer);
         }
@@ -241,9 +245,12 @@ public final class DeviceDistances implements AutoCloseable {
         for (int i = 0; i < STAGING; i++) {
             if (staging[i] != null) {
                 cudart.cuMemFreeHost(staging[i]);
-                cudart.cuEventDestroy(stagingDone[i]);
+                cudart.cuMemFree(pairsBuffer[i]);
             }
+            cudart.cuEventDestroy(uploaded[i]);
+            cudart.cuEventDestroy(consumed[i]);
         }
+        cudart.cuStreamDestroy(copies);
         cudart.cuDevicePrimaryCtxRelease(device);
     }
 
@@ -262,37 +269,40 @@ public final class DeviceDistances implements AutoCloseable {
     }
 
     /**
-     * Copies the descriptors to the device through a pinned staging buffer (a ring of four, each reused once the
-     * copy queued from it has run), so that the copy is asynchronous and the host never waits in the usual case.
+     * Copies the descriptors to the next device buffer of the ring, through its pinned staging buffer, on the copy
+     * stream; the kernels' stream waits for that copy only (an event), and the copy waits for the kernel that last
+     * read the same device buffer. The host waits only when it is {@value #STAGING} launches ahead of the copies.
+     *
+     * @return the ring slot whose device buffer holds the descriptors
      */
-    private void upload(ByteBuffer descriptors, long to) {
+    private int upload(ByteBuffer descriptors) {
         int i = nextStaging;
         nextStaging = (nextStaging + 1) % STAGING;
         long bytes = descriptors.remaining();
         if (staging[i] != null) {
-            Driver.check(cudart.cuEventSynchronize(stagingDone[i]), "cuEventSynchronize(descriptor staging)");
+            Driver.check(cudart.cuEventSynchronize(uploaded[i]), "cuEventSynchronize(descriptor staging)");
         }
         if (bytes > stagingBytes[i]) {
+            long size = Math.max(bytes, Math.max(64L * LaunchPlan.PAIR_BYTES, 2 * stagingBytes[i]));
             if (staging[i] != null) {
                 cudart.cuMemFreeHost(staging[i]);
-            } else {
-                stagingDone[i] = new CUevent_st();
-                Driver.check(cudart.cuEventCreate(stagingDone[i], cudart.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                retire(pairsBuffer[i]);
             }
-            long size = Math.max(bytes, 64L * LaunchPlan.PAIR_BYTES);
             PointerPointer<Pointer> p = new PointerPointer<>(1);
             Driver.check(cudart.cuMemAllocHost(p, size), "cuMemAllocHost(" + size + " bytes)");
             staging[i] = p.get(0);
             stagingBytes[i] = size;
             p.close();
+            pairsBuffer[i] = allocate(size);
         }
-        Pointer host = staging[i];
-        host.capacity(stagingBytes[i]);
-        ByteBuffer target = new BytePointer(host).capacity(stagingBytes[i]).asByteBuffer();
+        ByteBuffer target = new BytePointer(staging[i]).capacity(stagingBytes[i]).asByteBuffer();
         target.put(descriptors);
-        Driver.check(cudart.cuMemcpyHtoDAsync(to, host, bytes, stream), "cuMemcpyHtoDAsync(" + bytes
-                + " bytes of descriptors)");
-        Driver.check(cudart.cuEventRecord(stagingDone[i], stream), "cuEventRecord");
+        Driver.check(cudart.cuStreamWaitEvent(copies, consumed[i], 0), "cuStreamWaitEvent(copies)");
+        Driver.check(cudart.cuMemcpyHtoDAsync(pairsBuffer[i], staging[i], bytes, copies), "cuMemcpyHtoDAsync("
+                + bytes + " bytes of descriptors)");
+        Driver.check(cudart.cuEventRecord(uploaded[i], copies), "cuEventRecord");
+        Driver.check(cudart.cuStreamWaitEvent(stream, uploaded[i], 0), "cuStreamWaitEvent");
+        return i;
     }
 
     private void checkRange(String operand, long address, long bytes) {

@@ -14,6 +14,8 @@ module io.ditcache.core {
     // JsonFiles.readTree takes an ObjectMapper and returns a JsonNode.
     requires transitive com.fasterxml.jackson.databind;
     requires org.slf4j;
+    // Tokenizers of text encoders (io.ditcache.model.text.PromptTokenizer); an automatic module.
+    requires ai.djl.tokenizers;
     // BufferedImage is in the API (PngFiles); reports draw off-screen only.
     requires transitive java.desktop;
     // com.sun.management: the machine's physical memory, which every size read from a file is checked against.

@@ -5,7 +5,8 @@
  * libtorch's CPU or GPU classifier jar (see README, "Use as a library"); this module requires only the
  * platform-independent JavaCPP API modules. The SIMD distance kernel runs when the JVM is started with
  * {@code --add-modules jdk.incubator.vector}; without it the scalar kernel runs. Reports draw with JFreeChart,
- * which the application adds when it writes reports.
+ * which the application adds when it writes reports. Prompts are tokenized by DJL's HuggingFace tokenizers, a
+ * dependency that the module path resolves only when asked ({@code --add-modules ai.djl.tokenizers}).
  */
 module io.ditcache.core {
     // Tensors are in the API (probe input, model input and output); pytorch's module passes on javacpp's.
@@ -14,14 +15,16 @@ module io.ditcache.core {
     // JsonFiles.readTree takes an ObjectMapper and returns a JsonNode.
     requires transitive com.fasterxml.jackson.databind;
     requires org.slf4j;
-    // Tokenizers of text encoders (io.ditcache.model.text.PromptTokenizer); an automatic module.
-    requires ai.djl.tokenizers;
     // BufferedImage is in the API (PngFiles); reports draw off-screen only.
     requires transitive java.desktop;
     // com.sun.management: the machine's physical memory, which every size read from a file is checked against.
     requires jdk.management;
     requires static jdk.incubator.vector;
     requires static org.jfree.jfreechart;
+    // PromptTokenizer's HuggingFace tokenizers (DJL, a Maven dependency of this module). Static because it is an
+    // automatic module, and requiring one resolves every automatic module on the path: on the module path, add it
+    // with --add-modules ai.djl.tokenizers where prompts are tokenized (the class path needs nothing).
+    requires static ai.djl.tokenizers;
 
     exports io.ditcache;
     exports io.ditcache.backend;

@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * library from its jar (extracted once to {@code ~/.djl.ai/tokenizers}, or where {@code DJL_CACHE_DIR} says)
  * rather than fetch a CUDA build on a GPU machine, and skips its usage report.
  *
+ * <p>On the module path, DJL's module is resolved only when asked: start the JVM with
+ * {@code --add-modules ai.djl.tokenizers}.
+ *
  * <p>Not thread-safe. Close it to free the native tokenizers.
  */
 public final class PromptTokenizer implements AutoCloseable {

@@ -113,7 +113,7 @@ public final class PromptTokenizer implements AutoCloseable {
 
     /**
      * Token ids of {@code prompts}, each padded (or truncated) to {@code options.maxLength()} as the pipelines do.
-     * A truncated prompt is logged (WARN) and listed in the result, or refused where the options are strict.
+     * A truncated prompt is logged (INFO) and listed in the result, or refused where the options are strict.
      *
      * @throws IllegalArgumentException naming the prompts' source, the prompt and tokenizer.json: an empty prompt
      *                                  (unless allowed), a prompt too long under strict options, no prompts
@@ -141,7 +141,7 @@ public final class PromptTokenizer implements AutoCloseable {
                             + row.length + " tokens long with " + file + ", more than the maximum " + len
                             + " (special tokens included); shorten it, or let it be truncated as the pipelines do");
                 }
-                LOG.warn("{}: prompt {} is {} tokens long with {}, more than the maximum {}: truncated to {} as the "
+                LOG.info("{}: prompt {} is {} tokens long with {}, more than the maximum {}: truncated to {} as the "
                         + "pipelines do", options.source(), i + 1, row.length, file, len, len);
                 cut.add(new TokenizedPrompts.Truncation(i, row.length));
                 row = truncating(len).encode(p).getIds();

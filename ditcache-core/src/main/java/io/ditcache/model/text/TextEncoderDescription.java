@@ -20,6 +20,11 @@ public record TextEncoderDescription(String className, Map<String, long[]> param
                 "parameters")));
     }
 
+    /** {@code vocab_size}: rows of the token embedding, the first parameter. */
+    public int vocabSize() {
+        return Math.toIntExact(parameters.values().iterator().next()[0]);
+    }
+
     /** Number of weights: the elements of every parameter (transformers' {@code sum(p.numel())}). */
     public long parameterCount() {
         return TextEncoders.count(parameters);

@@ -96,8 +96,8 @@ public final class Checkpoint implements AutoCloseable {
             throw new CheckpointException(dir + ": " + (weights.isEmpty()
                     ? "no *" + SAFETENSORS + " file (found: " + list(listing) + ")"
                     : "several weight files " + list(weights) + " and no *" + INDEX_SUFFIX)
-                    + ", expected " + WEIGHTS + ", exactly one *" + SAFETENSORS + " file, or a sharded set with its "
-                    + INDEX);
+                    + ", expected " + WEIGHTS + " (or " + MODEL_WEIGHTS + "), exactly one *" + SAFETENSORS
+                    + " file, or a sharded set with its " + INDEX + " (or " + MODEL_INDEX + ")");
         }
         SafetensorsFile file = SafetensorsFile.open(dir.resolve(chosen));
         Map<String, SafetensorsFile> byName = new LinkedHashMap<>();

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.EmbeddingImpl;
 import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -99,10 +101,10 @@ public final class ClipTextModel extends Module implements TextEncoder {
         Tensor ids = TokenIds.check(inputIds, attentionMask, config.vocabSize(), config.maxPositions(), className());
         long n = ids.size(0);
         long len = ids.size(1);
-        Tensor positions = torch.arange(new org.bytedeco.pytorch.Scalar(len)).to(ScalarType.Long);
+        Tensor positions = torch.arange(new Scalar(len)).to(ScalarType.Long);
         Tensor x = tokenEmbedding.forward(ids).add(positionEmbedding.forward(positions));
         Tensor mask = TokenIds.additiveMask(attentionMask, len, true, type.scalarType());
-        Tensor penultimate = x;
+        Tensor penultimate = null;
         for (int i = 0; i < layers.size(); i++) {
             if (i == layers.size() - 1) {
                 penultimate = x;
@@ -110,9 +112,10 @@ public final class ClipTextModel extends Module implements TextEncoder {
             x = layers.get(i).forward(x, mask);
         }
         Tensor last = finalNorm.forward(x);
-        Tensor eos = config.eosTokenId() == ClipTextConfig.LEGACY_EOS_TOKEN_ID ? ids.argmax(new org.bytedeco.pytorch
-                .LongOptional(-1), false) : ids.eq(new org.bytedeco.pytorch.Scalar((long) config.eosTokenId()))
-                .to(ScalarType.Int).argmax(new org.bytedeco.pytorch.LongOptional(-1), false);
+        // transformers: the highest id under the legacy eos_token_id 2, else the first eos_token_id (0 if none)
+        Tensor eos = config.eosTokenId() == ClipTextConfig.LEGACY_EOS_TOKEN_ID
+                ? ids.argmax(new LongOptional(-1), false)
+                : ids.eq(new Scalar((long) config.eosTokenId())).to(ScalarType.Int).argmax(new LongOptional(-1), false);
         Tensor index = eos.view(n, 1, 1).expand(n, 1, last.size(2));
         Tensor pooled = last.gather(1, index).squeeze(1);
         Tensor embeds = projection == null ? null : projection.forward(pooled).to(ScalarType.Float);

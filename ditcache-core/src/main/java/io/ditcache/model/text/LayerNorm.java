@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
-/** {@code nn.LayerNorm} over the last dimension with {@code weight} and {@code bias}, computed in the weights' dtype. */
+/** {@code nn.LayerNorm} over the last dimension with {@code weight} and {@code bias}, in the weights' dtype. */
 final class LayerNorm extends Module {
     private final Tensor weight;
     private final Tensor bias;

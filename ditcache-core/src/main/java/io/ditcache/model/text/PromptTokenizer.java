@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -115,8 +116,8 @@ public final class PromptTokenizer implements AutoCloseable {
      * Token ids of {@code prompts}, each padded (or truncated) to {@code options.maxLength()} as the pipelines do.
      * A truncated prompt is logged (INFO) and listed in the result, or refused where the options are strict.
      *
-     * @throws IllegalArgumentException naming the prompts' source, the prompt and tokenizer.json: an empty prompt
-     *                                  (unless allowed), a prompt too long under strict options, no prompts
+     * @throws IllegalArgumentException naming the prompts' source, the prompt and tokenizer.json: an empty or
+     *                                  blank prompt (unless allowed), a prompt too long under strict options, no prompts
      */
     public TokenizedPrompts encode(List<String> prompts, TokenizeOptions options) {
         checkOpen();
@@ -126,13 +127,14 @@ public final class PromptTokenizer implements AutoCloseable {
         int len = options.maxLength();
         long[] ids = new long[Math.multiplyExact(prompts.size(), len)];
         long[] mask = new long[ids.length];
-        java.util.Arrays.fill(ids, padId);
+        Arrays.fill(ids, padId);
         List<TokenizedPrompts.Truncation> cut = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             String p = prompts.get(i);
-            if (p == null || p.isEmpty() && !options.allowEmpty()) {
-                throw new IllegalArgumentException(options.source() + ": prompt " + (i + 1) + " is empty, expected "
-                        + "text to encode with " + file);
+            if (p == null || p.isBlank() && !options.allowEmpty()) {
+                throw new IllegalArgumentException(options.source() + ": prompt " + (i + 1) + " is empty"
+                        + (p == null || p.isEmpty() ? "" : " (only white space)") + ", expected text to encode with "
+                        + file);
             }
             long[] row = whole.encode(p).getIds();
             if (row.length > len) {
@@ -151,7 +153,7 @@ public final class PromptTokenizer implements AutoCloseable {
                 }
             }
             System.arraycopy(row, 0, ids, i * len, row.length);
-            java.util.Arrays.fill(mask, i * len, i * len + row.length, 1L);
+            Arrays.fill(mask, i * len, i * len + row.length, 1L);
         }
         return new TokenizedPrompts(prompts.size(), len, ids, mask, pipelineMasks(), cut);
     }

@@ -7,8 +7,8 @@ package io.ditcache.model.text;
  *                   {@code max_sequence_length}: FLUX.1-dev 512, FLUX.1-schnell and SD3 256, PixArt-α 120); longer
  *                   prompts are truncated to it, keeping the special tokens, as the pipelines' tokenizer calls do
  * @param strict     refuse a prompt longer than {@code maxLength} instead of truncating it (default false)
- * @param allowEmpty accept empty prompts, such as CFG's default negative prompt {@code ""} (default false: an
- *                   empty prompt is refused)
+ * @param allowEmpty accept empty (and blank) prompts, such as CFG's default negative prompt {@code ""} (default
+ *                   false: an empty or blank prompt is refused)
  * @param source     how messages name where the prompts came from, e.g. a prompts file (default "prompts")
  */
 public record TokenizeOptions(int maxLength, boolean strict, boolean allowEmpty, String source) {

@@ -46,6 +46,25 @@ class ClipTextModelGoldenTest {
                 System.out.printf("clip float32 %s max abs error %.3g%n", e.getKey(), err);
                 assertTrue(err <= FLOAT32_TOLERANCE, e.getKey() + " max abs error " + err);
             }
+            // an attention mask of the tokens (1) and the padding after end-of-text (0) changes no token's state:
+            // the causal mask already hides later positions; only the padding positions' own states change
+            Tensor ids = golden.load("input_ids");
+            Tensor mask = ids.ne(new org.bytedeco.pytorch.Scalar(663L)).to(org.bytedeco.pytorch.global.torch
+                    .ScalarType.Long);
+            mask.select(1, 0).fill_(new org.bytedeco.pytorch.Scalar(1L));
+            long[] m = Tensors.toLongs(mask);
+            for (int i = 0; i < 3; i++) {
+                int eos = (int) java.util.Arrays.stream(m, i * 77, i * 77 + 77).sum();
+                m[i * 77 + eos] = 1;
+            }
+            TextEncoderOutput masked = clip.forward(ids, Tensors.fromLongs(m, 3, 77));
+            assertTrue(TextFixtures.maxAbs(masked.poolerOutput(), out.poolerOutput()) < 1e-6);
+            assertTrue(TextFixtures.maxAbs(masked.lastHiddenState().narrow(1, 0, 22), out.lastHiddenState()
+                    .narrow(1, 0, 22)) < 1e-6);
+            assertTrue(TextFixtures.maxAbs(masked.lastHiddenState(), out.lastHiddenState()) > 1e-3);
+            TextEncoderOutput ones = clip.forward(ids, Tensors.fromLongs(new long[3 * 77], 3, 77).add(
+                    new org.bytedeco.pytorch.Scalar(1L)));
+            assertTrue(TextFixtures.maxAbs(ones.lastHiddenState(), out.lastHiddenState()) < 1e-6);
         }
     }
 

@@ -142,6 +142,15 @@ class TextEncoderLoadingTest {
                 + "encoder"), e.getMessage());
     }
 
+    /** A denoiser's loader pointed at a text encoder says what the folder holds. */
+    @Test
+    void denoiserLoaderNamesATransformersModel() throws Exception {
+        Path dir = TextFixtures.folder("t5", tmp.resolve("t5"));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> io.ditcache.model.ModelLoader.load(dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("config.json") + ": unknown model type \"T5EncoderModel\" "
+                + "(a transformers model, no _class_name), expected a diffusers transformer"), e.getMessage());
+    }
+
     /** A transformers config without architectures is read by model_type. */
     @Test
     void modelTypeAlone() throws Exception {

@@ -90,8 +90,9 @@ public final class PromptTokenizer implements AutoCloseable {
     }
 
     /**
-     * Whether the pipelines pass this tokenizer's attention mask to the encoder: not for CLIP (its causal mask
-     * hides the padding after the end-of-text token), yes for others (T5 in PixArt, CogVideoX, Mochi).
+     * Whether any pipeline uses this tokenizer's attention mask: not for CLIP (no pipeline passes it; the causal
+     * mask hides the padding after the end-of-text token), yes for others. For T5 it depends on the pipeline:
+     * PixArt-α and Mochi pass it to the encoder (and the transformer), FLUX, SD3 and CogVideoX encode without it.
      */
     public boolean pipelineMasks() {
         return !files.tokenizerClass().startsWith("CLIPTokenizer");

@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.Tensor;
  * @param length    tokens per row, padding included
  * @param ids       {@code rows * length} ids, row after row
  * @param mask      {@code rows * length} attention-mask values (1 = token, 0 = padding)
- * @param masked    whether the pipelines pass the mask to the encoder (T5-based PixArt, CogVideoX; not CLIP)
+ * @param masked    whether any pipeline uses the mask ({@link PromptTokenizer#pipelineMasks()}: T5 yes, CLIP no)
  * @param truncated the prompts that were longer than {@code length} and cut, in order
  */
 public record TokenizedPrompts(int rows, int length, long[] ids, long[] mask, boolean masked,

@@ -35,8 +35,8 @@ final class TokenizeCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--max-length", paramLabel = "N", description = "tokens per row, special tokens included "
-            + "(default: model_max_length of tokenizer_config.json: 77 for CLIP, 512 for T5; FLUX.1-schnell and SD3 "
-            + "use 256 for T5, PixArt-alpha 120)")
+            + "(default: model_max_length of tokenizer_config.json: 77 for CLIP, 512 for T5; the pipelines' T5 "
+            + "max_sequence_length: FLUX 512 (256 for schnell), SD3 256, PixArt-alpha 120, CogVideoX 226, Mochi 256)")
     Integer maxLength;
 
     @Option(names = "--prompts", required = true, description = "UTF-8 text file, one prompt per line")

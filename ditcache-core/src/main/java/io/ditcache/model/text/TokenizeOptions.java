@@ -4,7 +4,8 @@ package io.ditcache.model.text;
  * How {@link PromptTokenizer#encode} pads and truncates, and what it refuses.
  *
  * @param maxLength  the length every row is padded to, special tokens included (CLIP 77; T5 the pipeline's
- *                   {@code max_sequence_length}: FLUX.1-dev 512, FLUX.1-schnell and SD3 256, PixArt-α 120); longer
+ *                   {@code max_sequence_length}: FLUX 512 (FLUX.1-schnell is run with 256), SD3 256, PixArt-α 120,
+ *                   CogVideoX 226, Mochi 256); longer
  *                   prompts are truncated to it, keeping the special tokens, as the pipelines' tokenizer calls do
  * @param strict     refuse a prompt longer than {@code maxLength} instead of truncating it (default false)
  * @param allowEmpty accept empty (and blank) prompts, such as CFG's default negative prompt {@code ""} (default

@@ -47,7 +47,8 @@ final class RunCommand implements Callable<Integer> {
     static final List<String> CONDITIONING = List.of(PromptEmbeddings.HIDDEN, PromptEmbeddings.POOLED,
             PromptEmbeddings.MASK);
 
-    @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
+    @Option(names = "--model", required = true, description = "diffusers checkpoint directory, or a text encoder's "
+            + "(transformers' config.json and model.safetensors)")
     Path model;
 
     @Option(names = "--inputs", required = true, description = "safetensors file of forward inputs")

@@ -38,6 +38,7 @@ public record ClipTextConfig(boolean withProjection, int vocabSize, int hiddenSi
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
         positive("num_hidden_layers", numLayers);
+        TextEncoders.checkLayers("num_hidden_layers", numLayers);
         positive("num_attention_heads", numHeads);
         positive("max_position_embeddings", maxPositions);
         if (withProjection) {

@@ -34,6 +34,7 @@ public record T5EncoderConfig(int vocabSize, int dModel, int dKv, int dFf, int n
         positive("d_kv", dKv);
         positive("d_ff", dFf);
         positive("num_layers", numLayers);
+        TextEncoders.checkLayers("num_layers", numLayers);
         positive("num_heads", numHeads);
         positive("relative_attention_num_buckets", buckets);
         positive("relative_attention_max_distance", maxDistance);

@@ -45,6 +45,9 @@ public final class TextEncoders {
     private static final String T5_WI = T5_BLOCKS + "0.layer.1.DenseReluDense.wi.weight";
     private static final String T5_WI0 = T5_BLOCKS + "0.layer.1.DenseReluDense.wi_0.weight";
 
+    /** The most layers a config may name: the published encoders have 12 to 32 (T5-XXL 24, OpenCLIP bigG 32). */
+    static final int MAX_LAYERS = 1000;
+
     private TextEncoders() {
     }
 
@@ -92,9 +95,9 @@ public final class TextEncoders {
         if (isClip(c)) {
             boolean projection = withProjection(c, ckpt);
             ClipTextConfig clip = ClipTextConfig.of(c, projection);
-            Map<String, long[]> shapes = clip.parameterShapes();
             checkClip(clip, prefix, ckpt);
-            checkMemory(clip.className(), count(shapes), prefix, budget, type);
+            Map<String, long[]> shapes = clip.parameterShapes();
+            checkMemory(clip.className(), shapes, prefix, budget, type);
             Map<String, String> stored = identity(shapes);
             Set<String> skipped = projection ? Set.of(CLIP_POSITION_IDS) : Set.of(CLIP_POSITION_IDS, CLIP_PROJECTION);
             TextWeights.check(shapes, stored, skipped, ckpt, clip.className());
@@ -103,18 +106,14 @@ public final class TextEncoders {
             return model;
         }
         T5EncoderConfig t5 = t5(c);
+        String sharedKey = !ckpt.contains(T5_SHARED) && ckpt.contains(T5_EMBED) ? T5_EMBED : T5_SHARED;
+        checkT5(t5, prefix, ckpt, sharedKey);
         Map<String, long[]> shapes = t5.parameterShapes();
         Map<String, String> stored = identity(shapes);
-        Set<String> skipped = Set.of();
-        if (ckpt.contains(T5_EMBED)) {
-            if (ckpt.contains(T5_SHARED)) {
-                skipped = Set.of(T5_EMBED); // the tied copy: shared.weight is read
-            } else {
-                stored.put(T5_SHARED, T5_EMBED);
-            }
-        }
-        checkT5(t5, prefix, ckpt, stored.get(T5_SHARED));
-        checkMemory(T5EncoderConfig.CLASS_NAME, count(shapes), prefix, budget, type);
+        stored.put(T5_SHARED, sharedKey);
+        // where both are stored, encoder.embed_tokens is the tied copy and shared.weight is read
+        Set<String> skipped = sharedKey.equals(T5_SHARED) && ckpt.contains(T5_EMBED) ? Set.of(T5_EMBED) : Set.of();
+        checkMemory(T5EncoderConfig.CLASS_NAME, shapes, prefix, budget, type);
         TextWeights.check(shapes, stored, skipped, ckpt, T5EncoderConfig.CLASS_NAME);
         T5Encoder model = Weights.build(type.scalarType(), () -> new T5Encoder(t5, type));
         TextWeights.copy(model, shapes, stored, ckpt, T5EncoderConfig.CLASS_NAME);
@@ -129,12 +128,28 @@ public final class TextEncoders {
      *                             and what was expected
      */
     public static TextEncoderDescription describe(DiffusersConfig config) throws CheckpointException {
+        TextEncoderDescription d;
         if (isClip(config)) {
             ClipTextConfig clip = ClipTextConfig.of(config,
                     config.className().equals(ClipTextConfig.CLIP_TEXT_MODEL_WITH_PROJECTION));
-            return new TextEncoderDescription(clip.className(), clip.parameterShapes());
+            d = new TextEncoderDescription(clip.className(), clip.parameterShapes());
+        } else {
+            d = new TextEncoderDescription(T5EncoderConfig.CLASS_NAME, t5(config).parameterShapes());
         }
-        return new TextEncoderDescription(T5EncoderConfig.CLASS_NAME, t5(config).parameterShapes());
+        try {
+            d.parameterCount();
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(config.source() + ": " + d.className() + " of these sizes has more "
+                    + "parameters than a long counts, expected a model that fits in memory", e);
+        }
+        return d;
+    }
+
+    /** Refuses a layer count beyond {@link #MAX_LAYERS}, before a map of its parameters is made. */
+    static void checkLayers(String key, int layers) {
+        if (layers > MAX_LAYERS) {
+            throw new IllegalArgumentException(key + " is " + layers + ", expected at most " + MAX_LAYERS);
+        }
     }
 
     /** Elements of all the shapes. */
@@ -251,13 +266,20 @@ public final class TextEncoders {
         }
     }
 
-    private static void checkMemory(String className, long parameters, String prefix, MemoryBudget budget,
-            ComputeType type) throws CheckpointException {
+    private static void checkMemory(String className, Map<String, long[]> shapes, String prefix,
+            MemoryBudget budget, ComputeType type) throws CheckpointException {
+        long parameters;
+        try {
+            parameters = count(shapes);
+        } catch (ArithmeticException e) {
+            parameters = -1; // more than a long: MemoryBudget reports it as such
+        }
         int bytesPer = type == ComputeType.FLOAT32 ? Float.BYTES : Short.BYTES;
         long bytes = MemoryBudget.times(parameters, bytesPer);
         String shortfall = budget.shortfall(0, bytes);
         if (shortfall != null) {
-            throw new CheckpointException(prefix + className + " of " + parameters + " parameters is "
+            throw new CheckpointException(prefix + className + " of " + (parameters < 0 ? "more than "
+                    + Long.MAX_VALUE : parameters) + " parameters is "
                     + MemoryBudget.bytes(bytes) + " of " + type.label() + " weights: loading " + shortfall);
         }
     }

@@ -38,13 +38,21 @@ record TokenizerFiles(String json, Map<String, Long> vocabulary, long size, Stri
             throw new CheckpointException(dir + ": no " + TOKENIZER + ", expected a tokenizer folder (the "
                     + "HuggingFace tokenizers file, as in a pipeline's tokenizer/ or tokenizer_2/)");
         }
-        byte[] bytes = JsonFiles.readBounded(file);
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (IOException e) {
-            throw new CheckpointException(JsonFiles.problem(file.toString(), e), e);
-        }
+        Path configFile = dir.resolve(CONFIG);
+        return parse(JsonFiles.readBounded(file), file.toString(), Files.isRegularFile(configFile)
+                ? JsonFiles.readBounded(configFile) : null, configFile.toString());
+    }
+
+    /**
+     * Parses a tokenizer.json and, unless null, a tokenizer_config.json held in memory.
+     *
+     * @param source       how messages name the tokenizer.json
+     * @param configSource how messages name the tokenizer_config.json
+     */
+    static TokenizerFiles parse(byte[] bytes, String source, byte[] configBytes, String configSource)
+            throws CheckpointException {
+        String file = source;
+        JsonNode root = tree(bytes, source);
         if (root == null || !root.isObject() || !root.path("model").isObject()) {
             throw new CheckpointException(file + ": is " + describe(root) + ", expected a "
                     + "tokenizers JSON object with \"model\"");
@@ -74,9 +82,12 @@ record TokenizerFiles(String json, Map<String, Long> vocabulary, long size, Stri
         String pad = root.path("padding").path("pad_token").isTextual()
                 ? root.path("padding").path("pad_token").textValue() : null;
         int maxLength = 0;
-        Path configFile = dir.resolve(CONFIG);
-        if (Files.isRegularFile(configFile)) {
-            JsonNode c = JsonFiles.readTree(JSON, configFile);
+        if (pad != null && !vocab.containsKey(pad)) {
+            throw new CheckpointException(file + ": padding.pad_token \"" + pad + "\" is not in the vocabulary");
+        }
+        String configFile = configSource;
+        if (configBytes != null) {
+            JsonNode c = tree(configBytes, configSource);
             if (c == null || !c.isObject()) {
                 throw new CheckpointException(configFile + ": is " + describe(c) + ", expected a "
                         + "JSON object");
@@ -104,10 +115,18 @@ record TokenizerFiles(String json, Map<String, Long> vocabulary, long size, Stri
                 pad, maxLength);
     }
 
-    private static long id(Path file, String where, JsonNode n) throws CheckpointException {
-        if (!n.canConvertToLong() || !n.isIntegralNumber() || n.longValue() < 0) {
+    private static JsonNode tree(byte[] bytes, String source) throws CheckpointException {
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new CheckpointException(JsonFiles.problem(source, e), e);
+        }
+    }
+
+    private static long id(String file, String where, JsonNode n) throws CheckpointException {
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < 0 || n.intValue() == Integer.MAX_VALUE) {
             throw new CheckpointException(file + ": " + where + " is " + describe(n) + ", expected a token id (an "
-                    + "integer >= 0)");
+                    + "integer from 0 to " + (Integer.MAX_VALUE - 1) + ")");
         }
         return n.longValue();
     }

@@ -118,7 +118,8 @@ public final class PromptTokenizer implements AutoCloseable {
      * A truncated prompt is logged (INFO) and listed in the result, or refused where the options are strict.
      *
      * @throws IllegalArgumentException naming the prompts' source, the prompt and tokenizer.json: an empty or
-     *                                  blank prompt (unless allowed), a prompt too long under strict options, no prompts
+     *                                  blank prompt (unless allowed), a prompt too long under strict options, no
+     *                                  prompts
      */
     public TokenizedPrompts encode(List<String> prompts, TokenizeOptions options) {
         checkOpen();

@@ -81,7 +81,8 @@ class PromptTokenizerTest {
                     ""), TokenizeOptions.maxLength(8).from("p.txt")));
             assertTrue(e.getMessage().startsWith("p.txt: prompt 2 is empty") && e.getMessage().contains(
                     "tokenizer.json"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> t.encode(List.of(" \t"), TokenizeOptions.maxLength(8)));
+            e = assertThrows(IllegalArgumentException.class, () -> t.encode(List.of(" \t"),
+                    TokenizeOptions.maxLength(8)));
             assertTrue(e.getMessage().startsWith("prompts: prompt 1 is empty (only white space)"), e.getMessage());
             TokenizedPrompts empty = t.encode(List.of(""), TokenizeOptions.maxLength(4).allowingEmpty());
             assertArrayEquals(new long[] {1, 0, 0, 0}, empty.row(0)); // </s> then padding, as T5Tokenizer("")

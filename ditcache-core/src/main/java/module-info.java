@@ -5,7 +5,8 @@
  * libtorch's CPU or GPU classifier jar (see README, "Use as a library"); this module requires only the
  * platform-independent JavaCPP API modules. The SIMD distance kernel runs when the JVM is started with
  * {@code --add-modules jdk.incubator.vector}; without it the scalar kernel runs. Reports draw with JFreeChart,
- * which the application adds when it writes reports.
+ * which the application adds when it writes reports. Prompts are tokenized by DJL's HuggingFace tokenizers, a
+ * dependency that the module path resolves only when asked ({@code --add-modules ai.djl.tokenizers}).
  */
 module io.ditcache.core {
     // Tensors are in the API (probe input, model input and output); pytorch's module passes on javacpp's.
@@ -20,6 +21,10 @@ module io.ditcache.core {
     requires jdk.management;
     requires static jdk.incubator.vector;
     requires static org.jfree.jfreechart;
+    // PromptTokenizer's HuggingFace tokenizers (DJL, a Maven dependency of this module). Static because it is an
+    // automatic module, and requiring one resolves every automatic module on the path: on the module path, add it
+    // with --add-modules ai.djl.tokenizers where prompts are tokenized (the class path needs nothing).
+    requires static ai.djl.tokenizers;
 
     exports io.ditcache;
     exports io.ditcache.backend;
@@ -37,6 +42,7 @@ module io.ditcache.core {
     exports io.ditcache.model.opensora;
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
+    exports io.ditcache.model.text;
     exports io.ditcache.policy;
     exports io.ditcache.profile;
     exports io.ditcache.quality;

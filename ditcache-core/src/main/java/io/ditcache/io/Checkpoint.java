@@ -25,13 +25,18 @@ import org.bytedeco.pytorch.Tensor;
  * sharded over several with a {@code *.safetensors.index.json}.
  *
  * <p>Which weights a directory holds, in order of preference: the index file (all shards are opened and
- * cross-checked against it), {@value #WEIGHTS}, or the one {@code *.safetensors} file present. Anything else
- * (several candidates without an index, none) is an error that lists what was found.
+ * cross-checked against it; {@value #INDEX}, then transformers' {@value #MODEL_INDEX}), {@value #WEIGHTS},
+ * transformers' {@value #MODEL_WEIGHTS}, or the one {@code *.safetensors} file present. Anything else (several
+ * candidates without an index, none) is an error that lists what was found.
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
     public static final String INDEX = WEIGHTS + ".index.json";
+    /** transformers' name for a model's weights (a pipeline's text encoder), second in preference. */
+    public static final String MODEL_WEIGHTS = "model.safetensors";
+    /** transformers' index of a sharded model. */
+    public static final String MODEL_INDEX = MODEL_WEIGHTS + ".index.json";
     /** Where a model directory's scheduler configuration lives, relative to it. */
     public static final String SCHEDULER_CONFIG = "scheduler/scheduler_config.json";
     private static final String SAFETENSORS = ".safetensors";
@@ -75,7 +80,8 @@ public final class Checkpoint implements AutoCloseable {
         List<String> indexes = listing.stream().filter(n -> n.endsWith(INDEX_SUFFIX))
                 .filter(n -> Files.isRegularFile(dir.resolve(n))).collect(Collectors.toList());
         if (!indexes.isEmpty()) {
-            String index = indexes.contains(INDEX) ? INDEX : indexes.size() == 1 ? indexes.get(0) : null;
+            String index = indexes.contains(INDEX) ? INDEX : indexes.contains(MODEL_INDEX) ? MODEL_INDEX
+                    : indexes.size() == 1 ? indexes.get(0) : null;
             if (index == null) {
                 throw new CheckpointException(dir + ": several index files " + list(indexes) + ", expected " + INDEX
                         + " or exactly one *" + INDEX_SUFFIX);
@@ -84,13 +90,14 @@ public final class Checkpoint implements AutoCloseable {
         }
         List<String> weights = listing.stream().filter(n -> n.endsWith(SAFETENSORS))
                 .filter(n -> Files.isRegularFile(dir.resolve(n))).collect(Collectors.toList());
-        String chosen = weights.contains(WEIGHTS) ? WEIGHTS : weights.size() == 1 ? weights.get(0) : null;
+        String chosen = weights.contains(WEIGHTS) ? WEIGHTS : weights.contains(MODEL_WEIGHTS) ? MODEL_WEIGHTS
+                : weights.size() == 1 ? weights.get(0) : null;
         if (chosen == null) {
             throw new CheckpointException(dir + ": " + (weights.isEmpty()
                     ? "no *" + SAFETENSORS + " file (found: " + list(listing) + ")"
                     : "several weight files " + list(weights) + " and no *" + INDEX_SUFFIX)
-                    + ", expected " + WEIGHTS + ", exactly one *" + SAFETENSORS + " file, or a sharded set with its "
-                    + INDEX);
+                    + ", expected " + WEIGHTS + " (or " + MODEL_WEIGHTS + "), exactly one *" + SAFETENSORS
+                    + " file, or a sharded set with its " + INDEX + " (or " + MODEL_INDEX + ")");
         }
         SafetensorsFile file = SafetensorsFile.open(dir.resolve(chosen));
         Map<String, SafetensorsFile> byName = new LinkedHashMap<>();

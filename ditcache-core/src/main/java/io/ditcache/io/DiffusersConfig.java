@@ -16,7 +16,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A diffusers {@code config.json} (model or scheduler): {@code _class_name} plus constructor arguments.
+ * A diffusers {@code config.json} (model or scheduler): {@code _class_name} plus constructor arguments. A
+ * transformers {@code config.json} (a pipeline's text encoder) is read too: it names its class in
+ * {@code architectures} (one entry) instead, or failing that its {@code model_type}, which {@link #className()}
+ * then returns.
  *
  * <p>Getters with a default return it when the key is absent or JSON {@code null} (diffusers writes
  * {@code null} for "not set"); a value of the wrong type is an error, never silently replaced. Integers must be
@@ -27,21 +30,42 @@ public final class DiffusersConfig {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     static final String CLASS_NAME = "_class_name";
+    /** Where a transformers config names its class. */
+    static final String ARCHITECTURES = "architectures";
+    /** A transformers config's model type, where it has no {@code architectures}. */
+    static final String MODEL_TYPE = "model_type";
 
     private final String source;
     private final ObjectNode root;
+    private final String className;
 
     private DiffusersConfig(String source, ObjectNode root) throws CheckpointException {
         this.source = source;
         this.root = root;
         JsonNode cls = root.get(CLASS_NAME);
+        JsonNode arch = root.get(ARCHITECTURES);
+        if ((cls == null || cls.isNull()) && arch != null && !arch.isNull()) {
+            if (!arch.isArray() || arch.size() != 1 || !arch.get(0).isTextual() || arch.get(0).textValue().isEmpty()) {
+                throw wrongType(ARCHITECTURES, arch, "an array of one class name, for example [\"T5EncoderModel\"]");
+            }
+            className = arch.get(0).textValue();
+            return;
+        }
+        JsonNode modelType = root.get(MODEL_TYPE);
+        if ((cls == null || cls.isNull()) && modelType != null && modelType.isTextual()
+                && !modelType.textValue().isEmpty()) {
+            className = modelType.textValue(); // a transformers config without architectures
+            return;
+        }
         if (cls == null || cls.isNull()) {
             throw new CheckpointException(source + ": no '" + CLASS_NAME
-                    + "', expected the diffusers class name, for example \"DiTTransformer2DModel\"");
+                    + "', expected the diffusers class name, for example \"DiTTransformer2DModel\" (or a transformers "
+                    + "config's '" + ARCHITECTURES + "')");
         }
         if (!cls.isTextual() || cls.textValue().isEmpty()) {
             throw wrongType(CLASS_NAME, cls, "a non-empty string");
         }
+        className = cls.textValue();
     }
 
     /** Reads and validates a config file. */
@@ -81,9 +105,17 @@ public final class DiffusersConfig {
         return source;
     }
 
-    /** {@code _class_name}, for example {@code "DiTTransformer2DModel"}. */
+    /**
+     * {@code _class_name}, for example {@code "DiTTransformer2DModel"}; for a transformers config, the one entry
+     * of {@code architectures}, for example {@code "CLIPTextModel"}, or without it the {@code model_type}.
+     */
     public String className() {
-        return root.get(CLASS_NAME).textValue();
+        return className;
+    }
+
+    /** True for a transformers config (a class named by {@code architectures}, no {@code _class_name}). */
+    public boolean isTransformers() {
+        return !has(CLASS_NAME);
     }
 
     /** True if {@code key} is present with a value other than JSON {@code null}. */

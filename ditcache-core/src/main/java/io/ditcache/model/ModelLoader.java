@@ -85,7 +85,8 @@ public final class ModelLoader {
         DenoiserFamily family = Registry.FAMILIES.get(config.className());
         if (family == null) {
             throw new CheckpointException(config.source() + ": unknown model type \"" + config.className()
-                    + "\" in _class_name, expected one of " + classNames());
+                    + (config.isTransformers() ? "\" (a transformers model, no _class_name), expected a diffusers "
+                    + "transformer, _class_name one of " : "\" in _class_name, expected one of ") + classNames());
         }
         return family;
     }

@@ -27,7 +27,8 @@ public final class SeedCorpus {
             "io.ditcache.ProfileFuzzTest",
             "io.ditcache.policy.PolicyFileFuzzTest",
             "io.ditcache.study.StudyFilesFuzzTest",
-            "io.ditcache.data.IdxFileFuzzTest");
+            "io.ditcache.data.IdxFileFuzzTest",
+            "io.ditcache.model.text.TextEncoderFilesFuzzTest");
 
     private SeedCorpus() {
     }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
         subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class, BenchCommand.class,
                 TrainCommand.class, GenerateCommand.class, PolicyCommand.class, InspectCommand.class,
-                CommandLine.HelpCommand.class})
+                TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(DitCacheCommand.class);
 
@@ -27,7 +27,7 @@ public final class DitCacheCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, profile, study, "
-                + "merge, policy, bench, train, generate, inspect)");
+                + "merge, policy, bench, train, generate, inspect, tokenize)");
     }
 
     /**

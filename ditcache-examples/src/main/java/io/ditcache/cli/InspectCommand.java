@@ -11,6 +11,7 @@ import io.ditcache.io.TensorInfo;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.model.text.TextEncoders;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Describes a model without loading its weights: family, blocks by group in execution order, "
-                + "reusable parts, 'parameters: N', and with --model the weights' dtypes and total size.")
+                + "reusable parts, 'parameters: N', and with --model the weights' dtypes and total size; for a text "
+                + "encoder (transformers' config.json), its class and 'parameters: N'.")
 final class InspectCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -64,11 +66,14 @@ final class InspectCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--config " + source.config + ": no such file (expected a "
                     + "diffusers config.json)");
         }
-        if (source.model != null) {
+        if (source.model != null ? TextEncoders.isTextEncoder(source.model)
+                : TextEncoders.isTextEncoder(DiffusersConfig.read(source.config))) {
+            TextEncoderInspect.print(o, source.model, source.config);
+        } else if (source.model != null) {
             try (Checkpoint ckpt = Checkpoint.open(source.model)) {
                 ModelDescription d = describe(ckpt.config());
                 print(o, ckpt.config(), d);
-                weights(o, ckpt, d);
+                weights(o, ckpt, d.parameterCount());
             }
         } else {
             DiffusersConfig config = DiffusersConfig.read(source.config);
@@ -149,7 +154,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     /** The weights' dtypes and sizes from the safetensors headers (sharded or not); nothing is loaded. */
-    private static void weights(PrintWriter o, Checkpoint ckpt, ModelDescription d) {
+    static void weights(PrintWriter o, Checkpoint ckpt, long params) {
         Map<DType, long[]> byType = new TreeMap<>();
         long bytes = 0;
         long elements = 0;
@@ -166,7 +171,6 @@ final class InspectCommand implements Callable<Integer> {
         o.println("weights dtype: " + byType.entrySet().stream().map(e -> e.getKey().safetensorsName() + " ("
                 + e.getValue()[0] + " tensors, " + e.getValue()[1] + " elements)").collect(Collectors.joining(", ")));
         o.println("weights size: " + MemoryBudget.bytes(bytes));
-        long params = d.parameterCount();
         o.println("weights elements: " + elements + (elements == params ? " (the parameters the config defines)"
                 : elements > params ? " (" + (elements - params) + " beyond the parameters: buffers such as position "
                         + "tables, or keys loading will name)"

@@ -7,6 +7,7 @@ import io.ditcache.io.SafetensorsFile;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.DiffusersForward;
+import io.ditcache.model.text.TextEncoders;
 import io.ditcache.profile.ActivationCapture;
 import io.ditcache.sample.PromptEmbeddings;
 import java.io.IOException;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Option;
 
 /** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a).")
+        description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
+                + "On a text encoder's folder: input_ids (and attention_mask) to last_hidden_state, text_embeds, "
+                + "hidden_states_penultimate, pooler_output.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -44,7 +47,8 @@ final class RunCommand implements Callable<Integer> {
     static final List<String> CONDITIONING = List.of(PromptEmbeddings.HIDDEN, PromptEmbeddings.POOLED,
             PromptEmbeddings.MASK);
 
-    @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
+    @Option(names = "--model", required = true, description = "diffusers checkpoint directory, or a text encoder's "
+            + "(transformers' config.json and model.safetensors)")
     Path model;
 
     @Option(names = "--inputs", required = true, description = "safetensors file of forward inputs")
@@ -66,6 +70,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (TextEncoders.isTextEncoder(model)) {
+            return TextEncoderRun.run(spec.commandLine(), model, dtype.type, inputs, out, capture, embeddings);
+        }
         OptionChecks.outputFile(spec.commandLine(), "--out", out);
         TextConditions.checkFile(spec.commandLine(), embeddings);
         Denoiser loaded;

@@ -11,6 +11,7 @@ import io.ditcache.io.TensorInfo;
 import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.model.vae.Vaes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -66,13 +67,21 @@ final class InspectCommand implements Callable<Integer> {
         }
         if (source.model != null) {
             try (Checkpoint ckpt = Checkpoint.open(source.model)) {
-                ModelDescription d = describe(ckpt.config());
-                print(o, ckpt.config(), d);
-                weights(o, ckpt, d);
+                if (Vaes.isVae(ckpt.config())) {
+                    weights(o, ckpt, VaeInspect.print(o, ckpt.config()));
+                } else {
+                    ModelDescription d = describe(ckpt.config());
+                    print(o, ckpt.config(), d);
+                    weights(o, ckpt, d.parameterCount());
+                }
             }
         } else {
             DiffusersConfig config = DiffusersConfig.read(source.config);
-            print(o, config, describe(config));
+            if (Vaes.isVae(config)) {
+                VaeInspect.print(o, config);
+            } else {
+                print(o, config, describe(config));
+            }
         }
         o.flush();
         return 0;
@@ -149,7 +158,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     /** The weights' dtypes and sizes from the safetensors headers (sharded or not); nothing is loaded. */
-    private static void weights(PrintWriter o, Checkpoint ckpt, ModelDescription d) {
+    private static void weights(PrintWriter o, Checkpoint ckpt, long params) {
         Map<DType, long[]> byType = new TreeMap<>();
         long bytes = 0;
         long elements = 0;
@@ -166,7 +175,6 @@ final class InspectCommand implements Callable<Integer> {
         o.println("weights dtype: " + byType.entrySet().stream().map(e -> e.getKey().safetensorsName() + " ("
                 + e.getValue()[0] + " tensors, " + e.getValue()[1] + " elements)").collect(Collectors.joining(", ")));
         o.println("weights size: " + MemoryBudget.bytes(bytes));
-        long params = d.parameterCount();
         o.println("weights elements: " + elements + (elements == params ? " (the parameters the config defines)"
                 : elements > params ? " (" + (elements - params) + " beyond the parameters: buffers such as position "
                         + "tables, or keys loading will name)"

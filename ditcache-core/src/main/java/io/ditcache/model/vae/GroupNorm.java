@@ -28,6 +28,9 @@ final class GroupNorm extends Module {
 
     /** The norm followed by SiLU, applied in place on the norm's output. */
     Tensor forwardSilu(Tensor x) {
-        return torch.silu_(forward(x));
+        Tensor out = forward(x);
+        // the in-place op returns a second, non-owning handle: keep the owning one, which frees the storage
+        torch.silu_(out);
+        return out;
     }
 }

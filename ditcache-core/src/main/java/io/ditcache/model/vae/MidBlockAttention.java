@@ -34,21 +34,34 @@ final class MidBlockAttention extends Module {
         long c = x.size(1);
         long h = x.size(2);
         long w = x.size(3);
-        Tensor normed = groupNorm.forward(x);
-        Tensor tokens = normed.view(n, c, h * w).transpose(1, 2); // [N, HW, C]
-        Tensor q = toQ.forward(tokens).unsqueeze(1);
-        Tensor k = toK.forward(tokens).unsqueeze(1);
-        Tensor v = toV.forward(tokens).unsqueeze(1);
-        normed.close();
+        Tensor tokens;
+        try (Tensor normed = groupNorm.forward(x); Tensor flat = normed.reshape(n, c, h * w)) {
+            tokens = flat.transpose(1, 2); // [N, HW, C]
+        }
+        Tensor q = heads(toQ.forward(tokens));
+        Tensor k = heads(toK.forward(tokens));
+        Tensor v = heads(toV.forward(tokens));
         tokens.close();
-        Tensor attended = torch.scaled_dot_product_attention(q, k, v).squeeze(1); // [N, HW, C]
+        Tensor attended;
+        try (Tensor oneHead = torch.scaled_dot_product_attention(q, k, v)) {
+            attended = oneHead.squeeze(1); // [N, HW, C]
+        }
         q.close();
         k.close();
         v.close();
-        Tensor out = toOut.forward(attended);
+        Tensor image;
+        try (Tensor out = toOut.forward(attended); Tensor channelsFirst = out.transpose(1, 2)) {
+            image = channelsFirst.reshape(n, c, h, w);
+        }
         attended.close();
-        Tensor image = out.transpose(1, 2).reshape(n, c, h, w);
-        out.close();
-        return image.add_(x);
+        image.add_(x);
+        return image;
+    }
+
+    /** {@code [N, HW, C]} as one head, {@code [N, 1, HW, C]}; the argument's handle is closed. */
+    private static Tensor heads(Tensor t) {
+        try (t) {
+            return t.unsqueeze(1);
+        }
     }
 }

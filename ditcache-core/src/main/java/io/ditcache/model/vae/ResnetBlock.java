@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
  * diffusers' {@code ResnetBlock2D} as the VAE uses it (no time embedding, output scale 1): GroupNorm, SiLU, 3x3
  * conv, GroupNorm, SiLU, 3x3 conv, added to the input, through a 1x1 {@code conv_shortcut} when the width changes.
  * Each intermediate is freed as soon as the next exists, so that at full image size the block holds its input, its
- * output and one intermediate at most.
+ * output and one intermediate (plus the convolution's own workspace) at most.
  */
 final class ResnetBlock extends Module {
     private final GroupNorm norm1;
@@ -33,12 +33,11 @@ final class ResnetBlock extends Module {
         next.close();
         next = conv2.forward(h);
         h.close();
-        if (shortcut == null) {
-            return next.add_(x);
-        }
-        Tensor skip = shortcut.forward(x);
+        Tensor skip = shortcut == null ? x : shortcut.forward(x);
         next.add_(skip);
-        skip.close();
+        if (skip != x) {
+            skip.close();
+        }
         return next;
     }
 }

@@ -107,4 +107,19 @@ class AutoencoderKLGoldenTest {
                     err, mean, logvar);
         }
     }
+
+    @Test
+    void float16RunsCloseToGolden(@TempDir Path dir) throws Exception {
+        AutoencoderKL vae = Vaes.load(VaeFixtures.folder(dir.resolve("vae")), ComputeType.FLOAT16);
+        try (SafetensorsFile golden = SafetensorsFile.open(VaeFixtures.golden(dir));
+                PointerScope scope = new PointerScope()) {
+            double err = maxAbsDiff(golden.floats("decoded"), Tensors.toFloats(vae.decode(golden.load("latents"))));
+            Posterior p = vae.encode(golden.load("images"));
+            double mean = maxAbsDiff(golden.floats("posterior_mean"), Tensors.toFloats(p.mean()));
+            // float16 keeps 11 bits of mantissa: errors of a few thousandths on values of order 1
+            assertTrue(err <= 0.02 && err > 0, "float16 decoded max abs err " + err);
+            assertTrue(mean <= 0.02, "float16 posterior_mean max abs err " + mean);
+            System.out.printf("vae golden float16: decoded %.2e, posterior_mean %.2e%n", err, mean);
+        }
+    }
 }

@@ -3,7 +3,7 @@ package io.ditcache.model.vae;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
-/** diffusers' {@code UNetMidBlock2D} as the VAE builds it: a resnet, the attention (if the config adds it), a resnet. */
+/** diffusers' {@code UNetMidBlock2D} as the VAE builds it: a resnet, the attention (if the config has it), a resnet. */
 final class MidBlock extends Module {
     private final MidBlockAttention attention;
     private final ResnetBlock first;

@@ -1,10 +1,7 @@
 package io.ditcache.model.vae;
 
 import io.ditcache.internal.Tensors;
-import io.ditcache.report.PngFiles;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,7 +15,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Decoded images as pictures, as diffusers' {@code VaeImageProcessor.postprocess} makes them: {@code x * 0.5 + 0.5}
- * clamped to [0, 1], channels last, times 255 in float32, rounded half to even, as 8-bit values.
+ * clamped to [0, 1], channels last, times 255 in float32, rounded half to even, as 8-bit values. Write the pictures
+ * with {@code io.ditcache.report.PngFiles}.
  */
 public final class VaeImages {
     private VaeImages() {
@@ -84,23 +82,6 @@ public final class VaeImages {
             }
         }
         return out;
-    }
-
-    /**
-     * Writes each image of {@code decoded} as {@code dir/stem-i.png} ({@code i} from 0), atomically.
-     *
-     * @return the files written, in batch order
-     * @throws IOException naming the file when writing fails
-     */
-    public static List<Path> writePngs(Tensor decoded, Path dir, String stem) throws IOException {
-        List<Path> files = new ArrayList<>();
-        List<BufferedImage> images = toImages(decoded);
-        for (int i = 0; i < images.size(); i++) {
-            Path file = dir.resolve(stem + "-" + i + ".png");
-            PngFiles.write(images.get(i), file);
-            files.add(file);
-        }
-        return files;
     }
 
     private static void check(Tensor decoded) {

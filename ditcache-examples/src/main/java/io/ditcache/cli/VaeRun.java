@@ -82,6 +82,8 @@ final class VaeRun {
                 }
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(inputs + ": tensor \"" + input + "\": " + e.getMessage(), e);
+            } catch (IllegalStateException e) {
+                throw new CheckpointException(model.resolve(Checkpoint.CONFIG) + ": " + e.getMessage(), e);
             }
             SafetensorsWriter.write(out, outputs, Map.of("format", "pt"));
         }

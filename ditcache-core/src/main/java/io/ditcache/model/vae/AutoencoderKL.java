@@ -68,9 +68,17 @@ public final class AutoencoderKL extends Module {
      * @param latents {@code [N, latent_channels, h, w]}, any floating dtype (left to the caller)
      * @return float32 images {@code [N, out_channels, h * f, w * f]}, about [-1, 1]; the caller owns it
      * @throws IllegalArgumentException naming the shape when it is not a batch of latents of this VAE
+     * @throws IllegalStateException    when the config sets {@code latents_mean} / {@code latents_std}: pipelines
+     *                                  un-scale those in different ways (un-scale them, then call
+     *                                  {@link #decodeUnscaled})
      */
     public Tensor decode(Tensor latents) {
         checkInput("latents", latents, config.latentChannels(), 1);
+        if (!config.latentsMean().isEmpty() || !config.latentsStd().isEmpty()) {
+            throw new IllegalStateException(VaeConfig.CLASS_NAME + ": the config sets latents_mean and latents_std, "
+                    + "which pipelines un-scale in different ways, not as latents / scaling_factor + shift_factor; "
+                    + "un-scale the latents as the pipeline does and decode them with decodeUnscaled");
+        }
         Tensor out;
         try (NoGradGuard guard = new NoGradGuard(); PointerScope scope = new PointerScope()) {
             Tensor z = latents.to(ScalarType.Float).div(new Scalar(config.scalingFactor()))

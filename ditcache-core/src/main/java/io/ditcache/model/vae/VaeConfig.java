@@ -18,15 +18,26 @@ import java.util.Map;
  * @param useQuantConv        whether {@code quant_conv} (1x1, after the encoder) exists
  * @param usePostQuantConv    whether {@code post_quant_conv} (1x1, before the decoder) exists
  * @param midBlockAttention   {@code mid_block_add_attention}
+ * @param latentsMean         {@code latents_mean}, per latent channel, or empty when the config has none
+ * @param latentsStd          {@code latents_std}, per latent channel, or empty when the config has none
  */
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
         int layersPerBlock, int normNumGroups, double scalingFactor, double shiftFactor, boolean useQuantConv,
-        boolean usePostQuantConv, boolean midBlockAttention) {
+        boolean usePostQuantConv, boolean midBlockAttention, List<Double> latentsMean, List<Double> latentsStd) {
     /** diffusers' class name. */
     public static final String CLASS_NAME = "AutoencoderKL";
 
     public VaeConfig {
         blockOutChannels = List.copyOf(blockOutChannels);
+        latentsMean = List.copyOf(latentsMean);
+        latentsStd = List.copyOf(latentsStd);
+        for (List<Double> stats : List.of(latentsMean, latentsStd)) {
+            if (!stats.isEmpty() && stats.size() != latentChannels) {
+                throw new IllegalArgumentException((stats == latentsMean ? "latents_mean" : "latents_std") + " has "
+                        + stats.size() + " values, expected one per latent channel (latent_channels " + latentChannels
+                        + ")");
+            }
+        }
         positive("in_channels", inChannels);
         positive("out_channels", outChannels);
         positive("latent_channels", latentChannels);

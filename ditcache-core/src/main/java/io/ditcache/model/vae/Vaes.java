@@ -82,7 +82,8 @@ public final class Vaes {
                     c.intValue("latent_channels", 4), widths, c.intValue("layers_per_block", 1),
                     c.intValue("norm_num_groups", 32), c.doubleValue("scaling_factor", 0.18215),
                     c.doubleValue("shift_factor", 0.0), c.boolValue("use_quant_conv", true),
-                    c.boolValue("use_post_quant_conv", true), c.boolValue("mid_block_add_attention", true));
+                    c.boolValue("use_post_quant_conv", true), c.boolValue("mid_block_add_attention", true),
+                    c.doubleList("latents_mean", List.of()), c.doubleList("latents_std", List.of()));
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(c.source() + ": " + e.getMessage(), e);
         }

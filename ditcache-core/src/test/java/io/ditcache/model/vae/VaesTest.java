@@ -62,6 +62,32 @@ class VaesTest {
         assertEquals(0.0, Vaes.config(DiffusersConfig.read(vae.resolve("config.json"))).shiftFactor());
     }
 
+    /** SDXL-style per-channel statistics are un-scaled differently by each pipeline: decode refuses to guess. */
+    @Test
+    void latentStatisticsAreNotGuessed(@TempDir Path dir) throws Exception {
+        Path vae = VaeFixtures.folder(dir);
+        editConfig(vae, c -> {
+            c.putArray("latents_mean");
+            c.putArray("latents_std");
+            for (int i = 0; i < 16; i++) {
+                ((com.fasterxml.jackson.databind.node.ArrayNode) c.get("latents_mean")).add(0.1);
+                ((com.fasterxml.jackson.databind.node.ArrayNode) c.get("latents_std")).add(0.9);
+            }
+        });
+        AutoencoderKL model = Vaes.load(vae, ComputeType.FLOAT32);
+        assertEquals(16, model.config().latentsMean().size());
+        try (PointerScope scope = new PointerScope()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> model.decode(torch.zeros(1, 16, 2, 2)));
+            assertTrue(e.getMessage().contains("latents_mean") && e.getMessage().contains("decodeUnscaled"),
+                    e.getMessage());
+            assertEquals(3, model.decodeUnscaled(torch.zeros(1, 16, 2, 2)).size(1));
+        }
+        editConfig(vae, c -> c.putArray("latents_std").add(1.0));
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Vaes.load(vae, ComputeType.FLOAT32));
+        assertTrue(e.getMessage().contains("latents_std has 1 values"), e.getMessage());
+    }
+
     /** quant_conv doubles the moments, post_quant_conv halves the latents: both must be applied where they exist. */
     @Test
     void quantConvolutionsAreAppliedWhenTheConfigHasThem(@TempDir Path dir) throws Exception {

@@ -43,6 +43,7 @@ module io.ditcache.core {
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
     exports io.ditcache.model.text;
+    exports io.ditcache.model.vae;
     exports io.ditcache.policy;
     exports io.ditcache.profile;
     exports io.ditcache.quality;

@@ -12,6 +12,7 @@ import io.ditcache.model.DenoiserFamily;
 import io.ditcache.model.ModelDescription;
 import io.ditcache.model.ModelLoader;
 import io.ditcache.model.text.TextEncoders;
+import io.ditcache.model.vae.Vaes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -71,13 +72,21 @@ final class InspectCommand implements Callable<Integer> {
             TextEncoderInspect.print(o, source.model, source.config);
         } else if (source.model != null) {
             try (Checkpoint ckpt = Checkpoint.open(source.model)) {
-                ModelDescription d = describe(ckpt.config());
-                print(o, ckpt.config(), d);
-                weights(o, ckpt, d.parameterCount());
+                if (Vaes.isVae(ckpt.config())) {
+                    weights(o, ckpt, VaeInspect.print(o, ckpt.config()));
+                } else {
+                    ModelDescription d = describe(ckpt.config());
+                    print(o, ckpt.config(), d);
+                    weights(o, ckpt, d.parameterCount());
+                }
             }
         } else {
             DiffusersConfig config = DiffusersConfig.read(source.config);
-            print(o, config, describe(config));
+            if (Vaes.isVae(config)) {
+                VaeInspect.print(o, config);
+            } else {
+                print(o, config, describe(config));
+            }
         }
         o.flush();
         return 0;

@@ -30,11 +30,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
+/**
+ * {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments; on a VAE folder, a
+ * decode or an encode ({@link VaeRun}).
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
                 + "On a text encoder's folder: input_ids (and attention_mask) to last_hidden_state, text_embeds, "
-                + "hidden_states_penultimate, pooler_output.")
+                + "hidden_states_penultimate, pooler_output. On a VAE folder (AutoencoderKL) decodes tensor "
+                + "'latents' into 'decoded', or with --encode 'images' into 'posterior_mean' and "
+                + "'posterior_logvar'.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -60,6 +65,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
     boolean capture;
 
+    @Option(names = "--encode", description = "with a VAE folder (AutoencoderKL): encode tensor 'images' into "
+            + "'posterior_mean' and 'posterior_logvar' (without it a VAE decodes 'latents' / scaling_factor + "
+            + "shift_factor into 'decoded')")
+    boolean encode;
+
     @Option(names = "--embeddings", description = "prompt embeddings " + TextConditions.FILE_HINT + ": the "
             + "conditioning inputs (encoder_hidden_states, pooled_projections, encoder_attention_mask) the inputs "
             + "file lacks come from here")
@@ -71,10 +81,25 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (TextEncoders.isTextEncoder(model)) {
+            if (encode) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--encode: " + ModelSource.name(model)
+                        + " is a text encoder, not a VAE folder (config.json _class_name AutoencoderKL)");
+            }
             return TextEncoderRun.run(spec.commandLine(), model, dtype.type, inputs, out, capture, embeddings);
         }
         OptionChecks.outputFile(spec.commandLine(), "--out", out);
         TextConditions.checkFile(spec.commandLine(), embeddings);
+        if (VaeRun.isVae(model)) {
+            if (capture || embeddings != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), (capture ? "--capture" : "--embeddings")
+                        + " applies to transformers, not to the VAE " + ModelSource.name(model));
+            }
+            return new VaeRun(model, inputs, out, encode, dtype.type).call();
+        }
+        if (encode) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--encode: " + ModelSource.name(model)
+                    + " is not a VAE folder (config.json _class_name AutoencoderKL)");
+        }
         Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             loaded = dtype.load(ckpt);

@@ -6,12 +6,10 @@ import java.util.List;
 /**
  * The timed pairs of one shootout case (an uncached and a cached run, back to back) and the verdict on them: a
  * median speedup above what the case's skipped share allows ({@link Shootout#speedupCeiling}, plus
- * {@value #TOLERANCE} relative) cannot be the cache's doing, so the case is re-measured with more pairs, at most
+ * {@link Shootout#SPEEDUP_TOLERANCE} relative) cannot be the cache's doing, so the case is re-measured with more pairs, at most
  * {@value #MAX_EXTRA_ROUNDS} times; a speedup still above the ceiling is noise.
  */
 final class PairedTimings {
-    /** How far above the ceiling a median speedup may lie and still count as measured (timer and drift). */
-    static final double TOLERANCE = 0.10;
     /** Re-measurements of an impossible speedup before it is called noise. */
     static final int MAX_EXTRA_ROUNDS = 2;
     /** Pairs per re-measurement at least, whatever the repeats. */
@@ -75,7 +73,7 @@ final class PairedTimings {
 
     /** Whether the speedup lies above the ceiling by more than the tolerance. */
     boolean impossible() {
-        return speedup() > ceiling * (1 + TOLERANCE);
+        return speedup() > ceiling * (1 + Shootout.SPEEDUP_TOLERANCE);
     }
 
     /** The speedups of the single pairs. */

@@ -113,6 +113,12 @@ public final class Shootout {
         LATENTS
     }
 
+    /**
+     * How far above {@link #speedupCeiling} a measured speedup may lie, relative, and still count as measured (timer
+     * resolution and drift); above it, it is noise.
+     */
+    public static final double SPEEDUP_TOLERANCE = 0.10;
+
     private Shootout() {
     }
 

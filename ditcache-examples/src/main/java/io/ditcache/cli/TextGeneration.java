@@ -71,6 +71,8 @@ final class TextGeneration {
                     "sample i has seed --seed + i, which must fit in a 64-bit integer");
             cl.getErr().println("generate: " + n + " samples of " + prompts.prompts() + " prompts; "
                     + choice.describe(prompts));
+            OptionChecks.space(cl, "--out", g.out, OutputSizes.samples(n, elements), "the final latents, their "
+                    + "preview and the metrics");
             Sampler sampler = new Sampler(model, choice.create());
             List<CacheStats> stats = new ArrayList<>();
             float[] all = new float[Math.toIntExact(n * elements)];
@@ -105,7 +107,7 @@ final class TextGeneration {
                     }
                 }
             }
-            Files.createDirectories(g.out);
+            g.claimOutput();
             new SafetensorsWriter().metadata("format", "pt").put("latents", all, full).write(g.out.resolve(LATENTS));
             LatentPreview.write(g.out.resolve(PREVIEW), latents, Math.min(8, prompts.prompts()));
             writeJson(g, model, choice, prompts, n, seconds, nonFinite, policy, stats, full);

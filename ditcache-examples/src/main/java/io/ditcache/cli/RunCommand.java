@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
 
 /** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a).")
+        description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
+                + "Without --inputs, on inputs made for the model (class-label DiT models: seeded noise, a timestep "
+                + "and a class label); --example-inputs FILE writes them for reuse.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -44,13 +46,27 @@ final class RunCommand implements Callable<Integer> {
     static final List<String> CONDITIONING = List.of(PromptEmbeddings.HIDDEN, PromptEmbeddings.POOLED,
             PromptEmbeddings.MASK);
 
-    @Option(names = "--model", required = true, description = "diffusers checkpoint directory")
+    /** Where the output goes without {@code --out}. */
+    static final String DEFAULT_OUT = "ditcache-run.safetensors";
+
+    @Option(names = "--model", description = "diffusers checkpoint directory: config.json and "
+            + "diffusion_pytorch_model.safetensors (or a sharded set with its .index.json), as save_pretrained "
+            + "writes it (default: the embedded model)")
     Path model;
 
-    @Option(names = "--inputs", required = true, description = "safetensors file of forward inputs")
+    @Option(names = "--inputs", description = "safetensors file of forward inputs, named as diffusers' forward "
+            + "arguments (default: inputs made for the model, see --seed)")
     Path inputs;
 
-    @Option(names = "--out", required = true, description = "safetensors file to write")
+    @Option(names = "--example-inputs", description = "write inputs made for the model to this safetensors file "
+            + "(a starting point for --inputs); without --out, only that")
+    Path exampleInputs;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the inputs made for the model: its noise, "
+            + "and class label seed mod classes (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", description = "safetensors file to write (default: " + DEFAULT_OUT + ")")
     Path out;
 
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
@@ -66,8 +82,31 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        OptionChecks.outputFile(spec.commandLine(), "--out", out);
-        TextConditions.checkFile(spec.commandLine(), embeddings);
+        CommandLine cl = spec.commandLine();
+        boolean forward = out != null || exampleInputs == null;
+        if (out == null && forward) {
+            out = Path.of(DEFAULT_OUT);
+        }
+        if (forward) {
+            OptionChecks.outputFile(cl, "--out", out);
+        }
+        if (exampleInputs != null) {
+            OptionChecks.outputFile(cl, "--example-inputs", exampleInputs);
+            if (inputs != null) {
+                throw new CommandLine.ParameterException(cl, "--example-inputs " + exampleInputs + " and --inputs "
+                        + inputs + ": the example inputs are made for the model, not read; give one");
+            }
+            if (forward && exampleInputs.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new CommandLine.ParameterException(cl, "--example-inputs and --out are the same file, "
+                        + out + "; give two");
+            }
+        }
+        if (inputs != null && !Files.isRegularFile(inputs)) {
+            throw new CommandLine.ParameterException(cl, "--inputs " + inputs + ": no such file (expected a "
+                    + "safetensors file of forward inputs)");
+        }
+        TextConditions.checkFile(cl, embeddings);
+        long started = System.nanoTime();
         Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             loaded = dtype.load(ckpt);
@@ -76,6 +115,31 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException(ModelSource.name(model) + ": " + loaded.info().className()
                     + " offers no forward on named inputs");
         }
+        PrintWriter o = cl.getOut();
+        io.ditcache.io.SafetensorsWriter made = null;
+        if (inputs == null) {
+            if (!ExampleInputs.supports(loaded)) {
+                throw new CommandLine.ParameterException(cl, (exampleInputs != null ? "--example-inputs: no example "
+                        + "inputs for " : "--inputs: required for ") + ModelSource.name(model) + " ("
+                        + loaded.info().className() + "; example inputs are made for class-label DiT models only), "
+                        + "which takes " + dit.inputNames() + (dit.optionalInputNames().isEmpty() ? ""
+                                : " (optional: " + dit.optionalInputNames() + ")"));
+            }
+            made = ExampleInputs.make(loaded, dit, model, seed);
+            if (exampleInputs != null) {
+                made.write(exampleInputs);
+                try (SafetensorsFile f = SafetensorsFile.open(exampleInputs)) {
+                    o.println("wrote example inputs for " + ModelSource.name(model) + " (seed " + seed + ") to "
+                            + exampleInputs.toAbsolutePath() + ": " + ExampleInputs.describe(f));
+                }
+                o.flush();
+            }
+            if (!forward) {
+                return 0;
+            }
+        }
+        String source = made == null ? inputs.toString() : "inputs made for " + ModelSource.name(model) + " (seed "
+                + seed + ")";
         if (embeddings != null) {
             if (!TextConditions.text(loaded)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--embeddings " + embeddings + ": "
@@ -84,7 +148,8 @@ final class RunCommand implements Callable<Integer> {
             }
             PromptEmbeddings.read(embeddings).close(); // every check of the file, with its name
         }
-        try (SafetensorsFile in = embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
+        try (SafetensorsFile in = made != null ? ExampleInputs.open(made, source)
+                : embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
                 InferenceMode mode = new InferenceMode();
                 PointerScope scope = new PointerScope();
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
@@ -98,6 +163,12 @@ final class RunCommand implements Callable<Integer> {
             }
             SafetensorsWriter.write(out, outputs, Map.of("format", "pt"));
             warnNonFinite(outputs);
+            o.printf(java.util.Locale.ROOT, "run: %s (%s), one forward on %s: %s%n", ModelSource.name(model),
+                    loaded.info().className(), source, ExampleInputs.describe(in));
+            o.printf(java.util.Locale.ROOT, "wrote %s: sample %s%s (%.2f s with loading)%n", out.toAbsolutePath(),
+                    java.util.Arrays.toString(sample.sizes().vec().get()), capture ? " and " + (outputs.size() - 1)
+                            + " captured tensors (block.{i}.k/v/a)" : "", (System.nanoTime() - started) / 1e9);
+            o.flush();
         }
         return 0;
     }

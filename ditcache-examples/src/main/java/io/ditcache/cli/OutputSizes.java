@@ -46,6 +46,35 @@ final class OutputSizes {
         return samples * elements * Float.BYTES + BYTES_PER_PAGE;
     }
 
+    /**
+     * One forward's output, float32 (twice the input for a learned variance), and with {@code capture} each block's
+     * K, V and attention output {@code [batch, tokens, width]}: tokens are the input's positions over the patch
+     * area ({@code patch_size}), width {@code num_attention_heads x attention_head_dim} of the config (1 where the
+     * config does not say); the text stream of joint models is not counted.
+     */
+    static long forward(Denoiser model, long[] hiddenStates, boolean capture) {
+        long numel = 1;
+        for (long d : hiddenStates) {
+            numel = Math.multiplyExact(numel, Math.max(1, d));
+        }
+        long bytes = 2 * numel * Float.BYTES;
+        if (capture && hiddenStates.length >= 2) {
+            java.util.Map<String, Object> c = model.info().config();
+            long batch = Math.max(1, hiddenStates[0]);
+            long channels = Math.max(1, hiddenStates.length == 3 ? hiddenStates[2] : hiddenStates.length == 5
+                    ? hiddenStates[2] : hiddenStates[1]);
+            long patch = Math.max(1, number(c, "patch_size"));
+            long tokens = Math.max(1, numel / batch / channels / (hiddenStates.length == 3 ? 1 : patch * patch));
+            long width = Math.max(1, number(c, "num_attention_heads") * number(c, "attention_head_dim"));
+            bytes += 3L * model.layers() * batch * tokens * width * Float.BYTES;
+        }
+        return bytes;
+    }
+
+    private static long number(java.util.Map<String, Object> config, String key) {
+        return config.get(key) instanceof Number n ? n.longValue() : 1;
+    }
+
     /** A training run: train state (weights, EMA, two optimiser moments) and the model, float32. */
     static long training(long parameters) {
         return 5 * parameters * Float.BYTES + BYTES_PER_PAGE;

@@ -155,6 +155,11 @@ final class RunCommand implements Callable<Integer> {
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
             checkInputs(in.names(), dit.inputNames(), dit.optionalInputNames(), loaded.info().className());
+            if (in.contains("hidden_states")) {
+                long[] x = in.info("hidden_states").dims();
+                OptionChecks.space(cl, "--out", out, OutputSizes.forward(loaded, x, capture), capture
+                        ? "the output and the captured K, V and attention outputs of every block" : "the output");
+            }
             Tensor sample = dit.forward(in, model, capture ? probe : ActivationProbe.NONE);
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             outputs.put("sample", sample);

@@ -116,8 +116,9 @@ final class TextGeneration {
                 o.println("warning: " + nonFinite + " of " + n + " samples hold NaN or infinite latents");
             }
             if (policy != null) {
-                o.printf(Locale.ROOT, "cache (%s): %.1f%% of block evaluations skipped%n", policy.name(),
-                        100 * skipped(stats));
+                o.printf(Locale.ROOT, "cache (%s): %.1f%% of block evaluations skipped, which allows a speedup of "
+                        + "at most %.2fx (uncached not timed for text models)%n", policy.name(), 100 * skipped(stats),
+                        io.ditcache.bench.Shootout.speedupCeiling(skipped(stats), 0));
             }
             o.println("wrote " + g.out.toAbsolutePath().resolve(LATENTS) + ", " + PREVIEW + " and "
                     + GenerateCommand.JSON);
@@ -159,6 +160,7 @@ final class TextGeneration {
             root.set("policy", json.valueToTree(policy.describe()));
             ObjectNode cache = root.putObject("cache");
             cache.put("skipped_fraction", skipped(stats));
+            cache.put("speedup_ceiling", io.ditcache.bench.Shootout.speedupCeiling(skipped(stats), 0));
             cache.set("first_batch", json.valueToTree(stats.get(0).summary()));
         } else {
             root.putNull("policy");

@@ -68,7 +68,8 @@ final class ParetoChart {
         chart.setBackgroundPaint(Color.WHITE);
         Shootout.Settings s = result.settings();
         chart.addSubtitle(new TextTitle(String.format(Locale.ROOT, "%d samples, %d steps, guidance %s, median of %d "
-                + "interleaved runs; up and right is better", s.samples(), s.steps(), s.guidance(), s.repeats()),
+                + "interleaved pairs (more where re-measured); up and right is better", s.samples(), s.steps(),
+                s.guidance(), s.repeats()),
                 new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
         int noise = result.rows().size() - rows.size();
         if (noise > 0) {

@@ -197,7 +197,7 @@ public final class ShootoutReport {
         if (!noise.isEmpty()) {
             h.append("<p style=\"color:#a40000\">").append(noise.size()).append(noise.size() == 1 ? " row" : " rows")
                     .append(" measured a speedup above what its skipped share allows (at most 1 / (1 - skipped), ")
-                    .append("more when the rest of a step costs something) even after re-measuring: marked ")
+                    .append("less where the rest of a step takes time) even after re-measuring: marked ")
                     .append(ReportPage.esc(ShootoutRow.NOISE_NOTE)).append(", left off the Pareto front and out ")
                     .append("of the chart. Run again on a quiet machine or with more --repeats.</p>\n");
         }

@@ -8,6 +8,9 @@ import io.ditcache.model.Denoiser;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTInputs;
+import io.ditcache.model.flux.FluxConfig;
+import io.ditcache.model.pixart.PixArtConfig;
+import io.ditcache.model.sd3.SD3Config;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -15,23 +18,36 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
  * Forward inputs made for a model from its description, for {@code run} without {@code --inputs} and for {@code
- * run --example-inputs FILE}: for a class-label DiT ({@value DiTConfig#CLASS_NAME}), one sample of its latent
- * shape, standard normal noise from {@link Random} seeded with the seed, the timestep half-way through its training
- * range and class label {@code seed mod classes}. Text-conditioned families take their conditioning from files
- * ({@code --inputs}, {@code --embeddings}); none is made up for them.
+ * run --example-inputs FILE}: one sample, every float tensor standard normal from {@link Random} seeded with the
+ * seed, the timestep half-way through the training range. A class-label DiT ({@value DiTConfig#CLASS_NAME}) gets
+ * its latent shape and class label {@code seed mod classes}; PixArt and SD3 their {@code sample_size} latents and
+ * {@value #TEXT_TOKENS} text tokens of random embeddings of the config's width (and PixArt's resolution and aspect
+ * ratio where it uses them); FLUX a {@value #FLUX_GRID} x {@value #FLUX_GRID} grid of packed latent tokens with
+ * its position ids, text ids of zeros, and guidance 3.5 where it embeds guidance. Random embeddings make a valid
+ * forward, not a meaningful prompt. The video families are not covered: give them {@code --inputs}.
  */
 final class ExampleInputs {
+    /** Text tokens of the made-up prompt of a text model. */
+    static final int TEXT_TOKENS = 8;
+    /** Packed latent tokens per side for FLUX (a 256 x 256 image). */
+    static final int FLUX_GRID = 16;
+    /** The classes made up for; anything else needs {@code --inputs}. */
+    static final List<String> FAMILIES = List.of(DiTConfig.CLASS_NAME, PixArtConfig.CLASS_NAME, SD3Config.CLASS_NAME,
+            FluxConfig.CLASS_NAME);
+
     private ExampleInputs() {
     }
 
     /** Whether inputs can be made for {@code model}. */
     static boolean supports(Denoiser model) {
-        return DiTConfig.CLASS_NAME.equals(model.info().className()) && model.info().classes() > 0;
+        String c = model.info().className();
+        return FAMILIES.contains(c) && (!c.equals(DiTConfig.CLASS_NAME) || model.info().classes() > 0);
     }
 
     /**
@@ -44,28 +60,94 @@ final class ExampleInputs {
             throws IOException {
         if (!supports(model)) {
             throw new IllegalArgumentException("no example inputs for " + model.info().className() + " (they are made "
-                    + "for class-label DiT models only); give --inputs FILE with " + forward.inputNames()
-                    + (forward.optionalInputNames().isEmpty() ? "" : " (optional: " + forward.optionalInputNames() + ")"));
-        }
-        int classes = model.info().classes();
-        long label = Math.floorMod(seed, classes);
-        long[] shape = model.latentShape(ClassLabels.of(label));
-        int elements = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
-        float[] noise = new float[elements];
-        Random rnd = new Random(seed);
-        for (int i = 0; i < elements; i++) {
-            noise[i] = (float) rnd.nextGaussian();
+                    + "for " + String.join(", ", FAMILIES) + "); give --inputs FILE with " + forward.inputNames()
+                    + (forward.optionalInputNames().isEmpty() ? "" : " (optional: " + forward.optionalInputNames()
+                            + ")"));
         }
         int train = DiTInputs.trainTimesteps(modelDir == null ? null
                 : modelDir.resolve(io.ditcache.io.Checkpoint.SCHEDULER_CONFIG));
+        Random rnd = new Random(seed);
+        Map<String, Object> c = model.info().config();
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt")
+                .metadata("ditcache", "example inputs for " + model.info().className() + ", seed " + seed);
+        switch (model.info().className()) {
+            case PixArtConfig.CLASS_NAME -> {
+                long size = number(c, "sample_size", 128);
+                long[] latents = {1, number(c, "in_channels", 4), size, size};
+                long[] text = {1, TEXT_TOKENS, number(c, "caption_channels", 4096)};
+                w.put("hidden_states", normal(rnd, latents), latents)
+                        .put("encoder_hidden_states", normal(rnd, text), text)
+                        .put("timestep", new long[] {train / 2}, 1);
+                if (Boolean.TRUE.equals(c.get("use_additional_conditions"))) {
+                    // the pipeline's pixel height and width (8 x the latent) and their ratio
+                    w.put("resolution", new float[] {size * 8f, size * 8f}, 1, 2)
+                            .put("aspect_ratio", new float[] {1f}, 1, 1);
+                }
+                return w;
+            }
+            case SD3Config.CLASS_NAME -> {
+                long size = number(c, "sample_size", 128);
+                long[] latents = {1, number(c, "in_channels", 16), size, size};
+                long[] text = {1, TEXT_TOKENS, number(c, "joint_attention_dim", 4096)};
+                long[] pooled = {1, number(c, "pooled_projection_dim", 2048)};
+                return w.put("hidden_states", normal(rnd, latents), latents)
+                        .put("encoder_hidden_states", normal(rnd, text), text)
+                        .put("pooled_projections", normal(rnd, pooled), pooled)
+                        .put("timestep", new float[] {train / 2f}, 1);
+            }
+            case FluxConfig.CLASS_NAME -> {
+                int axes = c.get("axes_dims_rope") instanceof List<?> l ? l.size() : 3;
+                int tokens = FLUX_GRID * FLUX_GRID;
+                float[] imgIds = new float[tokens * axes];
+                for (int i = 0; i < tokens && axes >= 3; i++) {
+                    imgIds[i * axes + 1] = i / FLUX_GRID; // FluxPipeline: (0, row, column)
+                    imgIds[i * axes + 2] = i % FLUX_GRID;
+                }
+                long[] latents = {1, tokens, number(c, "in_channels", 64)};
+                long[] text = {1, TEXT_TOKENS, number(c, "joint_attention_dim", 4096)};
+                long[] pooled = {1, number(c, "pooled_projection_dim", 768)};
+                w.put("hidden_states", normal(rnd, latents), latents)
+                        .put("encoder_hidden_states", normal(rnd, text), text)
+                        .put("pooled_projections", normal(rnd, pooled), pooled)
+                        .put("timestep", new float[] {train / 2000f}, 1) // FLUX takes the timestep / 1000
+                        .put("img_ids", imgIds, tokens, axes)
+                        .put("txt_ids", new float[TEXT_TOKENS * axes], TEXT_TOKENS, axes);
+                if (Boolean.TRUE.equals(c.get("guidance_embeds"))) {
+                    w.put("guidance", new float[] {3.5f}, 1);
+                }
+                return w;
+            }
+            default -> {
+                return dit(model, seed, rnd, train, w);
+            }
+        }
+    }
+
+    /** A class-label DiT's inputs. */
+    private static SafetensorsWriter dit(Denoiser model, long seed, Random rnd, int train, SafetensorsWriter w) {
+        int classes = model.info().classes();
+        long label = Math.floorMod(seed, classes);
+        long[] shape = model.latentShape(ClassLabels.of(label));
         long[] dims = new long[shape.length + 1];
         dims[0] = 1;
         System.arraycopy(shape, 0, dims, 1, shape.length);
-        return new SafetensorsWriter().metadata("format", "pt")
-                .metadata("ditcache", "example inputs, seed " + seed)
-                .put("hidden_states", noise, dims)
+        return w.put("hidden_states", normal(rnd, dims), dims)
                 .put("timestep", new long[] {train / 2}, 1)
                 .put("class_labels", new long[] {label}, 1);
+    }
+
+    /** Standard normal values for a tensor of {@code dims}, in row-major order. */
+    private static float[] normal(Random rnd, long... dims) {
+        int n = Math.toIntExact(Arrays.stream(dims).reduce(1, Math::multiplyExact));
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return v;
+    }
+
+    private static long number(Map<String, Object> config, String key, long fallback) {
+        return config.get(key) instanceof Number n ? n.longValue() : fallback;
     }
 
     /** The inputs as an in-memory file named {@code source}. */

@@ -32,8 +32,8 @@ import picocli.CommandLine.Option;
 /** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
-                + "Without --inputs, on inputs made for the model (class-label DiT models: seeded noise, a timestep "
-                + "and a class label); --example-inputs FILE writes them for reuse.")
+                + "Without --inputs, on inputs made for the model (DiT, PixArt, SD3, FLUX: seeded noise latents, a "
+                + "timestep, a class label or random text embeddings); --example-inputs FILE writes them for reuse.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -121,7 +121,8 @@ final class RunCommand implements Callable<Integer> {
             if (!ExampleInputs.supports(loaded)) {
                 throw new CommandLine.ParameterException(cl, (exampleInputs != null ? "--example-inputs: no example "
                         + "inputs for " : "--inputs: required for ") + ModelSource.name(model) + " ("
-                        + loaded.info().className() + "; example inputs are made for class-label DiT models only), "
+                        + loaded.info().className() + "; example inputs are made for "
+                        + String.join(", ", ExampleInputs.FAMILIES) + "), "
                         + "which takes " + dit.inputNames() + (dit.optionalInputNames().isEmpty() ? ""
                                 : " (optional: " + dit.optionalInputNames() + ")"));
             }

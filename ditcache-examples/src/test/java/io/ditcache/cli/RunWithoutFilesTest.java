@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code run} starts without files: on the embedded default with inputs made for it, or writes those inputs with
@@ -72,28 +74,66 @@ class RunWithoutFilesTest {
         }
     }
 
+    /**
+     * The text-conditioned image families get inputs of their config's shapes (random embeddings): the file they
+     * write passes the family's own input checks and runs, and the forward gives finite values of the latents'
+     * shape.
+     */
+    @ParameterizedTest
+    @CsvSource({"pixart, pixart, 'hidden_states [1, 4, 8, 8] F32', '[1, 8, 8, 8]'",
+            "sd3-small, sd3, 'pooled_projections [1, 64] F32', '[1, 4, 8, 8]'",
+            "flux, flux, 'img_ids [256, 3] F32', '[1, 256, 4]'"})
+    void textFamiliesRunOnInputsMadeFromTheirConfig(String fixture, String name, String tensor, String sample)
+            throws Exception {
+        Path model = fixture(fixture, name);
+        Path in = dir.resolve(name + "-in.safetensors");
+        CliRun w = CliRun.of("run", "--model", model.toString(), "--example-inputs", in.toString());
+        assertEquals(0, w.exitCode(), w::toString);
+        assertTrue(w.out().contains(tensor), w::toString);
+        assertTrue(w.out().contains("encoder_hidden_states [1, " + ExampleInputs.TEXT_TOKENS + ", "), w::toString);
+        Path out = dir.resolve(name + "-out.safetensors");
+        CliRun r = CliRun.of("run", "--model", model.toString(), "--inputs", in.toString(), "--capture", "--out",
+                out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals("", r.err(), r::toString);
+        assertTrue(r.out().contains("wrote " + out.toAbsolutePath() + ": sample " + sample), r::toString);
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            for (float x : f.floats("sample")) {
+                assertTrue(Float.isFinite(x));
+            }
+        }
+    }
+
+    /** A fixture checkpoint of the examples' test resources, copied into a folder named {@code name}. */
+    private Path fixture(String fixture, String name) throws Exception {
+        Path model = Files.createDirectories(dir.resolve(name));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            try (java.io.InputStream s = getClass().getResourceAsStream("/fixtures/" + fixture + "/" + f)) {
+                Files.copy(s, model.resolve(f.equals("config.json") ? f : FixtureDit.WEIGHTS));
+            }
+        }
+        return model;
+    }
+
     @Test
-    void exampleInputsWithInputsOrForATextModelAreRefusedInOneLine() throws Exception {
+    void exampleInputsWithInputsOrForAVideoModelAreRefusedInOneLine() throws Exception {
         Path in = dir.resolve("in.safetensors");
         CliRun both = CliRun.of("run", "--example-inputs", in.toString(), "--inputs", in.toString());
         assertEquals(2, both.exitCode(), both::toString);
         assertEquals(1, both.errLines().size(), both::toString);
         assertFalse(Files.exists(in));
 
-        Path sd3 = dir.resolve("sd3");
-        Files.createDirectories(sd3);
-        TextModelCommandsTest.copy("config.json", sd3.resolve("config.json"));
-        TextModelCommandsTest.copy("model.safetensors", sd3.resolve(FixtureDit.WEIGHTS));
-        CliRun text = CliRun.of("run", "--model", sd3.toString(), "--example-inputs", in.toString());
-        assertEquals(2, text.exitCode(), text::toString);
-        assertEquals(1, text.errLines().size(), text::toString);
-        assertTrue(text.err().startsWith("run: --example-inputs: no example inputs for sd3 (SD3Transformer2DModel"),
-                text::toString);
-        assertTrue(text.err().contains("encoder_hidden_states"), "says what the model takes: " + text);
-        CliRun noInputs = CliRun.of("run", "--model", sd3.toString(), "--out", dir.resolve("o.safetensors")
+        Path latte = fixture("latte", "latte");
+        CliRun video = CliRun.of("run", "--model", latte.toString(), "--example-inputs", in.toString());
+        assertEquals(2, video.exitCode(), video::toString);
+        assertEquals(1, video.errLines().size(), video::toString);
+        assertTrue(video.err().startsWith("run: --example-inputs: no example inputs for latte "
+                + "(LatteTransformer3DModel"), video::toString);
+        assertTrue(video.err().contains("encoder_hidden_states"), "says what the model takes: " + video);
+        CliRun noInputs = CliRun.of("run", "--model", latte.toString(), "--out", dir.resolve("o.safetensors")
                 .toString());
         assertEquals(2, noInputs.exitCode(), noInputs::toString);
-        assertTrue(noInputs.err().startsWith("run: --inputs: required for sd3"), noInputs::toString);
+        assertTrue(noInputs.err().startsWith("run: --inputs: required for latte"), noInputs::toString);
         assertFalse(Files.exists(in));
     }
 }

@@ -286,10 +286,15 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** Whether to time the same samples uncached beside a policy's. */
     private boolean timeUncached(CachePolicy policy) {
+        return timeUncached(policy, samples);
+    }
+
+    /** Whether to time {@code n} samples uncached beside a policy's, as {@code --uncached-timing} says. */
+    boolean timeUncached(CachePolicy policy, int n) {
         return policy != null && switch (uncachedTiming) {
             case "yes" -> true;
             case "no" -> false;
-            default -> samples <= UNCACHED_TIMING_LIMIT;
+            default -> n <= UNCACHED_TIMING_LIMIT;
         };
     }
 

@@ -8,7 +8,11 @@ import io.ditcache.model.Denoiser;
 import io.ditcache.model.DiffusersForward;
 import io.ditcache.model.dit.DiTConfig;
 import io.ditcache.model.dit.DiTInputs;
+import io.ditcache.model.TextEmbeddings;
+import io.ditcache.model.cogvideox.CogVideoXConfig;
 import io.ditcache.model.flux.FluxConfig;
+import io.ditcache.model.latte.LatteConfig;
+import io.ditcache.model.mochi.MochiConfig;
 import io.ditcache.model.pixart.PixArtConfig;
 import io.ditcache.model.sd3.SD3Config;
 import java.io.IOException;
@@ -21,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * Forward inputs made for a model from its description, for {@code run} without {@code --inputs} and for {@code
@@ -29,8 +35,10 @@ import java.util.stream.Collectors;
  * its latent shape and class label {@code seed mod classes}; PixArt and SD3 their {@code sample_size} latents and
  * {@value #TEXT_TOKENS} text tokens of random embeddings of the config's width (and PixArt's resolution and aspect
  * ratio where it uses them); FLUX a {@value #FLUX_GRID} x {@value #FLUX_GRID} grid of packed latent tokens with
- * its position ids, text ids of zeros, and guidance 3.5 where it embeds guidance. Random embeddings make a valid
- * forward, not a meaningful prompt. The video families are not covered: give them {@code --inputs}.
+ * its position ids, text ids of zeros, and guidance 3.5 where it embeds guidance; CogVideoX, Latte and Mochi their
+ * default latent video (the shape their sampling starts from) and text of the config's width ({@code
+ * max_text_seq_length} tokens for CogVideoX; Mochi with a mask of ones). Random embeddings make a valid forward,
+ * not a meaningful prompt. Open-Sora's STDiT3 is not covered: give it {@code --inputs}.
  */
 final class ExampleInputs {
     /** Text tokens of the made-up prompt of a text model. */
@@ -39,7 +47,7 @@ final class ExampleInputs {
     static final int FLUX_GRID = 16;
     /** The classes made up for; anything else needs {@code --inputs}. */
     static final List<String> FAMILIES = List.of(DiTConfig.CLASS_NAME, PixArtConfig.CLASS_NAME, SD3Config.CLASS_NAME,
-            FluxConfig.CLASS_NAME);
+            FluxConfig.CLASS_NAME, CogVideoXConfig.CLASS_NAME, LatteConfig.CLASS_NAME, MochiConfig.CLASS_NAME);
 
     private ExampleInputs() {
     }
@@ -117,10 +125,42 @@ final class ExampleInputs {
                 }
                 return w;
             }
+            case CogVideoXConfig.CLASS_NAME -> {
+                return video(model, rnd, w, number(c, "max_text_seq_length", 226), number(c, "text_embed_dim", 4096))
+                        .put("timestep", new long[] {train / 2}, 1);
+            }
+            case LatteConfig.CLASS_NAME -> {
+                return video(model, rnd, w, TEXT_TOKENS, number(c, "caption_channels", 4096))
+                        .put("timestep", new long[] {train / 2}, 1);
+            }
+            case MochiConfig.CLASS_NAME -> {
+                long[] ones = new long[TEXT_TOKENS];
+                Arrays.fill(ones, 1);
+                return video(model, rnd, w, TEXT_TOKENS, number(c, "text_embed_dim", 4096))
+                        .put("encoder_attention_mask", ones, 1, TEXT_TOKENS)
+                        .put("timestep", new float[] {500f}, 1); // Mochi's clock runs 0..1000
+            }
             default -> {
                 return dit(model, seed, rnd, train, w);
             }
         }
+    }
+
+    /**
+     * A video model's latents at its default size, in its forward's layout (its {@link Denoiser#latentShape} with
+     * a batch of 1), and {@code tokens} text states of {@code width}.
+     */
+    private static SafetensorsWriter video(Denoiser model, Random rnd, SafetensorsWriter w, long tokens, long width) {
+        long[] shape;
+        try (PointerScope scope = new PointerScope()) {
+            shape = model.latentShape(TextEmbeddings.of(torch.zeros(1, tokens, width)));
+        }
+        long[] latents = new long[shape.length + 1];
+        latents[0] = 1;
+        System.arraycopy(shape, 0, latents, 1, shape.length);
+        long[] text = {1, tokens, width};
+        return w.put("hidden_states", normal(rnd, latents), latents)
+                .put("encoder_hidden_states", normal(rnd, text), text);
     }
 
     /** A class-label DiT's inputs. */

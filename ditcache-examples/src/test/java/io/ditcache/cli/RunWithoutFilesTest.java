@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ditcache.io.SafetensorsFile;
+import io.ditcache.model.CheckpointWriter;
+import io.ditcache.model.opensora.STDiT3Config;
+import io.ditcache.model.opensora.STDiT3Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,14 +79,17 @@ class RunWithoutFilesTest {
     }
 
     /**
-     * The text-conditioned image families get inputs of their config's shapes (random embeddings): the file they
-     * write passes the family's own input checks and runs, and the forward gives finite values of the latents'
-     * shape.
+     * The text-conditioned families get inputs of their config's shapes (random embeddings), video families at
+     * their default latent size: the file they write passes the family's own input checks and runs, and the
+     * forward gives finite values of the latents' shape.
      */
     @ParameterizedTest
     @CsvSource({"pixart, pixart, 'hidden_states [1, 4, 8, 8] F32', '[1, 8, 8, 8]'",
             "sd3-small, sd3, 'pooled_projections [1, 64] F32', '[1, 4, 8, 8]'",
-            "flux, flux, 'img_ids [256, 3] F32', '[1, 256, 4]'"})
+            "flux, flux, 'img_ids [256, 3] F32', '[1, 256, 4]'",
+            "latte, latte, 'hidden_states [1, 4, 16, 8, 8] F32', '[1, 8, 16, 8, 8]'",
+            "mochi, mochi, 'encoder_attention_mask [1, 8] I64, timestep [1] F32', '[1, 4, 4, 60, 106]'",
+            "cogvideox, cogvideox, 'hidden_states [1, 2, 4, 8, 8] F32', '[1, 2, 4, 8, 8]'"})
     void textFamiliesRunOnInputsMadeFromTheirConfig(String fixture, String name, String tensor, String sample)
             throws Exception {
         Path model = fixture(fixture, name);
@@ -123,17 +130,19 @@ class RunWithoutFilesTest {
         assertEquals(1, both.errLines().size(), both::toString);
         assertFalse(Files.exists(in));
 
-        Path latte = fixture("latte", "latte");
-        CliRun video = CliRun.of("run", "--model", latte.toString(), "--example-inputs", in.toString());
+        Path stdit = dir.resolve("stdit3");
+        CheckpointWriter.save(new STDiT3Model(new STDiT3Config(new long[] {3, 4, 4}, 64, 4, new int[] {1, 2, 2}, 32,
+                2, 2, 2.0, true, 16, 6, true, 0.1)), stdit, Map.of());
+        CliRun video = CliRun.of("run", "--model", stdit.toString(), "--example-inputs", in.toString());
         assertEquals(2, video.exitCode(), video::toString);
         assertEquals(1, video.errLines().size(), video::toString);
-        assertTrue(video.err().startsWith("run: --example-inputs: no example inputs for latte "
-                + "(LatteTransformer3DModel"), video::toString);
-        assertTrue(video.err().contains("encoder_hidden_states"), "says what the model takes: " + video);
-        CliRun noInputs = CliRun.of("run", "--model", latte.toString(), "--out", dir.resolve("o.safetensors")
+        assertTrue(video.err().startsWith("run: --example-inputs: no example inputs for stdit3 (STDiT3"),
+                video::toString);
+        assertTrue(video.err().contains("which takes [x, timestep, y]"), "says what the model takes: " + video);
+        CliRun noInputs = CliRun.of("run", "--model", stdit.toString(), "--out", dir.resolve("o.safetensors")
                 .toString());
         assertEquals(2, noInputs.exitCode(), noInputs::toString);
-        assertTrue(noInputs.err().startsWith("run: --inputs: required for latte"), noInputs::toString);
+        assertTrue(noInputs.err().startsWith("run: --inputs: required for stdit3"), noInputs::toString);
         assertFalse(Files.exists(in));
     }
 }

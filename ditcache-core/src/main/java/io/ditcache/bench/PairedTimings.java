@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * The timed pairs of one shootout case (an uncached and a cached run, back to back) and the verdict on them: a
- * median speedup above what the case's skipped share allows ({@link Shootout#speedupCeiling}, plus
- * {@link Shootout#SPEEDUP_TOLERANCE} relative) cannot be the cache's doing, so the case is re-measured with more pairs, at most
- * {@value #MAX_EXTRA_ROUNDS} times; a speedup still above the ceiling is noise.
+ * median speedup above what the case's skipped share allows ({@link Shootout#speedupCeiling}, plus {@link
+ * Shootout#SPEEDUP_TOLERANCE} relative) cannot be the cache's doing, so the case is re-measured with more pairs,
+ * at most {@value #MAX_EXTRA_ROUNDS} times; a speedup still above the ceiling is noise.
  */
 final class PairedTimings {
     /** Re-measurements of an impossible speedup before it is called noise. */

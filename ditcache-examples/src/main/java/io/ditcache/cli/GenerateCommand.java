@@ -426,7 +426,8 @@ final class GenerateCommand implements Callable<Integer> {
         OptionChecks.count(cl, "--seed", seed, Long.MIN_VALUE, Long.MAX_VALUE - (samples - 1),
                 "sample i has seed --seed + i, which must fit in a 64-bit integer");
         OptionChecks.outputDirectory(cl, "--out", out);
-        OptionChecks.ownFolder(cl, "--out", out, MARKER, "generate", overwrite);
+        OptionChecks.ownFolder(cl, "--out", out, MARKER, java.util.Set.of(PNG, JSON, TextGeneration.LATENTS,
+                TextGeneration.PREVIEW), "generate", overwrite);
         if (!List.of("auto", "yes", "no").contains(uncachedTiming)) {
             throw new CommandLine.ParameterException(cl, "--uncached-timing " + uncachedTiming + ": expected auto, "
                     + "yes or no");

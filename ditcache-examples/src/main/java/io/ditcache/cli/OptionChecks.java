@@ -6,6 +6,7 @@ import java.nio.file.FileStore;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 
@@ -80,24 +81,27 @@ final class OptionChecks {
     }
 
     /**
-     * Throws unless {@code dir} is absent, empty, or marked as {@code command}'s own by a file named {@code
-     * marker} (which the command writes into every folder it makes), or {@code overwrite} is set: a command with a
-     * default output folder must not write over a folder of other files by mistake.
+     * Throws unless {@code dir} is absent, empty, marked as {@code command}'s own by a file named {@code marker}
+     * (which the command writes into every folder it makes), holds only files named in {@code outputs} (what the
+     * command writes: a folder of an older version, before the marker), or {@code overwrite} is set: a command with
+     * a default output folder must not write over a folder of other files by mistake.
      */
-    static void ownFolder(CommandLine cl, String option, Path dir, String marker, String command, boolean overwrite) {
+    static void ownFolder(CommandLine cl, String option, Path dir, String marker, java.util.Set<String> outputs,
+            String command, boolean overwrite) {
         if (overwrite || !Files.isDirectory(dir) || Files.exists(dir.resolve(marker))) {
             return;
         }
-        long entries;
+        List<String> others;
         try (java.util.stream.Stream<Path> list = Files.list(dir)) {
-            entries = list.count();
+            others = list.map(p -> p.getFileName().toString()).filter(n -> !outputs.contains(n)).sorted().toList();
         } catch (IOException e) {
             return; // unreadable: the write will say what is wrong
         }
-        if (entries > 0) {
-            throw new CommandLine.ParameterException(cl, option + " " + dir + ": a folder of " + entries
-                    + (entries == 1 ? " entry" : " entries") + " that " + command + " did not make (no " + marker
-                    + " in it); give another " + option + ", or --overwrite to write into it anyway");
+        if (!others.isEmpty()) {
+            throw new CommandLine.ParameterException(cl, option + " " + dir + ": a folder " + command + " did not "
+                    + "make (no " + marker + " in it) that holds " + (others.size() == 1 ? "1 other entry, "
+                    : others.size() + " other entries, the first ") + others.get(0) + "; give another " + option
+                    + ", or --overwrite to write into it anyway");
         }
     }
 

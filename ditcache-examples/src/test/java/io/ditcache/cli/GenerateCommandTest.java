@@ -145,9 +145,9 @@ class GenerateCommandTest {
                 made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", foreign.toString()};
         CliRun refused = CliRun.of(args);
         assertEquals(2, refused.exitCode(), refused.toString());
-        assertEquals(List.of("generate: --out " + foreign + ": a folder of 1 entry that generate did not make (no "
-                + GenerateCommand.MARKER + " in it); give another --out, or --overwrite to write into it anyway"),
-                refused.errLines(), refused.toString());
+        assertEquals(List.of("generate: --out " + foreign + ": a folder generate did not make (no "
+                + GenerateCommand.MARKER + " in it) that holds 1 other entry, holiday.png; give another --out, or "
+                + "--overwrite to write into it anyway"), refused.errLines(), refused.toString());
         assertEquals("", refused.out(), "refused before sampling");
         assertEquals(List.of(foreign.resolve("holiday.png")), list(foreign), "nothing written");
 
@@ -166,6 +166,12 @@ class GenerateCommandTest {
         CliRun again = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
                 made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", own.toString());
         assertEquals(0, again.exitCode(), "its own folder is written again: " + again);
+
+        // a folder of an older version's outputs, before the marker, is generate's too
+        Files.delete(own.resolve(GenerateCommand.MARKER));
+        CliRun older = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", own.toString());
+        assertEquals(0, older.exitCode(), "only samples.png and metrics.json in it: " + older);
     }
 
     private static List<Path> list(Path dir) throws Exception {

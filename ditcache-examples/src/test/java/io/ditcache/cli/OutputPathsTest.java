@@ -126,6 +126,23 @@ class OutputPathsTest {
         }
     }
 
+    /**
+     * A study of 100,000 conditions x 10,000 steps x 3 schedulers keeps about 7 TiB of exact distances: refused
+     * once the model is known, before any run, with the estimate and the free space.
+     */
+    @Test
+    void aStudyThatCannotFitIsRefusedBeforeItsFirstRun() throws IOException {
+        Path out = dir.resolve("huge");
+        CliRun r = CliRun.of("study", "--conditions", "100000", "--steps", "10000", "--out", out.toString());
+        assertEquals(2, r.exitCode(), r::toString);
+        assertEquals(1, r.errLines().size(), r::toString);
+        assertTrue(r.err().startsWith("study: --out " + out + ": not enough space, this run writes about "),
+                r::toString);
+        assertTrue(r.err().contains("TiB (300000 runs' distances, the profiles and the page) and "), r::toString);
+        assertEquals("", r.out(), r::toString);
+        assertTrue(!Files.exists(out), "nothing made");
+    }
+
     @Test
     void notEnoughSpaceNamesWhatTheRunWritesAndWhatIsFree() {
         picocli.CommandLine cl = DitCacheCommand.commandLine();

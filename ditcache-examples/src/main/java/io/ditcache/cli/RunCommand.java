@@ -32,8 +32,9 @@ import picocli.CommandLine.Option;
 /** {@code run}: one forward of the transformer on inputs named as diffusers' forward arguments. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
-                + "Without --inputs, on inputs made for the model (DiT, PixArt, SD3, FLUX: seeded noise latents, a "
-                + "timestep, a class label or random text embeddings); --example-inputs FILE writes them for reuse.")
+                + "Without --inputs, on inputs made for the model (DiT, PixArt, SD3, FLUX, CogVideoX, Latte, Mochi: "
+                + "seeded noise latents, a timestep, a class label or random text embeddings); --example-inputs FILE "
+                + "writes them for reuse.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -49,16 +50,16 @@ final class RunCommand implements Callable<Integer> {
     /** Where the output goes without {@code --out}. */
     static final String DEFAULT_OUT = "ditcache-run.safetensors";
 
-    @Option(names = "--model", description = "diffusers checkpoint directory: config.json and "
+    @Option(names = "--model", paramLabel = "DIR", description = "diffusers checkpoint directory: config.json and "
             + "diffusion_pytorch_model.safetensors (or a sharded set with its .index.json), as save_pretrained "
             + "writes it (default: the embedded model)")
     Path model;
 
-    @Option(names = "--inputs", description = "safetensors file of forward inputs, named as diffusers' forward "
+    @Option(names = "--inputs", paramLabel = "FILE", description = "safetensors file of forward inputs, named as diffusers' forward "
             + "arguments (default: inputs made for the model, see --seed)")
     Path inputs;
 
-    @Option(names = "--example-inputs", description = "write inputs made for the model to this safetensors file "
+    @Option(names = "--example-inputs", paramLabel = "FILE", description = "write inputs made for the model to this safetensors file "
             + "(a starting point for --inputs); without --out, only that")
     Path exampleInputs;
 
@@ -66,7 +67,7 @@ final class RunCommand implements Callable<Integer> {
             + "and class label seed mod classes (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--out", description = "safetensors file to write (default: " + DEFAULT_OUT + ")")
+    @Option(names = "--out", paramLabel = "FILE", description = "safetensors file to write (default: " + DEFAULT_OUT + ")")
     Path out;
 
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Measures cache policies against uncached sampling on one model: identical conditions and seeds for every run;
- * wall time of cached and uncached runs interleaved in this process after a warm-up, median of the repeats;
+ * wall time of cached and uncached runs interleaved in this process after a warm-up, median of the repeats (a
+ * speedup above what the case's skipped share allows is re-measured, and flagged as noise if it stays there:
+ * {@link ShootoutRow#noise()}; the machine's load average is recorded, {@link MachineLoad});
  * fidelity of the cached samples to the uncached ones (PSNR, SSIM, max abs error) and, with a judge, their class
  * accuracy and Fréchet distance. Image samples are clamped to [-1, 1] (the image range) before any metric; the
  * final latents of a latent model are compared as sampled ({@link Fidelity}).
@@ -31,7 +33,7 @@ public final class Shootout {
 
     /** Hears progress, for a progress bar. */
     public interface Listener {
-        /** Total sampling runs to come. */
+        /** Total sampling runs to come; called again with a larger total when impossible speedups are re-measured. */
         default void planned(int runs) {
         }
 
@@ -75,13 +77,31 @@ public final class Shootout {
      * The outcome: uncached sampling's own quality and one row per case.
      *
      * @param fidelity what PSNR, SSIM and max abs error were measured on
+     * @param load     how busy the machine was while the runs were timed
      */
     public record Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
-            double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows, Fidelity fidelity) {
+            double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows, Fidelity fidelity,
+            MachineLoad load) {
+        public Result {
+            Objects.requireNonNull(load, "load");
+        }
+
+        /** The result of a shootout whose machine load was not read. */
+        public Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
+                double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows, Fidelity fidelity) {
+            this(settings, scheduler, baselineSeconds, baselineClassAccuracy, baselineFd, rows, fidelity,
+                    MachineLoad.UNKNOWN);
+        }
+
         /** The result of a shootout on images clamped to [-1, 1]. */
         public Result(Settings settings, Map<String, Object> scheduler, double baselineSeconds,
                 double baselineClassAccuracy, double baselineFd, List<ShootoutRow> rows) {
             this(settings, scheduler, baselineSeconds, baselineClassAccuracy, baselineFd, rows, Fidelity.IMAGES);
+        }
+
+        /** The rows whose speedup stayed above what their skipped share allows. */
+        public List<ShootoutRow> noiseRows() {
+            return rows.stream().filter(ShootoutRow::noise).toList();
         }
     }
 
@@ -93,7 +113,29 @@ public final class Shootout {
         LATENTS
     }
 
+    /**
+     * How far above {@link #speedupCeiling} a measured speedup may lie, relative, and still count as measured (timer
+     * resolution and drift); above it, it is noise.
+     */
+    public static final double SPEEDUP_TOLERANCE = 0.10;
+
     private Shootout() {
+    }
+
+    /**
+     * The most speedup a cache can give by skipping {@code skippedFraction} of the block evaluations, when a share
+     * {@code fixedShare} of an uncached run's time is work no policy skips (embedding, final layer, scheduler):
+     * {@code 1 / (fixed + (1 - fixed)(1 - skipped))}; with {@code fixedShare} 0 (not known), {@code 1 / (1 -
+     * skipped)}, infinite when everything is skipped.
+     *
+     * @throws IllegalArgumentException unless both lie in [0, 1]
+     */
+    public static double speedupCeiling(double skippedFraction, double fixedShare) {
+        if (!(skippedFraction >= 0 && skippedFraction <= 1 && fixedShare >= 0 && fixedShare <= 1)) {
+            throw new IllegalArgumentException("skipped fraction " + skippedFraction + " and fixed share "
+                    + fixedShare + ": expected both in [0, 1]");
+        }
+        return 1 / (fixedShare + (1 - fixedShare) * (1 - skippedFraction));
     }
 
     /**
@@ -150,49 +192,71 @@ public final class Shootout {
         List<ShootoutRow> rows = new ArrayList<>();
         List<Double> allBase = new ArrayList<>();
         allBase.add(reference.seconds);
+        int planned = s.warmups() + 1 + cases.size() * 2 * s.repeats();
+        MachineLoad load = MachineLoad.begin();
         for (ShootoutCase c : cases) {
-            double[] base = new double[s.repeats()];
-            double[] cached = new double[s.repeats()];
             Timed first = null;
-            for (int r = 0; r < s.repeats(); r++) {
-                // alternate the order so that slow drift of the machine hits both sides alike
-                if (r % 2 == 0) {
-                    base[r] = sample(model, schedulers, s, batches, null, clamp).seconds;
-                    Timed t = sample(model, schedulers, s, batches, c, clamp);
-                    cached[r] = t.seconds;
-                    first = first == null ? t : first;
-                } else {
-                    Timed t = sample(model, schedulers, s, batches, c, clamp);
-                    cached[r] = t.seconds;
-                    base[r] = sample(model, schedulers, s, batches, null, clamp).seconds;
+            PairedTimings timings = null;
+            int want = s.repeats();
+            int r = 0;
+            while (want > 0) {
+                for (int k = 0; k < want; k++, r++) {
+                    // alternate the order so that slow drift of the machine hits both sides alike
+                    double base;
+                    Timed t;
+                    if (r % 2 == 0) {
+                        base = sample(model, schedulers, s, batches, null, clamp).seconds;
+                        t = sample(model, schedulers, s, batches, c, clamp);
+                    } else {
+                        t = sample(model, schedulers, s, batches, c, clamp);
+                        base = sample(model, schedulers, s, batches, null, clamp).seconds;
+                    }
+                    if (first == null) {
+                        first = t;
+                        timings = new PairedTimings(s.repeats(), speedupCeiling(skipped(first), 0));
+                    }
+                    timings.add(base, t.seconds);
+                    listener.runDone(c.policy() + " " + c.params());
+                    listener.runDone("uncached");
                 }
-                listener.runDone(c.policy() + " " + c.params());
-                listener.runDone("uncached");
+                want = timings.pairsWanted();
+                if (want > 0) {
+                    LOG.info("{} {}: speedup {} is above what skipping {} allows ({}); re-measuring with {} more "
+                            + "pairs", c.policy(), c.params(), timings.speedup(), skipped(first),
+                            speedupCeiling(skipped(first), 0), want);
+                    planned += 2 * want;
+                    listener.planned(planned);
+                }
             }
-            double mb = median(base);
-            double mc = median(cached);
-            Arrays.stream(base).forEach(allBase::add);
+            load = load.read();
+            double mb = timings.medianUncached();
+            double mc = timings.medianCached();
+            Arrays.stream(timings.uncached()).forEach(allBase::add);
             double[] quality = quality(judge, first.images, labels);
             // SSIM over each channel of each image; NaN for video latents and images too small for its window
             boolean image = shape.length == 3;
             int channels = (int) shape[0];
             int height = image ? (int) shape[1] : 0;
             int width = image ? (int) shape[2] : 0;
-            ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, first.stats.stream()
-                    .mapToDouble(CacheStats::skippedFraction).average().orElse(0),
+            ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, skipped(first),
                     ImageMetrics.psnr(first.images, reference.images, range),
                     !image || Math.min(height, width) < ImageMetrics.SSIM_WINDOW ? Double.NaN
                             : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, height,
                                     width, range),
                     maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
-                    first.stats.get(0).summary());
-            LOG.info("{} {}: speedup {} skipped {} psnr {}", c.policy(), c.params(), row.speedup(),
-                    row.skippedFraction(), row.psnr());
+                    first.stats.get(0).summary(), timings.spread(), timings.impossible());
+            LOG.info("{} {}: speedup {} skipped {} psnr {}{}", c.policy(), c.params(), row.speedup(),
+                    row.skippedFraction(), row.psnr(), row.noise() ? " (" + ShootoutRow.NOISE_NOTE + ")" : "");
             rows.add(row);
         }
         double baseSeconds = median(allBase.stream().mapToDouble(Double::doubleValue).toArray());
         Map<String, Object> sched = schedulers.get().describe();
-        return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows, fidelity);
+        return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows, fidelity, load.read());
+    }
+
+    /** The share of block evaluations a run skipped, over its batches. */
+    private static double skipped(Timed t) {
+        return t.stats.stream().mapToDouble(CacheStats::skippedFraction).average().orElse(0);
     }
 
     /** Class accuracy and FD of {@code images}, or NaNs without a judge. */

@@ -1,6 +1,7 @@
 package io.ditcache.bench;
 
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The measured verdict on one policy setting, against uncached sampling of the same conditions and seeds.
@@ -18,8 +19,61 @@ import java.util.Map;
  * @param seconds         median wall time of one cached sampling run
  * @param baselineSeconds median wall time of one uncached run, measured interleaved with this case
  * @param cache           {@link io.ditcache.CacheStats#summary()} of the measured run
+ * @param spread          the speedups of the single timed pairs (uncached over cached run)
+ * @param noise           true when the speedup stayed above what the skipped share allows after re-measuring
+ *                        ({@link #speedupCeiling()}): the timings are noise of a busy machine, and the row is kept
+ *                        off the Pareto front
  */
 public record ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
         double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
-        Map<String, Object> cache) {
+        Map<String, Object> cache, Spread spread, boolean noise) {
+    /** What a row whose speedup its skipped share cannot explain says. */
+    public static final String NOISE_NOTE = "noise: machine too busy";
+
+    public ShootoutRow {
+        Objects.requireNonNull(spread, "spread");
+    }
+
+    /** A row of one timed pair (or of figures known otherwise): its spread is its speedup, and it is not noise. */
+    public ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
+            double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
+            Map<String, Object> cache) {
+        this(policy, params, speedup, skippedFraction, psnr, ssim, maxAbsErr, classAccuracy, fd, seconds,
+                baselineSeconds, cache, new Spread(speedup, speedup, speedup, 1), false);
+    }
+
+    /**
+     * The spread of the speedups of single timed pairs: each pair is one uncached and one cached run, back to back.
+     *
+     * @param min    the lowest
+     * @param median the median
+     * @param max    the highest
+     * @param pairs  how many pairs were timed (the repeats, and those of any re-measurement)
+     */
+    public record Spread(double min, double median, double max, int pairs) {
+        /** The spread of {@code speedups}, one per pair. */
+        public static Spread of(double[] speedups) {
+            double lo = Double.POSITIVE_INFINITY;
+            double hi = Double.NEGATIVE_INFINITY;
+            for (double s : speedups) {
+                lo = Math.min(lo, s);
+                hi = Math.max(hi, s);
+            }
+            return speedups.length == 0 ? new Spread(Double.NaN, Double.NaN, Double.NaN, 0)
+                    : new Spread(lo, Shootout.median(speedups), hi, speedups.length);
+        }
+    }
+
+    /**
+     * The most speedup skipping {@link #skippedFraction()} of the block evaluations can give when everything else
+     * of a step costs nothing: {@code 1 / (1 - skipped)} ({@link Shootout#speedupCeiling}).
+     */
+    public double speedupCeiling() {
+        return Shootout.speedupCeiling(skippedFraction, 0);
+    }
+
+    /** {@link #NOISE_NOTE} for a noise row, else empty. */
+    public String note() {
+        return noise ? NOISE_NOTE : "";
+    }
 }

@@ -8,6 +8,7 @@ import java.awt.Font;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
@@ -32,11 +33,13 @@ final class ParetoChart {
 
     static JFreeChart chart(Shootout.Result result) {
         ChartImages.preferHeadless();
-        double cap = result.rows().stream().mapToDouble(ShootoutRow::psnr).filter(Double::isFinite).max()
+        // noise rows are left out: their speedup is not the cache's doing, and would stretch the axis
+        List<ShootoutRow> rows = result.rows().stream().filter(r -> !r.noise()).toList();
+        double cap = rows.stream().mapToDouble(ShootoutRow::psnr).filter(Double::isFinite).max()
                 .orElse(40) + 5;
         XYSeriesCollection data = new XYSeriesCollection();
         Map<String, XYSeries> byPolicy = new LinkedHashMap<>();
-        for (ShootoutRow r : result.rows()) {
+        for (ShootoutRow r : rows) {
             byPolicy.computeIfAbsent(r.policy(), p -> new XYSeries(p, false, true))
                     .add(r.speedup(), Math.min(r.psnr(), cap));
         }
@@ -65,8 +68,15 @@ final class ParetoChart {
         chart.setBackgroundPaint(Color.WHITE);
         Shootout.Settings s = result.settings();
         chart.addSubtitle(new TextTitle(String.format(Locale.ROOT, "%d samples, %d steps, guidance %s, median of %d "
-                + "interleaved runs; up and right is better", s.samples(), s.steps(), s.guidance(), s.repeats()),
+                + "interleaved pairs (more where re-measured); up and right is better", s.samples(), s.steps(),
+                s.guidance(), s.repeats()),
                 new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
+        int noise = result.rows().size() - rows.size();
+        if (noise > 0) {
+            chart.addSubtitle(new TextTitle(noise + (noise == 1 ? " row" : " rows") + " left out: speedup above what "
+                    + "the skipped share allows (" + ShootoutRow.NOISE_NOTE + ")",
+                    new Font(Font.SANS_SERIF, Font.ITALIC, 12)));
+        }
         return chart;
     }
 }

@@ -17,15 +17,21 @@ import java.util.Map;
 
 /**
  * A shootout's files: {@value #CSV} (columns {@code policy,params,speedup,skipped_fraction,psnr,ssim,
- * max_abs_err,class_accuracy,fd}), {@value #JSON} (settings, uncached quality, every row with its cache stats),
- * {@value #PARETO} (measured speedup against PSNR, one line per policy, the Pareto front in black) and
- * {@value #PAGE}; and the table as text for the terminal.
+ * max_abs_err,class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note}: the
+ * spread of the single timed pairs' speedups, the most the skipped share allows, and {@value
+ * io.ditcache.bench.ShootoutRow#NOISE_NOTE} where the speedup stayed above it), {@value #JSON} (settings, machine
+ * load, uncached quality, every row with its spread and cache stats), {@value #PARETO} (measured speedup against
+ * PSNR, one line per policy, the Pareto front in black; noise rows left out) and {@value #PAGE}; and the table as
+ * text for the terminal.
  */
 public final class ShootoutReport {
     public static final String CSV = "shootout.csv";
     public static final String JSON = "shootout.json";
     public static final String PARETO = "pareto.png";
     public static final String PAGE = "report.html";
+    /** The first line of {@value #CSV}. */
+    public static final String CSV_HEADER = "policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,"
+            + "class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note";
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ShootoutReport() {
@@ -35,12 +41,13 @@ public final class ShootoutReport {
     public static Path write(Shootout.Result result, Path dir) throws IOException {
         ChartLibrary.require("A shootout report");
         Files.createDirectories(dir);
-        StringBuilder csv = new StringBuilder("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,"
-                + "class_accuracy,fd\n");
+        StringBuilder csv = new StringBuilder(CSV_HEADER + "\n");
         for (ShootoutRow r : result.rows()) {
             csv.append(String.join(",", quote(r.policy()), quote(r.params()), num(r.speedup()),
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
-                    num(r.classAccuracy()), num(r.fd()))).append('\n');
+                    num(r.classAccuracy()), num(r.fd()), num(r.spread().min()), num(r.spread().median()),
+                    num(r.spread().max()), Integer.toString(r.spread().pairs()), num(r.speedupCeiling()),
+                    quote(r.note()))).append('\n');
         }
         AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
         AtomicFiles.writeString(dir.resolve(JSON), MAPPER.writeValueAsString(json(result)));
@@ -59,20 +66,40 @@ public final class ShootoutReport {
                         : Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
                         ? "class accuracy and FD not measured (no digit classifier for this model's samples)"
                         : "class accuracy " + num(result.baselineClassAccuracy()) + ", FD " + num(result.baselineFd())));
-        b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
-                "speedup", "skipped", "PSNR", "SSIM", "maxerr", "acc", "FD"));
+        b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %13s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
+                "speedup", "pairs min-max", "skipped", "PSNR", "SSIM", "maxerr", "acc", "FD"));
         for (ShootoutRow r : result.rows()) {
-            b.append(String.format(Locale.ROOT, "%-16s %-34s %6.2fx %6.1f%% %7s %6.4f %7.4f %6s %7s%n", r.policy(),
-                    r.params().length() > 34 ? r.params().substring(0, 31) + "..." : r.params(), r.speedup(),
-                    100 * r.skippedFraction(), Double.isInfinite(r.psnr()) ? "inf" : String.format(Locale.ROOT,
-                            "%.2f", r.psnr()), r.ssim(), r.maxAbsErr(), Double.isFinite(r.classAccuracy())
-                                    ? String.format(Locale.ROOT, "%.3f", r.classAccuracy()) : "-", fmt(r.fd())));
+            b.append(String.format(Locale.ROOT, "%-16s %-34s %6.2fx %13s %6.1f%% %7s %6.4f %7.4f %6s %7s%s%n",
+                    r.policy(), r.params().length() > 34 ? r.params().substring(0, 31) + "..." : r.params(),
+                    r.speedup(), spread(r), 100 * r.skippedFraction(), Double.isInfinite(r.psnr()) ? "inf"
+                            : String.format(Locale.ROOT, "%.2f", r.psnr()), r.ssim(), r.maxAbsErr(),
+                    Double.isFinite(r.classAccuracy()) ? String.format(Locale.ROOT, "%.3f", r.classAccuracy())
+                            : "-", fmt(r.fd()), r.noise() ? "  " + noiseNote(r) : ""));
         }
+        b.append("machine: ").append(result.load().describe()).append('\n');
         return b.toString();
     }
 
-    /** The policies' rows that no other row beats in both speedup and PSNR. */
-    public static List<ShootoutRow> paretoFront(List<ShootoutRow> rows) {
+    /** Per pair, "1.91-2.08x" (or the one pair's speedup). */
+    private static String spread(ShootoutRow r) {
+        ShootoutRow.Spread s = r.spread();
+        return s.pairs() <= 1 ? String.format(Locale.ROOT, "%.2fx", s.median())
+                : String.format(Locale.ROOT, "%.2f-%.2fx", s.min(), s.max());
+    }
+
+    /** The note of a noise row, with the ceiling it broke. */
+    private static String noiseNote(ShootoutRow r) {
+        return String.format(Locale.ROOT, "%s (%.2fx measured, at most %.2fx for %.1f%% skipped, %d pairs)",
+                ShootoutRow.NOISE_NOTE, r.speedup(), r.speedupCeiling(), 100 * r.skippedFraction(),
+                r.spread().pairs());
+    }
+
+    /**
+     * The policies' rows that no other row beats in both speedup and PSNR; rows flagged as noise take no part (their
+     * speedup is not the cache's doing).
+     */
+    public static List<ShootoutRow> paretoFront(List<ShootoutRow> all) {
+        List<ShootoutRow> rows = all.stream().filter(r -> !r.noise()).toList();
         List<ShootoutRow> front = new ArrayList<>();
         for (ShootoutRow r : rows) {
             boolean dominated = false;
@@ -101,6 +128,13 @@ public final class ShootoutReport {
             m.put("fidelity", "latents");
             m.put("note", LATENT_NOTE);
         }
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", r.load().cores());
+        machine.put("load_average_start", finite(r.load().start()));
+        machine.put("load_average_max", finite(r.load().max()));
+        machine.put("load_average_end", finite(r.load().end()));
+        machine.put("busy", r.load().busy());
+        m.put("machine", machine);
         Map<String, Object> base = new LinkedHashMap<>();
         base.put("seconds", r.baselineSeconds());
         base.put("class_accuracy", finite(r.baselineClassAccuracy()));
@@ -112,6 +146,15 @@ public final class ShootoutReport {
             x.put("policy", row.policy());
             x.put("params", row.params());
             x.put("speedup", row.speedup());
+            Map<String, Object> spread = new LinkedHashMap<>();
+            spread.put("min", finite(row.spread().min()));
+            spread.put("median", finite(row.spread().median()));
+            spread.put("max", finite(row.spread().max()));
+            spread.put("pairs", row.spread().pairs());
+            x.put("speedup_spread", spread);
+            x.put("speedup_ceiling", Double.isInfinite(row.speedupCeiling()) ? "inf" : row.speedupCeiling());
+            x.put("noise", row.noise());
+            x.put("note", row.note());
             x.put("skipped_fraction", row.skippedFraction());
             x.put("psnr", Double.isInfinite(row.psnr()) ? "inf" : finite(row.psnr()));
             x.put("ssim", finite(row.ssim()));
@@ -148,22 +191,40 @@ public final class ShootoutReport {
                 .append("</a>, <a href=\"").append(JSON).append("\">").append(JSON).append("</a>.</p>\n");
         h.append(String.format(Locale.ROOT, "<p>Uncached: %.3f s per run; class accuracy %s; FD %s.</p>%n",
                 r.baselineSeconds(), num(r.baselineClassAccuracy()), fmt(r.baselineFd())));
+        h.append("<p").append(r.load().busy() ? " style=\"color:#a40000\"" : "").append(">Machine: ")
+                .append(ReportPage.esc(r.load().describe())).append(".</p>\n");
+        List<ShootoutRow> noise = r.noiseRows();
+        if (!noise.isEmpty()) {
+            h.append("<p style=\"color:#a40000\">").append(noise.size()).append(noise.size() == 1 ? " row" : " rows")
+                    .append(" measured a speedup above what its skipped share allows (at most 1 / (1 - skipped), ")
+                    .append("less where the rest of a step takes time) even after re-measuring: marked ")
+                    .append(ReportPage.esc(ShootoutRow.NOISE_NOTE)).append(", left off the Pareto front and out ")
+                    .append("of the chart. Run again on a quiet machine or with more --repeats.</p>\n");
+        }
         h.append("<figure><img src=\"").append(PARETO).append("\" alt=\"speedup against PSNR\"></figure>\n");
-        h.append("<table>\n<tr><th>policy</th><th>params</th><th>speedup</th><th>skipped</th><th>PSNR (dB)</th>")
-                .append("<th>SSIM</th><th>max abs err</th><th>class acc.</th><th>FD</th></tr>\n");
+        h.append("<table>\n<tr><th>policy</th><th>params</th><th>speedup</th><th>pairs: min / median / max</th>")
+                .append("<th>skipped</th><th>ceiling</th><th>PSNR (dB)</th><th>SSIM</th><th>max abs err</th>")
+                .append("<th>class acc.</th><th>FD</th><th>note</th></tr>\n");
         List<ShootoutRow> front = paretoFront(r.rows());
         for (ShootoutRow row : r.rows()) {
-            h.append(front.contains(row) ? "<tr style=\"font-weight:bold\">" : "<tr>").append("<td>")
+            h.append(front.contains(row) ? "<tr style=\"font-weight:bold\">" : row.noise()
+                    ? "<tr class=\"noise\" style=\"color:#888;font-style:italic\">" : "<tr>").append("<td>")
                     .append(ReportPage.esc(row.policy())).append("</td><td>").append(ReportPage.esc(row.params()))
                     .append("</td>").append(String.format(Locale.ROOT, "<td class=\"n\">%.2fx</td><td class=\"n\">"
-                            + "%.1f%%</td><td class=\"n\">%s</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
-                            + "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>%n", row.speedup(),
-                            100 * row.skippedFraction(), Double.isInfinite(row.psnr()) ? "identical"
+                            + "%.2f / %.2f / %.2f (%d)</td><td class=\"n\">%.1f%%</td><td class=\"n\">%s</td>"
+                            + "<td class=\"n\">%s</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
+                            + "<td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>%n", row.speedup(),
+                            row.spread().min(), row.spread().median(), row.spread().max(), row.spread().pairs(),
+                            100 * row.skippedFraction(), Double.isInfinite(row.speedupCeiling()) ? "-"
+                                    : String.format(Locale.ROOT, "%.2fx", row.speedupCeiling()),
+                            Double.isInfinite(row.psnr()) ? "identical"
                                     : String.format(Locale.ROOT, "%.2f", row.psnr()), row.ssim(), row.maxAbsErr(),
-                            num(row.classAccuracy()), fmt(row.fd())));
+                            num(row.classAccuracy()), fmt(row.fd()), ReportPage.esc(row.note())));
         }
         h.append("</table>\n<p class=\"note\">Bold: on the Pareto front (no other row is both faster and more ")
-                .append("faithful).</p>\n</body>\n</html>\n");
+                .append("faithful). Pairs: the speedups of the single timed pairs (an uncached and a cached run back ")
+                .append("to back), and how many. Ceiling: the most skipping that share of block evaluations can give, ")
+                .append("1 / (1 - skipped).</p>\n</body>\n</html>\n");
         return h.toString();
     }
 

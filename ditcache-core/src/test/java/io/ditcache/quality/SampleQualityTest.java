@@ -59,6 +59,19 @@ class SampleQualityTest {
             assertEquals("1.5", with.metadata().get(ReferenceFeatures.REAL_FD_KEY));
             assertEquals("100", with.metadata().get(ReferenceFeatures.REAL_FD_KEY + "_count"));
             assertEquals(d, with.realDistance(30).orElseThrow());
+            assertTrue(with.realDistanceAt(30).isEmpty(), "none stored at exactly 30");
+            assertEquals(d, with.realDistanceAt(40).orElseThrow());
+
+            // the reference point at the count drawn, from the reference features themselves
+            ReferenceFeatures.RealDistance self40 = ref.measureSelfDistance(40, 10, 1);
+            ReferenceFeatures.RealDistance self10 = ref.measureSelfDistance(10, 10, 1);
+            assertEquals(40, self40.count());
+            assertTrue(self40.fd() > 0 && self10.fd() > self40.fd(), "FD is biased upwards at small counts: "
+                    + self10.fd() + " at 10, " + self40.fd() + " at 40");
+            assertEquals(0, ref.measureSelfDistance(128, 10, 1).fd(), 1e-3, "all of the set against itself");
+            assertEquals(self40, ref.measureSelfDistance(40, 10, 1), "seeded");
+            assertThrows(IllegalArgumentException.class, () -> ref.measureSelfDistance(129, 1, 1));
+            assertThrows(IllegalArgumentException.class, () -> ref.measureSelfDistance(1, 1, 1));
         }
     }
 

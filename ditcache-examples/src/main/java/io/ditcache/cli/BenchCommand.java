@@ -149,6 +149,8 @@ final class BenchCommand implements Callable<Integer> {
             OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
                     OptionChecks.itemLimit("sample", elements, bytesPerSample));
             Supplier<Scheduler> schedulers = choice::create;
+            OptionChecks.space(cl, "--out", out, OutputSizes.BYTES_PER_PAGE + 2 * OutputSizes.BYTES_PER_FIGURE,
+                    "the tables, the chart and the page");
             if (prompts != null) {
                 cl.getErr().println("bench: " + samples + " samples of " + prompts.prompts() + " prompts; "
                         + choice.describe(prompts));

@@ -71,6 +71,12 @@ final class GenerateCommand implements Callable<Integer> {
     static final int SCALE = 2;
     static final String PNG = "samples.png";
     static final String JSON = "metrics.json";
+    /** The file that marks a folder as written by {@code generate}: one it may write into again. */
+    static final String MARKER = ".ditcache-generate";
+    /** Up to this many samples, {@code --policy} also times the same samples uncached by default. */
+    static final int UNCACHED_TIMING_LIMIT = 100;
+    /** Real-image draws averaged for a reference point measured here. */
+    static final int REFERENCE_DRAWS = 10;
     /** Heap per sample: its pixels and its classifier features (labels and predictions are small beside them). */
     static final long BYTES_PER_SAMPLE = (long) (DigitClassifier.PIXELS + DigitClassifier.FEATURES) * Float.BYTES;
 
@@ -123,8 +129,23 @@ final class GenerateCommand implements Callable<Integer> {
             + "description such as {\"name\": \"fora\", \"interval\": 3} (default: no cache)")
     Path policyFile;
 
+    @Option(names = "--uncached-timing", defaultValue = "auto", description = "with --policy, also sample the same "
+            + "samples uncached to time them and measure the speedup: auto (up to " + UNCACHED_TIMING_LIMIT
+            + " samples), yes or no (then only the skipped share and the speedup it allows are said) (default: "
+            + "${DEFAULT-VALUE})")
+    String uncachedTiming;
+
+    @Option(names = "--overwrite", description = "write into --out even if it is a non-empty folder that generate "
+            + "did not make (its files of the same names are replaced)")
+    boolean overwrite;
+
     /** What the cache did over all batches (null without --policy). */
     private List<CacheStats> cacheStats;
+    /** Wall time of the (cached, if --policy) sampling, seconds. */
+    private double samplingSeconds;
+    /** Wall time of the same samples uncached (NaN when not measured), and their pixels. */
+    private double uncachedSeconds = Double.NaN;
+    private float[] uncachedImages;
 
     @Option(names = "--out", defaultValue = "ditcache-samples", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
@@ -165,9 +186,11 @@ final class GenerateCommand implements Callable<Integer> {
             Scheduler sched = schedulerConfig.isPresent() ? Schedulers.fromConfigFile(scheduler, schedulerConfig.get())
                     : Schedulers.create(scheduler, Map.of());
 
+            OptionChecks.space(spec.commandLine(), "--out", out, OutputSizes.samples(samples,
+                    (long) DigitClassifier.PIXELS * SCALE * SCALE), "the sample grid and the metrics");
             int[] labels = new int[samples];
             float[] images = new float[samples * DigitClassifier.PIXELS];
-            int nonFinite = sample(dit, sched, policy, labels, images);
+            int nonFinite = sample(dit, sched, policy, labels, images, timeUncached(policy));
             if (nonFinite > 0) {
                 throw new IllegalStateException(nonFinite + " of " + samples + " samples of model "
                         + ModelSource.name(model) + " are non-finite (NaN or infinite pixels); class accuracy and FD "
@@ -175,13 +198,14 @@ final class GenerateCommand implements Callable<Integer> {
             }
             SampleQuality q = SampleQuality.measure(images, labels, classifier, ref.features());
 
-            Files.createDirectories(out);
+            claimOutput();
             SampleGrid.write(out.resolve(PNG), images, labels, DigitClassifier.SIZE, DigitClassifier.SIZE, SCALE);
-            writeJson(out.resolve(JSON), q, ref, classifier, policy);
+            writeJson(out.resolve(JSON), q, ref, classifier, policy, images);
+            o.printf(Locale.ROOT, "sampled %d in %.2f s (%.3f s per sample, %d steps%s)%n", samples,
+                    samplingSeconds, samplingSeconds / samples, steps, policy == null ? "" : ", cached");
             print(o, q, ref);
             if (policy != null) {
-                o.println("cache (" + policy.name() + "): " + String.format(java.util.Locale.ROOT,
-                        "%.1f%% of block evaluations skipped", 100 * skipped()));
+                printCache(o, policy, images);
             }
             o.println("wrote " + out.toAbsolutePath().resolve(PNG) + " and " + JSON);
             o.flush();
@@ -189,8 +213,13 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The reference features and, where known, what real images score against them. */
-    record Reference(ReferenceFeatures features, Optional<ReferenceFeatures.RealDistance> realDistance) {
+    /**
+     * The reference features and, where known, what real images score against them at the sample count drawn.
+     *
+     * @param realImages where those real images come from ({@link #TRAIN_IMAGES}, {@link #SELF_IMAGES})
+     */
+    record Reference(ReferenceFeatures features, Optional<ReferenceFeatures.RealDistance> realDistance,
+            String realImages) {
     }
 
     private Reference reference(DigitClassifier classifier) throws IOException {
@@ -204,9 +233,11 @@ final class GenerateCommand implements Callable<Integer> {
             Optional<ReferenceFeatures.RealDistance> real = Optional.empty();
             ImageSet train = trainSplit(data);
             if (train != null && train.size() >= samples) {
-                real = Optional.of(f.measureRealDistance(classifier, train, samples, 10, seed));
+                real = Optional.of(f.measureRealDistance(classifier, train, samples, REFERENCE_DRAWS, seed));
+                return new Reference(f, real, TRAIN_IMAGES);
             }
-            return new Reference(f, real);
+            return new Reference(f, samples <= f.count() ? Optional.of(f.measureSelfDistance(samples,
+                    REFERENCE_DRAWS, seed)) : Optional.empty(), SELF_IMAGES);
         }
         ReferenceFeatures f;
         if (referenceFile != null) {
@@ -219,8 +250,20 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         f.checkMadeBy(classifier);
-        return new Reference(f, f.realDistance(samples));
+        Optional<ReferenceFeatures.RealDistance> stored = f.realDistanceAt(samples);
+        if (stored.isPresent()) {
+            return new Reference(f, stored, TRAIN_IMAGES);
+        }
+        // FD depends on the sample count: a point at another count misleads, so measure one at this count
+        if (samples <= f.count()) {
+            return new Reference(f, Optional.of(f.measureSelfDistance(samples, REFERENCE_DRAWS, seed)), SELF_IMAGES);
+        }
+        return new Reference(f, Optional.empty(), "");
     }
+
+    /** Where a reference point's real images come from. */
+    static final String TRAIN_IMAGES = "real training images";
+    static final String SELF_IMAGES = "real reference images (drawn from the reference set)";
 
     private DigitClassifier classifier() throws IOException {
         if (classifierFile != null) {
@@ -241,10 +284,33 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    /** Samples into {@code labels} and {@code images}; returns how many samples hold a NaN or infinite value. */
-    private int sample(Denoiser dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images) {
+    /** Whether to time the same samples uncached beside a policy's. */
+    private boolean timeUncached(CachePolicy policy) {
+        return timeUncached(policy, samples);
+    }
+
+    /** Whether to time {@code n} samples uncached beside a policy's, as {@code --uncached-timing} says. */
+    boolean timeUncached(CachePolicy policy, int n) {
+        return policy != null && switch (uncachedTiming) {
+            case "yes" -> true;
+            case "no" -> false;
+            default -> n <= UNCACHED_TIMING_LIMIT;
+        };
+    }
+
+    /**
+     * Samples into {@code labels} and {@code images}, timing the sampling; with {@code compare}, also samples each
+     * batch uncached (into {@link #uncachedImages}), the two interleaved batch by batch in alternating order after
+     * a short warm-up, so that neither side pays alone for a cold start or a drifting machine. Returns how many
+     * samples hold a NaN or infinite value.
+     */
+    private int sample(Denoiser dit, Scheduler sched, CachePolicy policy, int[] labels, float[] images,
+            boolean compare) {
         int nonFinite = 0;
         cacheStats = policy == null ? null : new ArrayList<>();
+        uncachedImages = compare ? new float[images.length] : null;
+        uncachedSeconds = compare ? 0 : Double.NaN;
+        samplingSeconds = 0;
         int batches = (samples + BATCH - 1) / BATCH;
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
                 .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
@@ -260,6 +326,10 @@ final class GenerateCommand implements Callable<Integer> {
                 }
             };
             Sampler sampler = new Sampler(dit, sched);
+            if (compare) {
+                new Sampler(dit, sched).sample(new SamplingOptions(List.of(new Condition(0, seed)),
+                        Math.min(steps, 2), guidance), ActivationProbe.NONE); // warm-up, untimed
+            }
             for (int from = 0; from < samples; from += BATCH) {
                 List<Condition> conds = new ArrayList<>();
                 for (int i = from; i < Math.min(samples, from + BATCH); i++) {
@@ -267,7 +337,12 @@ final class GenerateCommand implements Callable<Integer> {
                     conds.add(new Condition(labels[i], seed + i));
                 }
                 SamplingOptions batch = new SamplingOptions(conds, steps, guidance);
+                boolean uncachedFirst = (from / BATCH) % 2 == 0;
+                if (compare && uncachedFirst) {
+                    sampleUncached(sampler, batch, from);
+                }
                 float[] v;
+                long start = System.nanoTime();
                 if (policy == null) {
                     v = sampler.sample(batch, ticks).values();
                 } else {
@@ -275,6 +350,10 @@ final class GenerateCommand implements Callable<Integer> {
                     v = sampler.sample(batch, null, policy, stats).values();
                     cacheStats.add(stats);
                     bar.stepBy(steps);
+                }
+                samplingSeconds += (System.nanoTime() - start) / 1e9;
+                if (compare && !uncachedFirst) {
+                    sampleUncached(sampler, batch, from);
                 }
                 for (int k = 0; k < v.length; k += DigitClassifier.PIXELS) {
                     boolean finite = true;
@@ -290,6 +369,54 @@ final class GenerateCommand implements Callable<Integer> {
         return nonFinite;
     }
 
+    /** One batch uncached, timed, into {@link #uncachedImages} (clamped as the cached ones). */
+    private void sampleUncached(Sampler sampler, SamplingOptions batch, int from) {
+        long start = System.nanoTime();
+        float[] v = sampler.sample(batch, ActivationProbe.NONE).values();
+        uncachedSeconds += (System.nanoTime() - start) / 1e9;
+        for (int p = 0; p < v.length; p++) {
+            uncachedImages[from * DigitClassifier.PIXELS + p] = Math.max(-1f, Math.min(1f, v[p]));
+        }
+    }
+
+    /** Creates {@code --out} and marks it as generate's own (done once sampling worked, before the first file). */
+    void claimOutput() throws IOException {
+        Files.createDirectories(out);
+        Path marker = out.resolve(MARKER);
+        if (!Files.exists(marker)) {
+            AtomicFiles.writeString(marker, "This folder was written by 'ditcache generate', which may write into it "
+                    + "again.\n");
+        }
+    }
+
+    /** What the cache skipped, and what that cost or saved against the same samples uncached. */
+    private void printCache(PrintWriter o, CachePolicy policy, float[] images) {
+        double skipped = skipped();
+        double ceiling = io.ditcache.bench.Shootout.speedupCeiling(skipped, 0);
+        o.printf(Locale.ROOT, "cache (%s): %.1f%% of block evaluations skipped, which allows a speedup of at most "
+                + "%.2fx%n", policy.name(), 100 * skipped, ceiling);
+        if (Double.isNaN(uncachedSeconds)) {
+            o.printf(Locale.ROOT, "uncached: not timed (%s); rerun with --uncached-timing yes to measure the "
+                    + "speedup%n", "no".equals(uncachedTiming) ? "--uncached-timing no"
+                            : samples + " samples, above " + UNCACHED_TIMING_LIMIT);
+        } else {
+            double speedup = uncachedSeconds / samplingSeconds;
+            o.printf(Locale.ROOT, "uncached: %.2f s for the same samples (interleaved by batch): speedup %.2fx%s, "
+                    + "PSNR %s dB against them%n", uncachedSeconds, speedup,
+                    speedup > ceiling * (1 + io.ditcache.bench.Shootout.SPEEDUP_TOLERANCE) ? String.format(
+                            Locale.ROOT, " (above the %.2fx the skipped share allows: timing noise of a busy "
+                                    + "machine, load average %.2f on %d cores)", ceiling,
+                            io.ditcache.bench.MachineLoad.now(), Runtime.getRuntime().availableProcessors()) : "",
+                    psnrText(images));
+        }
+    }
+
+    private String psnrText(float[] images) {
+        double psnr = io.ditcache.quality.ImageMetrics.psnr(images, uncachedImages,
+                io.ditcache.quality.ImageMetrics.UNIT_RANGE);
+        return Double.isInfinite(psnr) ? "inf (identical)" : String.format(Locale.ROOT, "%.2f", psnr);
+    }
+
     private void checkArguments() {
         CommandLine cl = spec.commandLine();
         OptionChecks.count(cl, "--samples", samples, embeddings != null ? 1 : 2, maxSamples(), samples < 2
@@ -299,6 +426,12 @@ final class GenerateCommand implements Callable<Integer> {
         OptionChecks.count(cl, "--seed", seed, Long.MIN_VALUE, Long.MAX_VALUE - (samples - 1),
                 "sample i has seed --seed + i, which must fit in a 64-bit integer");
         OptionChecks.outputDirectory(cl, "--out", out);
+        OptionChecks.ownFolder(cl, "--out", out, MARKER, java.util.Set.of(PNG, JSON, TextGeneration.LATENTS,
+                TextGeneration.PREVIEW), "generate", overwrite);
+        if (!List.of("auto", "yes", "no").contains(uncachedTiming)) {
+            throw new CommandLine.ParameterException(cl, "--uncached-timing " + uncachedTiming + ": expected auto, "
+                    + "yes or no");
+        }
         OptionChecks.guidance(cl, guidance);
         OptionChecks.scheduler(cl, scheduler);
         if (policyFile != null && !Files.isRegularFile(policyFile)) {
@@ -342,12 +475,14 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         o.println(per);
-        o.printf(Locale.ROOT, "FD %.3f (%d samples vs %d reference images; lower is better)%n", q.fd(), q.samples(),
-                q.referenceCount());
+        o.printf(Locale.ROOT, "FD %.3f (%d samples vs %d reference images; lower is better%s)%n", q.fd(),
+                q.samples(), q.referenceCount(), q.samples() <= DigitClassifier.FEATURES ? "; no more samples than "
+                        + "the " + DigitClassifier.FEATURES + " feature dimensions, so FD is unstable here: use 500 "
+                        + "or more to rank models" : "");
         ref.realDistance().ifPresentOrElse(
-                d -> o.printf(Locale.ROOT, "reference point: real training images score FD %.3f at %d samples%s%n",
-                        d.fd(), d.count(), d.count() == q.samples() ? ""
-                                : " (FD is biased upwards at small counts: compare at equal counts)"),
+                d -> o.printf(Locale.ROOT, "reference point: %s score FD %.3f at %d samples%s%n", ref.realImages(),
+                        d.fd(), d.count(), d.count() == q.samples() ? " (the same count: FD is biased upwards at "
+                                + "small counts)" : " (FD is biased upwards at small counts: compare at equal counts)"),
                 () -> o.println("reference point: none (no real-image FD at hand)"));
     }
 
@@ -355,8 +490,8 @@ final class GenerateCommand implements Callable<Integer> {
         return cacheStats.stream().mapToDouble(CacheStats::skippedFraction).average().orElse(0);
     }
 
-    private void writeJson(Path file, SampleQuality q, Reference ref, DigitClassifier classifier, CachePolicy policy)
-            throws IOException {
+    private void writeJson(Path file, SampleQuality q, Reference ref, DigitClassifier classifier, CachePolicy policy,
+            float[] images) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("class_accuracy", q.classAccuracy());
@@ -374,7 +509,12 @@ final class GenerateCommand implements Callable<Integer> {
             ObjectNode r = root.putObject("fd_real");
             r.put("fd", d.fd());
             r.put("samples", d.count());
+            r.put("images", ref.realImages());
         }, () -> root.putNull("fd_real"));
+        ObjectNode timing = root.putObject("timing");
+        timing.put("sampling_seconds", samplingSeconds);
+        timing.put("seconds_per_sample", samplingSeconds / samples);
+        timing.put("cached", policy != null);
         root.put("model", ModelSource.name(model));
         root.put("scheduler", scheduler);
         root.put("steps", steps);
@@ -391,6 +531,21 @@ final class GenerateCommand implements Callable<Integer> {
             root.set("policy", json.valueToTree(policy.describe()));
             ObjectNode cache = root.putObject("cache");
             cache.put("skipped_fraction", skipped());
+            cache.put("speedup_ceiling", io.ditcache.bench.Shootout.speedupCeiling(skipped(), 0));
+            if (Double.isNaN(uncachedSeconds)) {
+                cache.putNull("uncached_seconds");
+                cache.putNull("speedup");
+            } else {
+                cache.put("uncached_seconds", uncachedSeconds);
+                cache.put("speedup", uncachedSeconds / samplingSeconds);
+                double psnr = io.ditcache.quality.ImageMetrics.psnr(images, uncachedImages,
+                        io.ditcache.quality.ImageMetrics.UNIT_RANGE);
+                if (Double.isInfinite(psnr)) {
+                    cache.put("psnr_vs_uncached", "inf");
+                } else {
+                    cache.put("psnr_vs_uncached", psnr);
+                }
+            }
             cache.set("first_batch", json.valueToTree(cacheStats.get(0).summary()));
         } else {
             root.putNull("policy");

@@ -1,8 +1,12 @@
 package io.ditcache.cli;
 
 import io.ditcache.sched.Schedulers;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine;
 
@@ -77,6 +81,31 @@ final class OptionChecks {
     }
 
     /**
+     * Throws unless {@code dir} is absent, empty, marked as {@code command}'s own by a file named {@code marker}
+     * (which the command writes into every folder it makes), holds only files named in {@code outputs} (what the
+     * command writes: a folder of an older version, before the marker), or {@code overwrite} is set: a command with
+     * a default output folder must not write over a folder of other files by mistake.
+     */
+    static void ownFolder(CommandLine cl, String option, Path dir, String marker, java.util.Set<String> outputs,
+            String command, boolean overwrite) {
+        if (overwrite || !Files.isDirectory(dir) || Files.exists(dir.resolve(marker))) {
+            return;
+        }
+        List<String> others;
+        try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            others = list.map(p -> p.getFileName().toString()).filter(n -> !outputs.contains(n)).sorted().toList();
+        } catch (IOException e) {
+            return; // unreadable: the write will say what is wrong
+        }
+        if (!others.isEmpty()) {
+            throw new CommandLine.ParameterException(cl, option + " " + dir + ": a folder " + command + " did not "
+                    + "make (no " + marker + " in it) that holds " + (others.size() == 1 ? "1 other entry, "
+                    : others.size() + " other entries, the first ") + others.get(0) + "; give another " + option
+                    + ", or --overwrite to write into it anyway");
+        }
+    }
+
+    /**
      * Throws unless {@code file} can be a file this run writes: absent or a regular file, in a directory that
      * exists or can be made.
      */
@@ -95,12 +124,70 @@ final class OptionChecks {
         }
     }
 
-    /** The nearest existing directory at or above {@code dir} must be writable, and no file may be in the way. */
-    private static void writableAncestor(CommandLine cl, String option, Path given, Path dir) {
-        Path p = dir.toAbsolutePath().normalize();
+    /**
+     * Throws unless the file system that will hold {@code target} has room for about {@code bytes} more, with a
+     * margin of {@value #SPACE_MARGIN_PERCENT} % and at least {@value #SPACE_MARGIN_BYTES} bytes: the check of an
+     * estimate, made once what a run writes can be sized (its model loaded) and before any sampling.
+     *
+     * @param what what the bytes are, for the message ("10 run files and the report", say)
+     */
+    static void space(CommandLine cl, String option, Path target, long bytes, String what) {
+        Path p = nearestExisting(target);
+        if (p == null) {
+            return;
+        }
+        long usable;
+        String store;
+        try {
+            FileStore fs = Files.getFileStore(p);
+            usable = fs.getUsableSpace();
+            store = fs.name();
+        } catch (IOException e) {
+            return; // no figure to check against: the write will say what is wrong
+        }
+        long need = bytes + Math.max(SPACE_MARGIN_BYTES, bytes / 100 * SPACE_MARGIN_PERCENT);
+        if (usable < need) {
+            throw new CommandLine.ParameterException(cl, option + " " + target + ": not enough space, this run writes "
+                    + "about " + size(bytes) + " (" + what + ") and " + store + " has " + size(usable) + " free");
+        }
+    }
+
+    /** Margin of {@link #space} over the estimate, percent. */
+    static final long SPACE_MARGIN_PERCENT = 10;
+    /** Least margin of {@link #space}: room for the small files no estimate counts. */
+    static final long SPACE_MARGIN_BYTES = 1 << 20;
+
+    /** A byte count for people: "512 B", "3.4 MiB", "1.2 GiB". */
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** The nearest path at or above {@code path} that exists, or null. */
+    private static Path nearestExisting(Path path) {
+        Path p = path.toAbsolutePath().normalize();
         while (p != null && !Files.exists(p)) {
             p = p.getParent();
         }
+        return p;
+    }
+
+    /**
+     * The nearest existing directory at or above {@code dir} must be writable and must take a new entry (tried:
+     * a probe directory is made there and removed, which catches read-only and virtual file systems such as
+     * {@code /proc} that permission bits do not show), and no file may be in the way.
+     */
+    private static void writableAncestor(CommandLine cl, String option, Path given, Path dir) {
+        Path p = nearestExisting(dir);
         if (p == null) {
             return; // nothing exists up to the root: let the write say what is wrong
         }
@@ -111,6 +198,49 @@ final class OptionChecks {
         if (!Files.isWritable(p)) {
             throw new CommandLine.ParameterException(cl, option + " " + given + ": directory " + p
                     + " is not writable");
+        }
+        String refused = refusesNewEntries(p);
+        if (refused != null) {
+            String made = p.equals(given.toAbsolutePath().normalize()) ? "cannot write into the folder"
+                    : p.equals(dir.toAbsolutePath().normalize()) ? "cannot write into " + p
+                    : "cannot create " + (dir.equals(given) ? "the folder" : "the folder " + dir) + " in " + p;
+            throw new CommandLine.ParameterException(cl, option + " " + given + ": " + made + " (" + refused + ")");
+        }
+    }
+
+    /** Why a new entry cannot be made in directory {@code dir}, or null if a probe directory could be made. */
+    private static String refusesNewEntries(Path dir) {
+        Path probe = null;
+        try {
+            probe = Files.createTempDirectory(dir, ".ditcache-probe-");
+            return null;
+        } catch (FileSystemException e) {
+            String type = storeType(dir);
+            String reason = e.getReason() != null ? e.getReason().toLowerCase(Locale.ROOT)
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : null;
+            if (reason == null || e instanceof java.nio.file.NoSuchFileException) {
+                reason = "the file system takes no new entries";
+            }
+            return type == null ? reason : reason + "; a " + type + " file system";
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        } finally {
+            if (probe != null) {
+                try {
+                    Files.deleteIfExists(probe);
+                } catch (IOException ignored) {
+                    // an empty hidden directory left behind does no harm
+                }
+            }
+        }
+    }
+
+    private static String storeType(Path p) {
+        try {
+            String t = Files.getFileStore(p).type();
+            return t == null || t.isBlank() ? null : t;
+        } catch (IOException e) {
+            return null;
         }
     }
 }

@@ -142,6 +142,8 @@ final class ProfileCommand implements Callable<Integer> {
                         sampleShape);
             }
             SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
+            OptionChecks.space(cl, "--out", out, OutputSizes.profile(dit, choice.steps()), "the profile, its figures "
+                    + "and page");
             Samples noise = latents == null ? null : readLatents(latents, options.conditions().size(), sampleShape);
             PrintWriter o = spec.commandLine().getOut();
             RedundancyProfile profile;

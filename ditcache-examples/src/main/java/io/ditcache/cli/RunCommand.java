@@ -36,10 +36,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "One forward of the transformer; writes tensor 'sample' (and with --capture block.{i}.k/v/a). "
-                + "On a text encoder's folder: input_ids (and attention_mask) to last_hidden_state, text_embeds, "
-                + "hidden_states_penultimate, pooler_output. On a VAE folder (AutoencoderKL) decodes tensor "
-                + "'latents' into 'decoded', or with --encode 'images' into 'posterior_mean' and "
-                + "'posterior_logvar'.")
+                + "Without --inputs, on inputs made for the model (DiT, PixArt, SD3, FLUX, CogVideoX, Latte, Mochi: "
+                + "seeded noise latents, a timestep, a class label or random text embeddings); --example-inputs FILE "
+                + "writes them for reuse. On a text encoder's folder: input_ids (and attention_mask) to "
+                + "last_hidden_state, text_embeds, hidden_states_penultimate, pooler_output. On a VAE folder "
+                + "(AutoencoderKL) decodes tensor 'latents' into 'decoded', or with --encode 'images' into "
+                + "'posterior_mean' and 'posterior_logvar'.")
 final class RunCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
@@ -52,14 +54,28 @@ final class RunCommand implements Callable<Integer> {
     static final List<String> CONDITIONING = List.of(PromptEmbeddings.HIDDEN, PromptEmbeddings.POOLED,
             PromptEmbeddings.MASK);
 
-    @Option(names = "--model", required = true, description = "diffusers checkpoint directory, or a text encoder's "
-            + "(transformers' config.json and model.safetensors)")
+    /** Where the output goes without {@code --out}. */
+    static final String DEFAULT_OUT = "ditcache-run.safetensors";
+
+    @Option(names = "--model", paramLabel = "DIR", description = "diffusers checkpoint directory: config.json and "
+            + "diffusion_pytorch_model.safetensors (or a sharded set with its .index.json), as save_pretrained "
+            + "writes it (default: the embedded model); or a text encoder's (transformers' config.json and "
+            + "model.safetensors), or a VAE's")
     Path model;
 
-    @Option(names = "--inputs", required = true, description = "safetensors file of forward inputs")
+    @Option(names = "--inputs", paramLabel = "FILE", description = "safetensors file of forward inputs, named as diffusers' forward "
+            + "arguments (default: inputs made for the model, see --seed)")
     Path inputs;
 
-    @Option(names = "--out", required = true, description = "safetensors file to write")
+    @Option(names = "--example-inputs", paramLabel = "FILE", description = "write inputs made for the model to this safetensors file "
+            + "(a starting point for --inputs); without --out, only that")
+    Path exampleInputs;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the inputs made for the model: its noise, "
+            + "and class label seed mod classes (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "safetensors file to write (default: " + DEFAULT_OUT + ")")
     Path out;
 
     @Option(names = "--capture", description = "also write block.{i}.k, block.{i}.v, block.{i}.a")
@@ -80,26 +96,53 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (TextEncoders.isTextEncoder(model)) {
-            if (encode) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--encode: " + ModelSource.name(model)
-                        + " is a text encoder, not a VAE folder (config.json _class_name AutoencoderKL)");
+        CommandLine cl = spec.commandLine();
+        if (model != null && TextEncoders.isTextEncoder(model)) {
+            if (encode || exampleInputs != null) {
+                throw new CommandLine.ParameterException(cl, (encode ? "--encode" : "--example-inputs") + ": "
+                        + ModelSource.name(model) + " is a text encoder; give --inputs with input_ids");
             }
-            return TextEncoderRun.run(spec.commandLine(), model, dtype.type, inputs, out, capture, embeddings);
+            requireInputs(cl, "input_ids (and attention_mask)");
+            return TextEncoderRun.run(cl, model, dtype.type, inputs, out == null ? Path.of(DEFAULT_OUT) : out,
+                    capture, embeddings);
         }
-        OptionChecks.outputFile(spec.commandLine(), "--out", out);
-        TextConditions.checkFile(spec.commandLine(), embeddings);
-        if (VaeRun.isVae(model)) {
-            if (capture || embeddings != null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), (capture ? "--capture" : "--embeddings")
-                        + " applies to transformers, not to the VAE " + ModelSource.name(model));
+        boolean forward = out != null || exampleInputs == null;
+        if (out == null && forward) {
+            out = Path.of(DEFAULT_OUT);
+        }
+        if (forward) {
+            OptionChecks.outputFile(cl, "--out", out);
+        }
+        if (exampleInputs != null) {
+            OptionChecks.outputFile(cl, "--example-inputs", exampleInputs);
+            if (inputs != null) {
+                throw new CommandLine.ParameterException(cl, "--example-inputs " + exampleInputs + " and --inputs "
+                        + inputs + ": the example inputs are made for the model, not read; give one");
             }
+            if (forward && exampleInputs.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new CommandLine.ParameterException(cl, "--example-inputs and --out are the same file, "
+                        + out + "; give two");
+            }
+        }
+        if (inputs != null && !Files.isRegularFile(inputs)) {
+            throw new CommandLine.ParameterException(cl, "--inputs " + inputs + ": no such file (expected a "
+                    + "safetensors file of forward inputs)");
+        }
+        TextConditions.checkFile(cl, embeddings);
+        if (model != null && VaeRun.isVae(model)) {
+            if (capture || embeddings != null || exampleInputs != null) {
+                throw new CommandLine.ParameterException(cl, (capture ? "--capture" : embeddings != null
+                        ? "--embeddings" : "--example-inputs") + " applies to transformers, not to the VAE "
+                        + ModelSource.name(model));
+            }
+            requireInputs(cl, encode ? "images" : "latents");
             return new VaeRun(model, inputs, out, encode, dtype.type).call();
         }
         if (encode) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--encode: " + ModelSource.name(model)
+            throw new CommandLine.ParameterException(cl, "--encode: " + ModelSource.name(model)
                     + " is not a VAE folder (config.json _class_name AutoencoderKL)");
         }
+        long started = System.nanoTime();
         Denoiser loaded;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             loaded = dtype.load(ckpt);
@@ -108,6 +151,32 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException(ModelSource.name(model) + ": " + loaded.info().className()
                     + " offers no forward on named inputs");
         }
+        PrintWriter o = cl.getOut();
+        io.ditcache.io.SafetensorsWriter made = null;
+        if (inputs == null) {
+            if (!ExampleInputs.supports(loaded)) {
+                throw new CommandLine.ParameterException(cl, (exampleInputs != null ? "--example-inputs: no example "
+                        + "inputs for " : "--inputs: required for ") + ModelSource.name(model) + " ("
+                        + loaded.info().className() + "; example inputs are made for "
+                        + String.join(", ", ExampleInputs.FAMILIES) + "), "
+                        + "which takes " + dit.inputNames() + (dit.optionalInputNames().isEmpty() ? ""
+                                : " (optional: " + dit.optionalInputNames() + ")"));
+            }
+            made = ExampleInputs.make(loaded, dit, model, seed);
+            if (exampleInputs != null) {
+                made.write(exampleInputs);
+                try (SafetensorsFile f = SafetensorsFile.open(exampleInputs)) {
+                    o.println("wrote example inputs for " + ModelSource.name(model) + " (seed " + seed + ") to "
+                            + exampleInputs.toAbsolutePath() + ": " + ExampleInputs.describe(f));
+                }
+                o.flush();
+            }
+            if (!forward) {
+                return 0;
+            }
+        }
+        String source = made == null ? inputs.toString() : "inputs made for " + ModelSource.name(model) + " (seed "
+                + seed + ")";
         if (embeddings != null) {
             if (!TextConditions.text(loaded)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--embeddings " + embeddings + ": "
@@ -116,12 +185,18 @@ final class RunCommand implements Callable<Integer> {
             }
             PromptEmbeddings.read(embeddings).close(); // every check of the file, with its name
         }
-        try (SafetensorsFile in = embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
+        try (SafetensorsFile in = made != null ? ExampleInputs.open(made, source)
+                : embeddings == null ? SafetensorsFile.open(inputs) : merged(all(dit));
                 InferenceMode mode = new InferenceMode();
                 PointerScope scope = new PointerScope();
                 ActivationCapture probe = new ActivationCapture(EnumSet.of(SiteKind.K, SiteKind.V,
                         SiteKind.ATTN_OUT))) {
             checkInputs(in.names(), dit.inputNames(), dit.optionalInputNames(), loaded.info().className());
+            if (in.contains("hidden_states")) {
+                long[] x = in.info("hidden_states").dims();
+                OptionChecks.space(cl, "--out", out, OutputSizes.forward(loaded, x, capture), capture
+                        ? "the output and the captured K, V and attention outputs of every block" : "the output");
+            }
             Tensor sample = dit.forward(in, model, capture ? probe : ActivationProbe.NONE);
             Map<String, Tensor> outputs = new LinkedHashMap<>();
             outputs.put("sample", sample);
@@ -130,6 +205,12 @@ final class RunCommand implements Callable<Integer> {
             }
             SafetensorsWriter.write(out, outputs, Map.of("format", "pt"));
             warnNonFinite(outputs);
+            o.printf(java.util.Locale.ROOT, "run: %s (%s), one forward on %s: %s%n", ModelSource.name(model),
+                    loaded.info().className(), source, ExampleInputs.describe(in));
+            o.printf(java.util.Locale.ROOT, "wrote %s: sample %s%s (%.2f s with loading)%n", out.toAbsolutePath(),
+                    java.util.Arrays.toString(sample.sizes().vec().get()), capture ? " and " + (outputs.size() - 1)
+                            + " captured tensors (block.{i}.k/v/a)" : "", (System.nanoTime() - started) / 1e9);
+            o.flush();
         }
         return 0;
     }
@@ -248,6 +329,13 @@ final class RunCommand implements Callable<Integer> {
                         + takes + (CONDITIONING.contains(need) && embeddings == null ? " (or give --embeddings FILE "
                                 + TextConditions.FILE_HINT + ")" : ""));
             }
+        }
+    }
+
+    private void requireInputs(CommandLine cl, String tensors) {
+        if (inputs == null) {
+            throw new CommandLine.ParameterException(cl, ModelSource.name(model) + ": give --inputs FILE with "
+                    + tensors);
         }
     }
 }

@@ -171,6 +171,13 @@ final class StudyCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(cl, e.getMessage());
             }
+            long bytes = 0;
+            int most = steps.stream().mapToInt(Integer::intValue).max().orElse(2);
+            for (Denoiser d : loaded) {
+                bytes += OutputSizes.study(d, most, plan.runs().size() / loaded.size(), plan.groups().size());
+            }
+            OptionChecks.space(cl, "--out", out, bytes, plan.runs().size() + " runs' distances, the profiles and "
+                    + "the page");
             // the claim covers the report too: a second study on this folder is refused until the page is written
             try (StudyFolderLock claim = StudyFolderLock.acquire(out)) {
                 Study study;

@@ -71,17 +71,27 @@ final class TextGeneration {
                     "sample i has seed --seed + i, which must fit in a 64-bit integer");
             cl.getErr().println("generate: " + n + " samples of " + prompts.prompts() + " prompts; "
                     + choice.describe(prompts));
+            OptionChecks.space(cl, "--out", g.out, OutputSizes.samples(n, elements), "the final latents, their "
+                    + "preview and the metrics");
             Sampler sampler = new Sampler(model, choice.create());
             List<CacheStats> stats = new ArrayList<>();
             float[] all = new float[Math.toIntExact(n * elements)];
-            long start = System.nanoTime();
+            boolean compare = g.timeUncached(policy, n);
+            double uncachedSeconds = compare ? 0 : Double.NaN;
+            double seconds = 0;
             for (int from = 0; from < n; from += GenerateCommand.BATCH) {
                 List<Condition> batch = new ArrayList<>();
                 for (int i = from; i < Math.min(n, from + GenerateCommand.BATCH); i++) {
                     batch.add(prompts.condition(i % prompts.prompts(), g.seed + i, size));
                 }
                 SamplingOptions options = new SamplingOptions(batch, choice.steps(), choice.guidance());
+                // uncached and cached batches alternate which goes first, so neither pays alone for a cold start
+                boolean uncachedFirst = (from / GenerateCommand.BATCH) % 2 == 0;
+                if (compare && uncachedFirst) {
+                    uncachedSeconds += timed(sampler, options);
+                }
                 Samples s;
+                long start = System.nanoTime();
                 if (policy == null) {
                     s = sampler.sample(options, io.ditcache.ActivationProbe.NONE);
                 } else {
@@ -89,9 +99,12 @@ final class TextGeneration {
                     s = sampler.sample(options, null, policy, st);
                     stats.add(st);
                 }
+                seconds += (System.nanoTime() - start) / 1e9;
+                if (compare && !uncachedFirst) {
+                    uncachedSeconds += timed(sampler, options);
+                }
                 System.arraycopy(s.values(), 0, all, (int) (from * elements), s.values().length);
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
             long[] full = new long[shape.length + 1];
             full[0] = n;
             System.arraycopy(shape, 0, full, 1, shape.length);
@@ -105,17 +118,23 @@ final class TextGeneration {
                     }
                 }
             }
-            Files.createDirectories(g.out);
+            g.claimOutput();
             new SafetensorsWriter().metadata("format", "pt").put("latents", all, full).write(g.out.resolve(LATENTS));
             LatentPreview.write(g.out.resolve(PREVIEW), latents, Math.min(8, prompts.prompts()));
-            writeJson(g, model, choice, prompts, n, seconds, nonFinite, policy, stats, full);
+            writeJson(g, model, choice, prompts, n, seconds, nonFinite, policy, stats, full, uncachedSeconds);
             o.printf(Locale.ROOT, "%d samples in %.2f s (%s)%n", n, seconds, choice.describe());
             if (nonFinite > 0) {
                 o.println("warning: " + nonFinite + " of " + n + " samples hold NaN or infinite latents");
             }
             if (policy != null) {
-                o.printf(Locale.ROOT, "cache (%s): %.1f%% of block evaluations skipped%n", policy.name(),
-                        100 * skipped(stats));
+                o.printf(Locale.ROOT, "cache (%s): %.1f%% of block evaluations skipped, which allows a speedup of "
+                        + "at most %.2fx%n", policy.name(), 100 * skipped(stats),
+                        io.ditcache.bench.Shootout.speedupCeiling(skipped(stats), 0));
+                o.println(Double.isNaN(uncachedSeconds) ? "uncached: not timed (" + (n > GenerateCommand
+                        .UNCACHED_TIMING_LIMIT ? n + " samples, above " + GenerateCommand.UNCACHED_TIMING_LIMIT
+                        : "--uncached-timing no") + "); rerun with --uncached-timing yes to measure the speedup"
+                        : String.format(Locale.ROOT, "uncached: %.2f s for the same samples (interleaved by batch): "
+                                + "speedup %.2fx", uncachedSeconds, uncachedSeconds / seconds));
             }
             o.println("wrote " + g.out.toAbsolutePath().resolve(LATENTS) + ", " + PREVIEW + " and "
                     + GenerateCommand.JSON);
@@ -124,13 +143,20 @@ final class TextGeneration {
         return 0;
     }
 
+    /** One uncached sampling of {@code options}, seconds. */
+    private static double timed(Sampler sampler, SamplingOptions options) {
+        long start = System.nanoTime();
+        sampler.sample(options, io.ditcache.ActivationProbe.NONE);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
     private static double skipped(List<CacheStats> stats) {
         return stats.stream().mapToDouble(CacheStats::skippedFraction).average().orElse(0);
     }
 
     private static void writeJson(GenerateCommand g, Denoiser model, SamplingChoice choice, PromptEmbeddings prompts,
-            int n, double seconds, int nonFinite, CachePolicy policy, List<CacheStats> stats, long[] shape)
-            throws IOException {
+            int n, double seconds, int nonFinite, CachePolicy policy, List<CacheStats> stats, long[] shape,
+            double uncachedSeconds) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("model", ModelSource.name(g.model));
@@ -157,6 +183,14 @@ final class TextGeneration {
             root.set("policy", json.valueToTree(policy.describe()));
             ObjectNode cache = root.putObject("cache");
             cache.put("skipped_fraction", skipped(stats));
+            cache.put("speedup_ceiling", io.ditcache.bench.Shootout.speedupCeiling(skipped(stats), 0));
+            if (Double.isNaN(uncachedSeconds)) {
+                cache.putNull("uncached_seconds");
+                cache.putNull("speedup");
+            } else {
+                cache.put("uncached_seconds", uncachedSeconds);
+                cache.put("speedup", uncachedSeconds / seconds);
+            }
             cache.set("first_batch", json.valueToTree(stats.get(0).summary()));
         } else {
             root.putNull("policy");

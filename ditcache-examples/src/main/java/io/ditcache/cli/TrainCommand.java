@@ -69,6 +69,8 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
+        OptionChecks.space(cl, "--out", out, OutputSizes.training(LAYOUT.parameterCount()), "the train state and "
+                + "the model");
         ImageSet train = ImageSet.split(data, true);
         PrintWriter o = spec.commandLine().getOut();
         o.printf(Locale.ROOT, "training %s on %d images of %s -> %s%n", LAYOUT, train.size(), data, out);

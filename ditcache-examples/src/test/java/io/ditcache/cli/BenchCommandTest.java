@@ -29,7 +29,26 @@ class BenchCommandTest {
                 "--policies", "fora,fbcache,profile-guided+taylor1", "--out", out.toString());
         assertEquals(0, r.exitCode(), r::toString);
         List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
-        assertEquals("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,fd", csv.get(0));
+        assertEquals("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,fd,speedup_min,"
+                + "speedup_median,speedup_max,timed_pairs,speedup_ceiling,note", csv.get(0));
+        for (String line : csv.subList(1, csv.size())) {
+            // every row: the spread of its pairs, and a speedup its skipped share explains or a flag
+            String[] c = line.split(",", -1);
+            double speedup = Double.parseDouble(c[2]);
+            double ceiling = c[13].equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(c[13]);
+            assertEquals(1 / (1 - Double.parseDouble(c[3])), ceiling, 1e-9, line);
+            assertTrue(Double.parseDouble(c[9]) <= Double.parseDouble(c[10])
+                    && Double.parseDouble(c[10]) <= Double.parseDouble(c[11]), "min <= median <= max: " + line);
+            int pairs = Integer.parseInt(c[12]);
+            if (c[14].isEmpty()) {
+                assertTrue(speedup <= ceiling * 1.1 + 1e-9, "an unflagged row is possible: " + line);
+                assertTrue(pairs == 1 || pairs == 4 || pairs == 7, line);
+            } else {
+                assertEquals("noise: machine too busy", c[14], line);
+                assertTrue(speedup > ceiling * 1.1, line);
+                assertEquals(7, pairs, "--repeats 1, then two re-measurements of 3 pairs: " + line);
+            }
+        }
         assertEquals(1 + 2 + 4 + 4, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x4");
         String[] fora = csv.get(1).split(",", -1);
         assertEquals("fora", fora[0]);
@@ -42,6 +61,9 @@ class BenchCommandTest {
         assertEquals("ditcache-shootout/1", json.path("format").asText());
         assertEquals(10, json.path("rows").size());
         assertTrue(json.path("rows").get(0).path("cache").path("skipped_fraction").isNumber());
+        assertTrue(json.path("rows").get(0).path("speedup_spread").path("pairs").asInt() >= 1);
+        assertTrue(json.path("machine").path("cores").asInt() >= 1, "the machine's load is recorded");
+        assertTrue(r.out().contains("machine: "), r::toString);
         assertTrue(Files.size(out.resolve("pareto.png")) > 1000);
         assertTrue(Files.readString(out.resolve("report.html")).contains("<img src=\"pareto.png\""));
         assertTrue(r.out().contains("fora") && r.out().contains("speedup"), r::toString);

@@ -58,7 +58,7 @@ class GenerateCommandTest {
                 out.toString());
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.out().contains("class accuracy") && r.out().contains("FD "), r.out());
-        assertTrue(r.out().contains("reference point: real training images score FD"), r.out());
+        assertTrue(r.out().contains("reference point: " + GenerateCommand.SELF_IMAGES + " score FD"), r.out());
         BufferedImage img = png(out);
         assertEquals(2 * 28 * 2, img.getWidth(), "12 samples: up to 2 per class, each 56 pixels wide");
         assertEquals(10 * 28 * 2, img.getHeight(), "one row per class");
@@ -74,7 +74,18 @@ class GenerateCommandTest {
         assertEquals(Double.parseDouble(GenerateCommand.DEFAULT_GUIDANCE), m.get("guidance").asDouble());
         assertEquals(5, m.get("seeds").get("first").asLong());
         assertEquals(16, m.get("seeds").get("last").asLong());
-        assertEquals(100, m.get("fd_real").get("samples").asInt(), "the nearest stored count");
+        // the reference point is at the 12 samples drawn: once the nearest stored count (100) was shown
+        assertEquals(12, m.get("fd_real").get("samples").asInt(), "the sample count drawn");
+        assertEquals(GenerateCommand.SELF_IMAGES, m.get("fd_real").get("images").asText());
+        ReferenceFeatures features = ReferenceFeatures.read(made.featuresFile());
+        assertEquals(features.measureSelfDistance(12, GenerateCommand.REFERENCE_DRAWS, 5).fd(),
+                m.get("fd_real").get("fd").asDouble(), 1e-9, "12 reference features against all, seeded by --seed");
+        assertTrue(r.out().contains("at 12 samples (the same count"), r.out());
+        assertTrue(m.get("timing").get("sampling_seconds").asDouble() > 0, "sampling time recorded");
+        assertEquals(m.get("timing").get("sampling_seconds").asDouble() / 12,
+                m.get("timing").get("seconds_per_sample").asDouble(), 1e-12);
+        assertTrue(r.out().matches("(?s).*sampled 12 in \\d+\\.\\d\\d s \\(\\d+\\.\\d{3} s per sample, 2 steps\\).*"),
+                r.out());
         double acc = m.get("class_accuracy").asDouble();
         assertTrue(acc >= 0 && acc <= 1, "accuracy " + acc);
         assertTrue(m.get("fd").asDouble() > 0);
@@ -89,11 +100,30 @@ class GenerateCommandTest {
                 made.featuresFile().toString(), "--steps", "6", "--samples", "4", "--policy", policy.toString(),
                 "--out", out.resolve("g").toString());
         assertEquals(0, r.exitCode(), r.toString());
-        assertTrue(r.out().contains("cache (fora): 50.0% of block evaluations skipped"), r.out());
+        assertTrue(r.out().contains("cache (fora): 50.0% of block evaluations skipped, which allows a speedup of at "
+                + "most 2.00x"), r.out());
+        assertTrue(r.out().contains("uncached: ") && r.out().contains(" s for the same samples (interleaved by "
+                + "batch): speedup "), "4 samples: the uncached ones are timed too\n" + r.out());
         JsonNode m = metrics(out.resolve("g"));
         assertEquals("fora", m.get("policy").get("name").asText());
         assertEquals(2, m.get("policy").get("interval").asInt());
         assertEquals(0.5, m.get("cache").get("skipped_fraction").asDouble(), 1e-12, "steps 1, 3 and 5 of 6 reuse");
+        assertEquals(2.0, m.get("cache").get("speedup_ceiling").asDouble(), 1e-12);
+        assertTrue(m.get("timing").get("cached").asBoolean());
+        double cached = m.get("timing").get("sampling_seconds").asDouble();
+        double uncached = m.get("cache").get("uncached_seconds").asDouble();
+        assertTrue(cached > 0 && uncached > 0, m.toString());
+        assertEquals(uncached / cached, m.get("cache").get("speedup").asDouble(), 1e-9);
+        assertTrue(m.get("cache").get("psnr_vs_uncached").asDouble() > 0, "FORA changes the samples a little");
+
+        CliRun untimed = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "6", "--samples", "4", "--policy", policy.toString(),
+                "--uncached-timing", "no", "--out", out.resolve("g2").toString());
+        assertEquals(0, untimed.exitCode(), untimed.toString());
+        assertTrue(untimed.out().contains("uncached: not timed (--uncached-timing no)"), untimed.out());
+        JsonNode n = metrics(out.resolve("g2"));
+        assertTrue(n.get("cache").get("uncached_seconds").isNull() && n.get("cache").get("speedup").isNull());
+        assertEquals(2.0, n.get("cache").get("speedup_ceiling").asDouble(), 1e-12, "the skipped share still says");
 
         Files.writeString(policy, "{\"name\": \"fora\", \"interval\": 0}");
         CliRun bad = CliRun.of("generate", "--steps", "2", "--samples", "2", "--policy", policy.toString(), "--out",
@@ -101,6 +131,53 @@ class GenerateCommandTest {
         assertEquals(1, bad.exitCode(), bad.toString());
         assertEquals(1, bad.errLines().size(), bad.toString());
         assertTrue(bad.err().startsWith("generate: " + policy + ": ") && bad.err().contains("interval"), bad.toString());
+    }
+
+    /**
+     * A non-empty folder that generate did not make is left alone unless --overwrite is given (it once wrote over
+     * its default folder silently); its own folders, marked by {@value GenerateCommand#MARKER}, it writes again.
+     */
+    @Test
+    void aForeignFolderIsNotWrittenOverWithoutOverwrite(@TempDir Path dir) throws Exception {
+        Path foreign = Files.createDirectories(dir.resolve("photos"));
+        Files.writeString(foreign.resolve("holiday.png"), "not a digit grid");
+        String[] args = {"generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", foreign.toString()};
+        CliRun refused = CliRun.of(args);
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertEquals(List.of("generate: --out " + foreign + ": a folder generate did not make (no "
+                + GenerateCommand.MARKER + " in it) that holds 1 other entry, holiday.png; give another --out, or "
+                + "--overwrite to write into it anyway"), refused.errLines(), refused.toString());
+        assertEquals("", refused.out(), "refused before sampling");
+        assertEquals(List.of(foreign.resolve("holiday.png")), list(foreign), "nothing written");
+
+        String[] overwrite = Arrays.copyOf(args, args.length + 1);
+        overwrite[args.length] = "--overwrite";
+        CliRun forced = CliRun.of(overwrite);
+        assertEquals(0, forced.exitCode(), forced.toString());
+        assertTrue(Files.exists(foreign.resolve(GenerateCommand.PNG)));
+        assertEquals("not a digit grid", Files.readString(foreign.resolve("holiday.png")), "other files are kept");
+
+        Path own = dir.resolve("own");
+        CliRun first = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", own.toString());
+        assertEquals(0, first.exitCode(), first.toString());
+        assertTrue(Files.exists(own.resolve(GenerateCommand.MARKER)), "generate marks the folder it makes");
+        CliRun again = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", own.toString());
+        assertEquals(0, again.exitCode(), "its own folder is written again: " + again);
+
+        // a folder of an older version's outputs, before the marker, is generate's too
+        Files.delete(own.resolve(GenerateCommand.MARKER));
+        CliRun older = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--reference",
+                made.featuresFile().toString(), "--steps", "1", "--samples", "2", "--out", own.toString());
+        assertEquals(0, older.exitCode(), "only samples.png and metrics.json in it: " + older);
+    }
+
+    private static List<Path> list(Path dir) throws Exception {
+        try (var s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
     }
 
     @Test
@@ -112,6 +189,7 @@ class GenerateCommandTest {
         assertEquals(560, png(out).getHeight());
         JsonNode m = metrics(out);
         assertEquals(10, m.get("fd_real").get("samples").asInt(), "measured at the sample count");
+        assertEquals(GenerateCommand.TRAIN_IMAGES, m.get("fd_real").get("images").asText());
         assertEquals(1.0, m.get("guidance").asDouble());
     }
 

@@ -183,6 +183,24 @@ class TextModelCommandsTest {
         assertFalse(Files.exists(out.resolve("samples.png")));
     }
 
+    /** A text model's cached samples are timed against the same samples uncached, and the ceiling is said. */
+    @Test
+    void generateWithAPolicyTimesTheSameSamplesUncached() throws IOException {
+        Path out = dir.resolve("generate-fora");
+        Path policy = dir.resolve("fora2.json");
+        Files.writeString(policy, "{\"name\": \"fora\", \"interval\": 2}");
+        CliRun r = CliRun.of("generate", "--model", sd3.toString(), "--embeddings", prompts.toString(), "--steps", "4",
+                "--samples", "2", "--policy", policy.toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(r.out().contains("of block evaluations skipped, which allows a speedup of at most"), r.out());
+        assertTrue(r.out().contains("uncached: ") && r.out().contains("s for the same samples"), r.out());
+        JsonNode cache = json(out.resolve("metrics.json")).get("cache");
+        double ceiling = cache.get("speedup_ceiling").asDouble();
+        assertEquals(1 / (1 - cache.get("skipped_fraction").asDouble()), ceiling, 1e-9);
+        assertTrue(cache.get("uncached_seconds").asDouble() > 0, cache.toString());
+        assertTrue(cache.get("speedup").asDouble() > 0, cache.toString());
+    }
+
     @Test
     void benchMeasuresFidelityOnLatentsWithTheSameColumns() throws IOException {
         Path out = dir.resolve("bench");
@@ -190,10 +208,11 @@ class TextModelCommandsTest {
                 "--repeats", "1", "--policies", "fora", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.toString());
         List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
-        assertEquals("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,fd", csv.get(0));
+        assertEquals(io.ditcache.report.ShootoutReport.CSV_HEADER, csv.get(0));
         assertTrue(csv.size() > 1, csv.toString());
         for (String row : csv.subList(1, csv.size())) {
-            assertTrue(row.startsWith("fora,") && row.endsWith(",,"), "class_accuracy and fd empty: " + row);
+            String[] c = row.split(",", -1);
+            assertTrue(c[0].equals("fora") && c[7].isEmpty() && c[8].isEmpty(), "class_accuracy and fd empty: " + row);
         }
         assertTrue(json(out.resolve("shootout.json")).get("note").asText().contains("do not apply to latents"));
     }

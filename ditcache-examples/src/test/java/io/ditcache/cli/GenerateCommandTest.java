@@ -60,7 +60,8 @@ class GenerateCommandTest {
         assertTrue(r.out().contains("class accuracy") && r.out().contains("FD "), r.out());
         assertTrue(r.out().contains("reference point: " + GenerateCommand.SELF_IMAGES + " score FD"), r.out());
         BufferedImage img = png(out);
-        assertEquals(2 * 28 * 2, img.getWidth(), "12 samples: up to 2 per class, each 56 pixels wide");
+        assertEquals(SampleGrid.LABEL_WIDTH + 2 * 28 * 2, img.getWidth(), "12 samples: up to 2 per class, each 56 "
+                + "pixels wide, after the class labels");
         assertEquals(10 * 28 * 2, img.getHeight(), "one row per class");
         JsonNode m = metrics(out);
         Set<String> keys = new TreeSet<>();
@@ -185,7 +186,7 @@ class GenerateCommandTest {
         CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--data", data.toString(),
                 "--steps", "1", "--samples", "10", "--guidance", "1", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.toString());
-        assertEquals(56, png(out).getWidth());
+        assertEquals(SampleGrid.LABEL_WIDTH + 56, png(out).getWidth());
         assertEquals(560, png(out).getHeight());
         JsonNode m = metrics(out);
         assertEquals(10, m.get("fd_real").get("samples").asInt(), "measured at the sample count");

@@ -191,8 +191,12 @@ final class BenchCommand implements Callable<Integer> {
                 Shootout.Listener listener = new Shootout.Listener() {
                     @Override
                     public void planned(int runs) {
-                        bar[0] = new Progress("bench", "runs", runs, 0, runs, 0, Progress.terminal(),
-                                Progress.stderr());
+                        if (bar[0] == null) {
+                            bar[0] = new Progress("bench", "runs", runs, 0, runs, 0, Progress.terminal(),
+                                    Progress.stderr());
+                        } else {
+                            bar[0].grow(runs, runs); // rows re-measured
+                        }
                     }
 
                     @Override

@@ -45,6 +45,9 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
     /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
@@ -118,6 +121,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "profile.json from 'profile')");
         }
         TextConditions.checkFile(cl, embeddings);
+        promptOptions.check(cl, embeddings);
         List<String> families = policies == null ? PolicySweeps.names() : policies;
         for (String f : families) {
             if (!PolicySweeps.known().contains(f)) {
@@ -126,6 +130,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         PrintWriter o = cl.getOut();
+        embeddings = promptOptions.embeddings(cl, "bench", model, embeddings, dtype.type);
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {

@@ -67,7 +67,16 @@ final class InspectCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--config " + source.config + ": no such file (expected a "
                     + "diffusers config.json)");
         }
-        if (source.model != null ? TextEncoders.isTextEncoder(source.model)
+        if (source.model != null && io.ditcache.model.pipeline.PipelineFolder.isPipeline(source.model)) {
+            io.ditcache.model.pipeline.PipelineFolder p = io.ditcache.model.pipeline.PipelineFolder.open(source.model);
+            PipelineInspect.print(o, p);
+            o.println();
+            try (Checkpoint ckpt = Checkpoint.open(p.transformer())) {
+                ModelDescription d = describe(ckpt.config());
+                print(o, ckpt.config(), d);
+                weights(o, ckpt, d.parameterCount());
+            }
+        } else if (source.model != null ? TextEncoders.isTextEncoder(source.model)
                 : TextEncoders.isTextEncoder(DiffusersConfig.read(source.config))) {
             TextEncoderInspect.print(o, source.model, source.config);
         } else if (source.model != null) {

@@ -1,0 +1,67 @@
+package io.ditcache.model.pipeline;
+
+import io.ditcache.internal.Tensors;
+import io.ditcache.io.MemoryBudget;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.model.ComputeType;
+import io.ditcache.model.vae.AutoencoderKL;
+import io.ditcache.model.vae.VaeImages;
+import io.ditcache.model.vae.Vaes;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The pictures of a text-to-image pipeline's final latents: its {@code vae/} decodes them as the pipeline does
+ * ({@code latents / scaling_factor + shift_factor}, then the decoder; FLUX's latents are already unpacked from
+ * 2x2 patches by the sampler, as {@code FluxPipeline._unpack_latents} does), and {@code VaeImageProcessor}'s
+ * post-processing makes 8-bit RGB images.
+ */
+public final class PipelineImages {
+    private PipelineImages() {
+    }
+
+    /**
+     * Whether the pipeline folder can decode latents of {@code sampleShape}: it has a VAE ({@code AutoencoderKL})
+     * and the latents are images {@code [C, H, W]} (the video families' temporal VAEs are not in ditcache).
+     */
+    public static boolean decodes(PipelineFolder p, long[] sampleShape) {
+        return sampleShape.length == 3 && p.component(PipelineFolder.VAE)
+                .filter(c -> c.className().equals("AutoencoderKL")).isPresent();
+    }
+
+    /**
+     * Decodes {@code latents} {@code [N, C, H, W]}, one sample at a time.
+     *
+     * @throws IOException from the VAE's files, naming them
+     * @throws IllegalArgumentException for latents whose channels differ from the VAE's {@code latent_channels}
+     */
+    public static List<BufferedImage> decode(PipelineFolder p, ComputeType type, float[] latents, long[] shape)
+            throws IOException {
+        Optional<PipelineFolder.Component> c = p.component(PipelineFolder.VAE);
+        if (c.isEmpty()) {
+            throw new IllegalArgumentException(p.index() + ": no component \"vae\" to decode latents with");
+        }
+        AutoencoderKL vae;
+        try (Checkpoint ckpt = Checkpoint.open(c.get().dir())) {
+            vae = Vaes.load(ckpt, type, MemoryBudget.ofThisMachine());
+        }
+        long per = Arrays.stream(shape).skip(1).reduce(1, Math::multiplyExact);
+        long[] one = shape.clone();
+        one[0] = 1;
+        List<BufferedImage> out = new ArrayList<>();
+        for (int i = 0; i < shape[0]; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x = Tensors.fromFloats(Arrays.copyOfRange(latents, (int) (i * per), (int) ((i + 1) * per)),
+                        one);
+                out.addAll(VaeImages.toImages(vae.decode(x)));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,207 @@
+package io.ditcache.model.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ditcache.io.CheckpointException;
+import io.ditcache.io.SafetensorsFile;
+import io.ditcache.model.ComputeType;
+import io.ditcache.model.text.TokenizeOptions;
+import io.ditcache.sample.PromptEmbeddings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The conditioning each pipeline builds, from the golden fixtures' tiny CLIP and T5 (T5 at 32 tokens, the length
+ * of its golden states), against what transformers gave: FLUX (T5's unmasked states, CLIP's pooler_output),
+ * PixArt-α and Mochi (T5 with the mask, PixArt lower-casing), CogVideoX (T5 unmasked); SD3's width rule; and the
+ * embedding cache (hits, negatives, a new fingerprint when an encoder changes).
+ */
+class PipelineConditioningTest {
+    private static final String ROOT = "/fixtures/pipeline/";
+    private static final double TOLERANCE = 1e-4;
+    @TempDir
+    Path tmp;
+
+    private Path folder(String cls, String... pairs) throws IOException {
+        Path p = tmp.resolve(cls);
+        Files.createDirectories(p.resolve("transformer"));
+        StringBuilder index = new StringBuilder("{\"_class_name\": \"" + cls + "\", \"transformer\": [\"diffusers\", "
+                + "\"X\"]");
+        for (int i = 0; i < pairs.length; i += 2) {
+            String fixture = pairs[i + 1];
+            String suffix = pairs[i];
+            copy(fixture, p.resolve("text_encoder" + suffix), "config.json", "model.safetensors");
+            copy(fixture, p.resolve("tokenizer" + suffix), "tokenizer.json", "tokenizer_config.json");
+            index.append(", \"text_encoder").append(suffix).append("\": [\"transformers\", \"E\"], \"tokenizer")
+                    .append(suffix).append("\": [\"transformers\", \"T\"]");
+        }
+        Files.writeString(p.resolve("model_index.json"), index.append("}").toString());
+        return p;
+    }
+
+    private static void copy(String fixture, Path target, String... files) throws IOException {
+        Files.createDirectories(target);
+        for (String f : files) {
+            try (InputStream in = PipelineConditioningTest.class.getResourceAsStream(ROOT + fixture + "/" + f)) {
+                Files.copy(in, target.resolve(f));
+            }
+        }
+    }
+
+    private static List<String> prompts() throws IOException {
+        try (InputStream in = PipelineConditioningTest.class.getResourceAsStream(ROOT + "t5/prompts.json")) {
+            return Arrays.asList(new ObjectMapper().readValue(in, String[].class));
+        }
+    }
+
+    private static float[] golden(String fixture, String name, int row) throws IOException {
+        Path f = Files.createTempFile("golden", ".safetensors");
+        try (InputStream in = PipelineConditioningTest.class.getResourceAsStream(ROOT + fixture
+                + "/golden.safetensors")) {
+            Files.copy(in, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            long[] d = s.info(name).dims();
+            int per = (int) (Arrays.stream(d).reduce(1, Math::multiplyExact) / d[0]);
+            float[] all = s.info(name).dtype().isFloatingPoint() ? s.floats(name) : toFloats(s.longs(name));
+            return Arrays.copyOfRange(all, row * per, (row + 1) * per);
+        } finally {
+            Files.delete(f);
+        }
+    }
+
+    private static float[] toFloats(long[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+
+    private static void close(String what, float[] want, float[] got) {
+        assertEquals(want.length, got.length, what);
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+        }
+        assertTrue(worst <= TOLERANCE, what + ": max abs error " + worst);
+    }
+
+    private static List<EncodedPrompt> encode(Path p, List<String> prompts) throws IOException {
+        PipelineFolder f = PipelineFolder.open(p);
+        PipelineKind kind = PipelineKind.of(f);
+        try (PromptEncoder e = PromptEncoder.open(f, ComputeType.FLOAT32, 32)) {
+            return e.encode(prompts.stream().map(kind::preprocess).toList(),
+                    new TokenizeOptions(2, false, true, "test"));
+        }
+    }
+
+    @Test
+    void fluxTakesT5StatesUnmaskedAndClipPooled() throws IOException {
+        List<String> prompts = prompts();
+        List<EncodedPrompt> got = encode(folder("FluxPipeline", "", "clip", "_2", "t5"), prompts);
+        for (int i = 0; i < prompts.size(); i++) {
+            EncodedPrompt e = got.get(i);
+            assertEquals(32, e.tokens());
+            assertEquals(32, e.width());
+            close("hidden " + i, golden("t5", "last_hidden_state", i), e.hidden());
+            close("pooled " + i, golden("clip", "pooler_output", i), e.pooled());
+            assertNull(e.mask(), "FLUX passes no mask");
+        }
+        assertTrue(got.get(2).truncation().contains("more than 77"), got.get(2).truncation());
+        assertTrue(got.get(2).truncation().contains("more than 32"), got.get(2).truncation());
+        assertNull(got.get(0).truncation());
+    }
+
+    @Test
+    void pixArtAndMochiMaskT5AndPixArtLowerCases() throws IOException {
+        List<String> prompts = prompts();
+        List<EncodedPrompt> mochi = encode(folder("MochiPipeline", "", "t5"), prompts);
+        List<EncodedPrompt> pixart = encode(folder("PixArtAlphaPipeline", "", "t5"), prompts);
+        for (int i = 0; i < prompts.size(); i++) {
+            close("mochi hidden " + i, golden("t5", "last_hidden_state_masked", i), mochi.get(i).hidden());
+            close("mochi mask " + i, golden("t5", "attention_mask", i), toFloats(mochi.get(i).mask()));
+            assertNull(mochi.get(i).pooled());
+        }
+        // prompts 0 and 2 are lower case already: PixArt's preprocessing leaves them as they are
+        for (int i : new int[] {0, 2}) {
+            close("pixart hidden " + i, golden("t5", "last_hidden_state_masked", i), pixart.get(i).hidden());
+        }
+        assertNotEquals(Arrays.toString(mochi.get(1).hidden()), Arrays.toString(pixart.get(1).hidden()),
+                "PixArt lower-cases \"A Watercolor ...\"");
+    }
+
+    @Test
+    void cogVideoXTakesT5Unmasked() throws IOException {
+        List<String> prompts = prompts();
+        List<EncodedPrompt> got = encode(folder("CogVideoXPipeline", "", "t5"), prompts);
+        for (int i = 0; i < prompts.size(); i++) {
+            close("hidden " + i, golden("t5", "last_hidden_state", i), got.get(i).hidden());
+            assertNull(got.get(i).mask());
+        }
+    }
+
+    @Test
+    void sd3RefusesClipStatesWiderThanT5() throws IOException {
+        Path p = folder("StableDiffusion3Pipeline", "", "clip", "_2", "clip", "_3", "t5");
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> PromptEncoder.open(PipelineFolder.open(p), ComputeType.FLOAT32, 32));
+        assertTrue(e.getMessage().startsWith(p.resolve("model_index.json") + ": the CLIP encoders' widths add up to "
+                + "64, more than T5's 32"), e.getMessage());
+    }
+
+    @Test
+    void theCacheEncodesEachPromptOnceAndKeepsTheNegative() throws IOException {
+        Path p = folder("MochiPipeline", "", "t5");
+        PipelineFolder f = PipelineFolder.open(p);
+        EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"));
+        EmbeddingCache.Request r = new EmbeddingCache.Request(List.of("a red cube", "a blue ball"), null, "test",
+                false, 32, ComputeType.FLOAT32);
+        EmbeddingCache.Result first = cache.prepare(f, r);
+        assertEquals(0, first.hits());
+        assertEquals(3, first.encoded(), "two prompts and the negative \"\"");
+        EmbeddingCache.Result second = cache.prepare(f, r);
+        assertEquals(3, second.hits());
+        assertEquals(0, second.encoded());
+        try (PromptEmbeddings e = PromptEmbeddings.read(second.file())) {
+            assertEquals(2, e.prompts());
+            assertTrue(e.hasNegatives());
+            assertEquals(32, e.tokens());
+        }
+        List<EncodedPrompt> direct = encode(p, List.of("a blue ball", ""));
+        try (SafetensorsFile s = SafetensorsFile.open(second.file())) {
+            float[] h = s.floats("encoder_hidden_states");
+            close("cached row 1", direct.get(0).hidden(), Arrays.copyOfRange(h, 32 * 32, 2 * 32 * 32));
+            close("negative", direct.get(1).hidden(), s.floats("negative_encoder_hidden_states"));
+            assertArrayEquals(direct.get(1).mask(), s.longs("negative_encoder_attention_mask"));
+        }
+        // a changed encoder config is a new fingerprint: encoded again
+        String config = Files.readString(p.resolve("text_encoder/config.json"));
+        Files.writeString(p.resolve("text_encoder/config.json"), config.replace("\"dropout_rate\": 0.0",
+                "\"dropout_rate\": 0.1"));
+        EmbeddingCache.Result third = cache.prepare(PipelineFolder.open(p), r);
+        assertEquals(0, third.hits());
+        assertEquals(3, third.encoded());
+    }
+
+    @Test
+    void builtinPromptsAreAHundredDistinctPrompts() {
+        List<String> all = BuiltinPrompts.all();
+        assertEquals(100, all.size());
+        assertEquals(100, all.stream().distinct().count());
+        assertEquals("a red cube on a white table, soft studio light", all.get(0));
+        assertEquals(all.subList(0, 5), BuiltinPrompts.first(5));
+    }
+}

@@ -424,7 +424,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     private void checkArguments() {
         CommandLine cl = spec.commandLine();
-        OptionChecks.count(cl, "--samples", samples, embeddings != null ? 1 : 2, maxSamples(), samples < 2
+        boolean text = embeddings != null || promptOptions.given();
+        OptionChecks.count(cl, "--samples", samples, text ? 1 : 2, maxSamples(), samples < 2
                 ? "the Fréchet distance needs a covariance" : OptionChecks.itemLimit("sample", DigitClassifier.PIXELS,
                         BYTES_PER_SAMPLE));
         OptionChecks.count(cl, "--steps", steps, 1, ProfileCommand.MAX_STEPS, null);

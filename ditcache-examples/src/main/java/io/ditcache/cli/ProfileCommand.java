@@ -120,7 +120,8 @@ final class ProfileCommand implements Callable<Integer> {
             List<Condition> conds;
             String sampled;
             if (prompts != null) {
-                sampled = prompts.prompts() + " prompts of " + embeddings.getFileName() + " x " + seedWords(seeds);
+                sampled = prompts.prompts() + " prompts of " + (promptOptions.given() ? promptOptions.source()
+                        : embeddings.getFileName()) + " x " + seedWords(seeds);
                 conds = prompts.conditions(seeds, frames.size(cl, dit, prompts, choice.guidance()));
                 cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
                         + choice.describe(prompts));

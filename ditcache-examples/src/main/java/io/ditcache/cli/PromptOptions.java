@@ -54,6 +54,12 @@ final class PromptOptions {
         return prompt != null || promptsFile != null || builtin != null;
     }
 
+    /** Where the prompts come from, for reports: the file's name, {@code --prompt} or {@code built-in prompts}. */
+    String source() {
+        return prompt != null ? "--prompt" : promptsFile != null ? String.valueOf(promptsFile.getFileName())
+                : "built-in prompts";
+    }
+
     /** Usage errors that need no model: several sources, a missing file, embeddings beside prompts. */
     void check(CommandLine cl, Object embeddings) {
         int sources = (prompt != null ? 1 : 0) + (promptsFile != null ? 1 : 0) + (builtin != null ? 1 : 0);

@@ -40,7 +40,7 @@ public final class PromptEncoder implements AutoCloseable {
     private static final int BATCH = 8;
 
     /** One tokenizer and its encoder. */
-    private record Stage(String tokenizerName, PromptTokenizer tokenizer, TextEncoder encoder, int length) {
+    private record Stage(Path encoderDir, PromptTokenizer tokenizer, TextEncoder encoder, int length) {
     }
 
     private final PipelineKind kind;
@@ -94,18 +94,17 @@ public final class PromptEncoder implements AutoCloseable {
                 }
                 tok.checkVocabulary(TextEncoders.describe(config).vocabSize(), configFile.toString());
                 int length = t5 ? (sequenceLength > 0 ? sequenceLength : kind.sequenceLength()) : clipLength(tok);
-                stages.add(new Stage(n[0], tok, null, length));
+                stages.add(new Stage(encDir, tok, null, length));
             }
             List<Stage> loaded = new ArrayList<>();
             for (int i = 0; i < stages.size(); i++) {
                 Stage s = stages.get(i);
-                TextEncoder enc = TextEncoders.load(p.require(names.get(i)[1], "to encode prompts").dir(), type);
+                TextEncoder enc = TextEncoders.load(s.encoderDir, type);
                 if (enc.maxLength() > 0 && s.length > enc.maxLength()) {
                     throw new CheckpointException(s.tokenizer.file() + ": pads to " + s.length + " tokens, more than "
-                            + "the " + enc.maxLength() + " positions of " + enc.className() + " in "
-                            + p.require(names.get(i)[1], "").dir());
+                            + "the " + enc.maxLength() + " positions of " + enc.className() + " in " + s.encoderDir);
                 }
-                loaded.add(new Stage(s.tokenizerName, s.tokenizer, enc, s.length));
+                loaded.add(new Stage(s.encoderDir, s.tokenizer, enc, s.length));
             }
             if (kind == PipelineKind.SD3) {
                 checkSd3Widths(loaded, p);
@@ -123,6 +122,13 @@ public final class PromptEncoder implements AutoCloseable {
     }
 
     private static void checkSd3Widths(List<Stage> s, PipelineFolder p) throws CheckpointException {
+        for (int i = 0; i < 2; i++) {
+            if (!s.get(i).encoder.className().equals("CLIPTextModelWithProjection")) {
+                throw new CheckpointException(s.get(i).encoderDir.resolve(Checkpoint.CONFIG) + ": "
+                        + s.get(i).encoder.className() + ", but SD3's pooled vector is both CLIPs' text_embeds "
+                        + "(expected CLIPTextModelWithProjection)");
+            }
+        }
         long clip = width(s.get(0).encoder) + width(s.get(1).encoder);
         long t5 = width(s.get(2).encoder);
         if (clip > t5) {
@@ -139,11 +145,6 @@ public final class PromptEncoder implements AutoCloseable {
     /** The pipeline's kind. */
     public PipelineKind kind() {
         return kind;
-    }
-
-    /** The tokenizer files, for messages. */
-    public List<Path> tokenizerFiles() {
-        return stages.stream().map(s -> s.tokenizer.file()).toList();
     }
 
     /**
@@ -228,8 +229,7 @@ public final class PromptEncoder implements AutoCloseable {
 
     private Tensor projected(TextEncoderOutput o, int stage) {
         if (o.textEmbeds() == null) {
-            throw new IllegalStateException(stages.get(stage).tokenizer.file().getParent().getParent()
-                    .resolve(componentNames(kind).get(stage)[1]) + ": " + stages.get(stage).encoder.className()
+            throw new IllegalStateException(stages.get(stage).encoderDir + ": " + stages.get(stage).encoder.className()
                     + " has no text projection, but SD3's pooled vector is both CLIPs' text_embeds "
                     + "(expected CLIPTextModelWithProjection)");
         }

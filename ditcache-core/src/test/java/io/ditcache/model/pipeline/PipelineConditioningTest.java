@@ -153,6 +153,73 @@ class PipelineConditioningTest {
         }
     }
 
+    /** Rewrites the encoder in {@code dir} with random weights of its config's shapes, after {@code edit}. */
+    private static void randomEncoder(Path dir, java.util.function.UnaryOperator<String> edit, long seed)
+            throws IOException {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, edit.apply(Files.readString(config)));
+        io.ditcache.model.text.TextEncoderDescription d = io.ditcache.model.text.TextEncoders.describe(
+                io.ditcache.io.DiffusersConfig.read(config));
+        java.util.Random rnd = new java.util.Random(seed);
+        io.ditcache.io.SafetensorsWriter w = new io.ditcache.io.SafetensorsWriter().metadata("format", "pt");
+        for (var e : d.parameters().entrySet()) {
+            float[] v = new float[(int) Arrays.stream(e.getValue()).reduce(1, Math::multiplyExact)];
+            boolean norm = e.getKey().contains("layer_norm") || e.getKey().contains("layer_norm1")
+                    || e.getKey().contains("layer_norm2");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) ((norm && e.getKey().endsWith("weight") ? 1 : 0) + rnd.nextGaussian() * 0.1);
+            }
+            w.put(e.getKey(), v, e.getValue());
+        }
+        w.write(dir.resolve("model.safetensors"));
+    }
+
+    @Test
+    void sd3SetsBothClipsSideBySidePadsThemToT5AndPutsT5After() throws IOException {
+        Path p = folder("StableDiffusion3Pipeline", "", "clip", "_2", "clip", "_3", "t5");
+        randomEncoder(p.resolve("text_encoder_2"), c -> c, 7); // bigG's place: another CLIP of the same sizes
+        randomEncoder(p.resolve("text_encoder_3"), c -> c.replace("\"d_model\": 32", "\"d_model\": 80")
+                .replace("\"d_kv\": 8", "\"d_kv\": 20"), 8); // T5 wider than both CLIPs: 16 columns of padding
+        List<String> prompts = List.of("a photo of a cat sitting on a red chair", "a red cube");
+        List<EncodedPrompt> got = encode(p, prompts);
+        List<io.ditcache.model.text.TextEncoderOutput> outs = new java.util.ArrayList<>();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            int[] lengths = {77, 77, 32};
+            String[] names = {"", "_2", "_3"};
+            float[][] pen = new float[3][];
+            float[][] proj = new float[3][];
+            for (int s = 0; s < 3; s++) {
+                try (io.ditcache.model.text.PromptTokenizer tok = io.ditcache.model.text.PromptTokenizer.open(
+                        p.resolve("tokenizer" + names[s]))) {
+                    var ids = tok.encode(prompts, TokenizeOptions.maxLength(lengths[s]));
+                    var enc = io.ditcache.model.text.TextEncoders.load(p.resolve("text_encoder" + names[s]),
+                            ComputeType.FLOAT32);
+                    var out = enc.forward(ids.inputIds(), null);
+                    pen[s] = io.ditcache.internal.Tensors.toFloats(s < 2 ? out.hiddenStatesPenultimate().contiguous()
+                            : out.lastHiddenState().contiguous());
+                    proj[s] = s < 2 ? io.ditcache.internal.Tensors.toFloats(out.textEmbeds().contiguous()) : null;
+                }
+            }
+            for (int r = 0; r < prompts.size(); r++) {
+                EncodedPrompt e = got.get(r);
+                assertEquals(77 + 32, e.tokens());
+                assertEquals(80, e.width());
+                float[] want = new float[(77 + 32) * 80];
+                for (int t = 0; t < 77; t++) {
+                    System.arraycopy(pen[0], (r * 77 + t) * 32, want, t * 80, 32);
+                    System.arraycopy(pen[1], (r * 77 + t) * 32, want, t * 80 + 32, 32);
+                }
+                System.arraycopy(pen[2], r * 32 * 80, want, 77 * 80, 32 * 80);
+                close("hidden " + r, want, e.hidden());
+                float[] pooled = new float[32];
+                System.arraycopy(proj[0], r * 16, pooled, 0, 16);
+                System.arraycopy(proj[1], r * 16, pooled, 16, 16);
+                close("pooled " + r, pooled, e.pooled());
+                assertNull(e.mask());
+            }
+        }
+    }
+
     @Test
     void sd3RefusesClipStatesWiderThanT5() throws IOException {
         Path p = folder("StableDiffusion3Pipeline", "", "clip", "_2", "clip", "_3", "t5");

@@ -217,7 +217,7 @@ final class BenchCommand implements Callable<Integer> {
                         conds.add(prompts.condition(i % prompts.prompts(), i, size));
                     }
                     result = Shootout.run(dit, schedulers, settings, conds, Shootout.Fidelity.LATENTS, cases,
-                            listener);
+                            listener, pictures(shape));
                 } else {
                     Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault())
                             : null;
@@ -230,6 +230,19 @@ final class BenchCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * For a text-to-image pipeline folder with a VAE, the decoder of the shootout's fidelity on pictures; null
+     * otherwise (a transformer folder, a video family).
+     */
+    private io.ditcache.bench.PixelFidelity.Decoder pictures(long[] shape) throws java.io.IOException {
+        if (!ModelSource.pipeline(model)) {
+            return null;
+        }
+        io.ditcache.model.pipeline.PipelineFolder p = io.ditcache.model.pipeline.PipelineFolder.open(model);
+        return io.ditcache.model.pipeline.PipelineImages.decodes(p, shape)
+                ? io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape) : null;
     }
 
     /** A class-label model's sample shape. */

@@ -204,6 +204,31 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void benchJudgesTheCachesOnDecodedPicturesToo() throws IOException {
+        Path out = dir.resolve("bench");
+        CliRun r = CliRun.of("bench", "--model", pipe.toString(), "--prompt", "a red cube", "--prompt", "a blue ball",
+                "--steps", "5", "--samples", "2", "--repeats", "1", "--policies", "fora", "--embedding-cache",
+                dir.resolve("cache-bench").toString(), "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
+        assertTrue(csv.get(0).endsWith(",pixel_psnr,pixel_ssim"), csv.get(0));
+        assertTrue(csv.size() > 1, csv.toString());
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");
+            double psnr = f[f.length - 2].equals("inf") ? Double.POSITIVE_INFINITY
+                    : Double.parseDouble(f[f.length - 2]);
+            double ssim = Double.parseDouble(f[f.length - 1]);
+            double latentPsnr = f[4].equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(f[4]);
+            assertTrue(psnr > 0, line);
+            assertTrue(ssim > -1 && ssim <= 1, line);
+            assertEquals(Double.isInfinite(latentPsnr), Double.isInfinite(psnr), "identical latents decode to "
+                    + "identical pictures, and only they: " + line);
+        }
+        assertTrue(r.out().contains("decoded pictures (the pipeline's VAE"), r.out());
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<h2>Decoded pictures</h2>"));
+    }
+
+    @Test
     void inspectListsEveryComponentWithItsParameters() throws IOException {
         CliRun r = CliRun.of("inspect", "--model", pipe.toString());
         assertEquals(0, r.exitCode(), r.toString());

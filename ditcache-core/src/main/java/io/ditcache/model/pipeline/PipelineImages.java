@@ -1,5 +1,6 @@
 package io.ditcache.model.pipeline;
 
+import io.ditcache.bench.PixelFidelity;
 import io.ditcache.internal.Tensors;
 import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.Checkpoint;
@@ -43,14 +44,7 @@ public final class PipelineImages {
      */
     public static List<BufferedImage> decode(PipelineFolder p, ComputeType type, float[] latents, long[] shape)
             throws IOException {
-        Optional<PipelineFolder.Component> c = p.component(PipelineFolder.VAE);
-        if (c.isEmpty()) {
-            throw new IllegalArgumentException(p.index() + ": no component \"vae\" to decode latents with");
-        }
-        AutoencoderKL vae;
-        try (Checkpoint ckpt = Checkpoint.open(c.get().dir())) {
-            vae = Vaes.load(ckpt, type, MemoryBudget.ofThisMachine());
-        }
+        AutoencoderKL vae = vae(p, type);
         long per = Arrays.stream(shape).skip(1).reduce(1, Math::multiplyExact);
         long[] one = shape.clone();
         one[0] = 1;
@@ -63,5 +57,52 @@ public final class PipelineImages {
             }
         }
         return out;
+    }
+
+    /**
+     * A decoder for the shootout's fidelity on pictures: the pipeline's VAE, loaded once, decoding final latents of
+     * {@code sampleShape} {@code [C, H, W]} one sample at a time into {@code [N, 3, H * f, W * f]} float32.
+     *
+     * @throws IOException from the VAE's files, naming them
+     */
+    public static PixelFidelity.Decoder decoder(PipelineFolder p, ComputeType type, long[] sampleShape)
+            throws IOException {
+        AutoencoderKL vae = vae(p, type);
+        long per = Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
+        long[] one = new long[sampleShape.length + 1];
+        one[0] = 1;
+        System.arraycopy(sampleShape, 0, one, 1, sampleShape.length);
+        return (latents, samples) -> {
+            float[] all = null;
+            int c = 0;
+            int h = 0;
+            int w = 0;
+            for (int i = 0; i < samples; i++) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = Tensors.fromFloats(Arrays.copyOfRange(latents, (int) (i * per),
+                            (int) ((i + 1) * per)), one);
+                    Tensor d = vae.decode(x).contiguous();
+                    float[] v = Tensors.toFloats(d);
+                    if (all == null) {
+                        c = (int) d.size(1);
+                        h = (int) d.size(2);
+                        w = (int) d.size(3);
+                        all = new float[Math.multiplyExact(v.length, samples)];
+                    }
+                    System.arraycopy(v, 0, all, i * v.length, v.length);
+                }
+            }
+            return new PixelFidelity.Pictures(all, c, h, w);
+        };
+    }
+
+    private static AutoencoderKL vae(PipelineFolder p, ComputeType type) throws IOException {
+        Optional<PipelineFolder.Component> c = p.component(PipelineFolder.VAE);
+        if (c.isEmpty()) {
+            throw new IllegalArgumentException(p.index() + ": no component \"vae\" to decode latents with");
+        }
+        try (Checkpoint ckpt = Checkpoint.open(c.get().dir())) {
+            return Vaes.load(ckpt, type, MemoryBudget.ofThisMachine());
+        }
     }
 }

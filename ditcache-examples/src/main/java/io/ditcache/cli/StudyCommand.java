@@ -165,6 +165,10 @@ final class StudyCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(cl, "--embeddings: " + embeddings.size() + " files for "
                         + textModels + " text models; give one for every text model, in --model order, or one for all");
             }
+            if (promptOptions.given() && textModels == 0) {
+                throw new CommandLine.ParameterException(cl, promptOptions.source() + ": no model of this study is "
+                        + "conditioned on text (they take class labels)");
+            }
             if (embeddings != null && textModels == 0) {
                 throw new CommandLine.ParameterException(cl, "--embeddings: no model of this study is conditioned on "
                         + "text embeddings (they take class labels)");

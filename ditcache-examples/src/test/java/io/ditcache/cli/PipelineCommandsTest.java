@@ -189,16 +189,19 @@ class PipelineCommandsTest {
         Path cache = dir.resolve("cache-study");
         Path out = dir.resolve("study");
         CliRun r = CliRun.of("study", "--model", pipe.toString(), "--prompts", prompts.toString(), "--conditions",
-                "2", "--steps", "3,4", "--embedding-cache", cache.toString(), "--out", out.toString());
+                "2", "--steps", "3,4", "--max-sequence-length", "64", "--embedding-cache", cache.toString(),
+                "--out", out.toString());
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.err().contains("embedding cache: 0 hit, 2 encoded"), r.err());
         assertTrue(Files.isRegularFile(out.resolve("report.html")), r.toString());
         CliRun p = CliRun.of("profile", "--model", pipe.toString(), "--prompts", prompts.toString(), "--steps", "3",
-                "--embedding-cache", cache.toString(), "--out", dir.resolve("profile").toString());
+                "--max-sequence-length", "64", "--embedding-cache", cache.toString(), "--out",
+                dir.resolve("profile").toString());
         assertEquals(0, p.exitCode(), p.toString());
         assertTrue(p.err().contains("embedding cache: 2 hit, 0 encoded"), p.err());
         CliRun b = CliRun.of("profile", "--model", pipe.toString(), "--builtin-prompts", "2", "--steps", "3",
-                "--embedding-cache", cache.toString(), "--out", dir.resolve("profile-builtin").toString());
+                "--max-sequence-length", "64", "--embedding-cache", cache.toString(), "--out",
+                dir.resolve("profile-builtin").toString());
         assertEquals(0, b.exitCode(), b.toString());
         assertTrue(b.err().contains("embedding cache: 0 hit, 2 encoded"), b.err());
     }
@@ -207,7 +210,8 @@ class PipelineCommandsTest {
     void benchJudgesTheCachesOnDecodedPicturesToo() throws IOException {
         Path out = dir.resolve("bench");
         CliRun r = CliRun.of("bench", "--model", pipe.toString(), "--prompt", "a red cube", "--prompt", "a blue ball",
-                "--steps", "5", "--samples", "2", "--repeats", "1", "--policies", "fora", "--embedding-cache",
+                "--steps", "5", "--samples", "2", "--repeats", "1", "--policies", "fora", "--max-sequence-length",
+                "64", "--embedding-cache",
                 dir.resolve("cache-bench").toString(), "--out", out.toString());
         assertEquals(0, r.exitCode(), r.toString());
         List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));

@@ -149,6 +149,7 @@ final class BenchCommand implements Callable<Integer> {
             Optional<LatentSize> size = frames.size(cl, dit, prompts, guidance);
             long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, size), guidance)
                     : classShape(dit);
+            io.ditcache.bench.PixelFidelity.Decoder decoder = prompts != null ? pictures(shape) : null;
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             long bytesPerSample = 2 * elements * Float.BYTES;
             OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
@@ -217,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
                         conds.add(prompts.condition(i % prompts.prompts(), i, size));
                     }
                     result = Shootout.run(dit, schedulers, settings, conds, Shootout.Fidelity.LATENTS, cases,
-                            listener, pictures(shape));
+                            listener, decoder);
                 } else {
                     Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault())
                             : null;
@@ -241,8 +242,11 @@ final class BenchCommand implements Callable<Integer> {
             return null;
         }
         io.ditcache.model.pipeline.PipelineFolder p = io.ditcache.model.pipeline.PipelineFolder.open(model);
-        return io.ditcache.model.pipeline.PipelineImages.decodes(p, shape)
-                ? io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape) : null;
+        if (!io.ditcache.model.pipeline.PipelineImages.decodes(p, shape)) {
+            return null;
+        }
+        io.ditcache.model.pipeline.PipelineImages.check(p, shape);
+        return io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape);
     }
 
     /** A class-label model's sample shape. */

@@ -66,6 +66,12 @@ final class TextGeneration {
             int n = g.samplesOption != null ? g.samplesOption : prompts.prompts();
             Optional<LatentSize> size = g.frames.size(cl, model, prompts, choice.guidance());
             long[] shape = Sampler.latentShape(model, prompts.prompt(0, size), choice.guidance());
+            if (ModelSource.pipeline(g.model)) {
+                PipelineFolder p = PipelineFolder.open(g.model);
+                if (PipelineImages.decodes(p, shape)) {
+                    PipelineImages.check(p, shape); // before sampling, not after
+                }
+            }
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             OptionChecks.count(cl, "--samples", n, 1, OptionChecks.maxItems(elements, elements * Float.BYTES),
                     OptionChecks.itemLimit("sample", elements, elements * Float.BYTES));

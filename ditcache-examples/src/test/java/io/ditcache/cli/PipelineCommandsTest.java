@@ -303,6 +303,24 @@ class PipelineCommandsTest {
         assertTrue(r.err().startsWith("generate: " + mixed.resolve("tokenizer_2/tokenizer.json") + ": ids up to 663"),
                 r.err());
 
+        // a transformer of 1 latent channel beside a VAE of 16: refused before sampling, naming the VAE's config
+        Path narrow = dir.resolve("narrow");
+        pipeline(narrow);
+        for (String f : List.of("config.json", "model.safetensors")) {
+            try (InputStream in = PipelineCommandsTest.class.getResourceAsStream("/fixtures/flux/" + f)) {
+                Files.copy(in, narrow.resolve("transformer").resolve(f.equals("config.json") ? f
+                        : FixtureDit.WEIGHTS), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        r = generate(narrow, cache, dir.resolve("e7"), "--prompt", "a red cube");
+        assertEquals(1, r.exitCode(), r.toString());
+        List<String> lines = r.errLines();
+        assertEquals(List.of("embedding cache: 0 hit, 1 encoded"), lines.subList(0, lines.size() - 1).stream()
+                .map(l -> l.replaceAll(" \\(.*\\)$", "")).toList(), r.toString());
+        assertTrue(lines.get(lines.size() - 1).startsWith("generate: " + narrow.resolve("vae/config.json")
+                + ": latent_channels is 16"), r.err());
+        assertFalse(r.out().contains("samples in"), "refused before sampling: " + r.out());
+
         // prompts for a bare transformer folder
         r = generate(pipe.resolve("transformer"), cache, dir.resolve("e6"), "--prompt", "a red cube");
         assertEquals(2, r.exitCode(), r.toString());

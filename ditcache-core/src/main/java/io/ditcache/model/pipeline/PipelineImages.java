@@ -37,6 +37,23 @@ public final class PipelineImages {
     }
 
     /**
+     * Checks, from the VAE's config alone, that it decodes latents of {@code sampleShape} {@code [C, H, W]}.
+     *
+     * @throws io.ditcache.io.CheckpointException naming the VAE's config: latent channels that differ from the
+     *                                            transformer's
+     */
+    public static void check(PipelineFolder p, long[] sampleShape) throws IOException {
+        java.nio.file.Path file = p.require(PipelineFolder.VAE, "to decode latents").dir().resolve(Checkpoint.CONFIG);
+        int channels = Vaes.config(io.ditcache.io.DiffusersConfig.read(file)).latentChannels();
+        if (channels != sampleShape[0]) {
+            throw new io.ditcache.io.CheckpointException(file + ": latent_channels is " + channels + ", but the "
+                    + "transformer in " + p.transformer() + " makes latents of " + sampleShape[0] + " channel"
+                    + (sampleShape[0] == 1 ? " " : "s ") + Arrays.toString(sampleShape)
+                    + "; the VAE is not this pipeline's");
+        }
+    }
+
+    /**
      * Decodes {@code latents} {@code [N, C, H, W]}, one sample at a time.
      *
      * @throws IOException from the VAE's files, naming them

@@ -123,6 +123,12 @@ public final class EmbeddingCache {
             texts.add(kind.preprocess(t));
         }
         String negative = kind.negatives() ? kind.preprocess(r.negative() == null ? "" : r.negative()) : null;
+        if (kind == PipelineKind.MOCHI && Boolean.TRUE.equals(p.option("force_zeros_for_empty_prompt").orElse(null))
+                && negative != null && negative.isEmpty()) {
+            throw new IllegalArgumentException(p.index() + ": force_zeros_for_empty_prompt is true, which zeroes the "
+                    + "empty negative prompt's ids and mask; ditcache encodes \"\" as the pipeline does by default "
+                    + "(false): set it to false, or give a non-empty negative prompt");
+        }
         List<String> all = new ArrayList<>(texts);
         if (negative != null) {
             all.add(negative);

@@ -43,11 +43,14 @@ public final class PipelineFolder {
     private final Path dir;
     private final String className;
     private final Map<String, Component> components;
+    private final Map<String, Object> options;
 
-    private PipelineFolder(Path dir, String className, Map<String, Component> components) {
+    private PipelineFolder(Path dir, String className, Map<String, Component> components,
+            Map<String, Object> options) {
         this.dir = dir;
         this.className = className;
         this.components = Collections.unmodifiableMap(components);
+        this.options = Collections.unmodifiableMap(options);
     }
 
     /** Whether {@code dir} is a pipeline folder (it holds {@value #MODEL_INDEX}). */
@@ -70,13 +73,15 @@ public final class PipelineFolder {
                     + "class, e.g. \"FluxPipeline\"");
         }
         Map<String, Component> out = new LinkedHashMap<>();
+        Map<String, Object> options = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : m.entrySet()) {
             String name = e.getKey();
             if (name.startsWith("_")) {
                 continue;
             }
             if (!(e.getValue() instanceof List<?> pair) || pair.size() != 2) {
-                continue; // a pipeline option such as requires_safety_checker or force_zeros_for_empty_prompt
+                options.put(name, e.getValue()); // such as force_zeros_for_empty_prompt
+                continue;
             }
             if (pair.get(0) == null && pair.get(1) == null) {
                 continue; // absent on purpose
@@ -99,7 +104,7 @@ public final class PipelineFolder {
             throw new CheckpointException(index + ": no component \"" + TRANSFORMER + "\" (has " + out.keySet()
                     + "), expected a diffusion-transformer pipeline (" + c + " is not one ditcache runs)");
         }
-        return new PipelineFolder(dir, c, out);
+        return new PipelineFolder(dir, c, out, options);
     }
 
     /** The folder. */
@@ -139,6 +144,11 @@ public final class PipelineFolder {
                     + forWhat + " (has " + components.keySet() + ")");
         }
         return c;
+    }
+
+    /** A pipeline option of the index (a key that is not a component), e.g. {@code force_zeros_for_empty_prompt}. */
+    public Optional<Object> option(String key) {
+        return Optional.ofNullable(options.get(key));
     }
 
     /** The transformer's folder. */

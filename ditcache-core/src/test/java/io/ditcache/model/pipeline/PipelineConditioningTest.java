@@ -264,6 +264,22 @@ class PipelineConditioningTest {
     }
 
     @Test
+    void mochiZeroingTheEmptyPromptIsRefusedNamingTheIndex() throws IOException {
+        Path p = folder("MochiPipeline", "", "t5");
+        Path index = p.resolve("model_index.json");
+        Files.writeString(index, Files.readString(index).replace("{", "{\"force_zeros_for_empty_prompt\": true, "));
+        EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cache.prepare(
+                PipelineFolder.open(p), new EmbeddingCache.Request(List.of("a red cube"), null, "test", false, 32,
+                        ComputeType.FLOAT32)));
+        assertTrue(e.getMessage().startsWith(index + ": force_zeros_for_empty_prompt is true"), e.getMessage());
+        // a non-empty negative prompt is encoded as any prompt
+        EmbeddingCache.Result r = cache.prepare(PipelineFolder.open(p), new EmbeddingCache.Request(
+                List.of("a red cube"), "blurry", "test", false, 32, ComputeType.FLOAT32));
+        assertTrue(r.negative());
+    }
+
+    @Test
     void builtinPromptsAreAHundredDistinctPrompts() {
         List<String> all = BuiltinPrompts.all();
         assertEquals(100, all.size());

@@ -24,10 +24,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -196,20 +192,25 @@ final class BenchCommand implements Callable<Integer> {
             Shootout.Result result;
             boolean digits = prompts == null && java.util.Arrays.equals(shape, new long[] {1, DigitClassifier.SIZE,
                     DigitClassifier.SIZE}) && dit.info().classes() >= DigitClassifier.CLASSES;
-            try (DigitClassifier classifier = digits ? DigitClassifier.loadDefault() : null;
-                    ProgressBar bar = new ProgressBarBuilder().setTaskName("bench").setInitialMax(1)
-                            .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
-                            .build()) {
+            Progress[] bar = new Progress[1];
+            try (DigitClassifier classifier = digits ? DigitClassifier.loadDefault() : null) {
                 Shootout.Listener listener = new Shootout.Listener() {
                     @Override
                     public void planned(int runs) {
-                        bar.maxHint(runs);
+                        if (bar[0] == null) {
+                            bar[0] = new Progress("bench", "runs", runs, 0, runs, 0, Progress.terminal(),
+                                    Progress.stderr());
+                        } else {
+                            bar[0].grow(runs, runs); // rows re-measured
+                        }
                     }
 
                     @Override
                     public void runDone(String what) {
-                        bar.step();
-                        bar.setExtraMessage(what);
+                        if (bar[0] != null) {
+                            bar[0].step();
+                            bar[0].unitDone(what);
+                        }
                     }
                 };
                 if (prompts != null) {
@@ -223,6 +224,10 @@ final class BenchCommand implements Callable<Integer> {
                     Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault())
                             : null;
                     result = Shootout.run(dit, schedulers, settings, cases, judge, listener);
+                }
+            } finally {
+                if (bar[0] != null) {
+                    bar[0].close();
                 }
             }
             Path page = ShootoutReport.write(result, out);

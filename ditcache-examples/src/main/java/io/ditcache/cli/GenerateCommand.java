@@ -38,10 +38,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -317,8 +313,8 @@ final class GenerateCommand implements Callable<Integer> {
         uncachedSeconds = compare ? 0 : Double.NaN;
         samplingSeconds = 0;
         int batches = (samples + BATCH - 1) / BATCH;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("generate").setInitialMax((long) steps * batches)
-                .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+        try (Progress bar = new Progress("generate", "batches", (long) steps * batches, 0, batches, 0,
+                Progress.terminal(), Progress.stderr())) {
             ActivationProbe ticks = new ActivationProbe() {
                 @Override
                 public boolean wants(Site site) {
@@ -354,12 +350,15 @@ final class GenerateCommand implements Callable<Integer> {
                     CacheStats stats = new CacheStats();
                     v = sampler.sample(batch, null, policy, stats).values();
                     cacheStats.add(stats);
-                    bar.stepBy(steps);
+                    for (int k = 0; k < steps; k++) {
+                        bar.step();
+                    }
                 }
                 samplingSeconds += (System.nanoTime() - start) / 1e9;
                 if (compare && !uncachedFirst) {
                     sampleUncached(sampler, batch, from);
                 }
+                bar.unitDone("samples " + from + "-" + (from + conds.size() - 1));
                 for (int k = 0; k < v.length; k += DigitClassifier.PIXELS) {
                     boolean finite = true;
                     for (int p = k; p < k + DigitClassifier.PIXELS; p++) {

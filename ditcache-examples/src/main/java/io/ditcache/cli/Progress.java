@@ -22,8 +22,8 @@ import me.tongfei.progressbar.ProgressState;
 final class Progress implements AutoCloseable {
     private final String task;
     private final String unit;
-    private final long totalSteps;
-    private final long totalUnits;
+    private long totalSteps;
+    private long totalUnits;
     private final long stepsAtStart;
     private final PrintWriter log;
     private final ProgressBar bar;
@@ -97,6 +97,15 @@ final class Progress implements AutoCloseable {
     /** Whether this process writes to a terminal: a bar can be redrawn there, not in a log. */
     static boolean terminal() {
         return System.console() != null;
+    }
+
+    /** The work grew (a row re-measured, say): new totals, what is done stays done. */
+    void grow(long newTotalSteps, long newTotalUnits) {
+        totalSteps = newTotalSteps;
+        totalUnits = newTotalUnits;
+        if (bar != null) {
+            bar.maxHint(Math.max(1, newTotalSteps));
+        }
     }
 
     /** One denoising step done. */

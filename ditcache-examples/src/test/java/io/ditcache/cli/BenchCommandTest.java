@@ -73,6 +73,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void progressIsALinePerRunInLogs() throws Exception {
+        Path model = FixtureDit.checkpoint(dir.resolve("dit"));
+        CliRun.WithProgress w = CliRun.withProgress("bench", "bench", "--model", model.toString(), "--steps", "3",
+                "--samples", "2", "--repeats", "1", "--policies", "fora", "--out", dir.resolve("p").toString());
+        assertEquals(0, w.run().exitCode(), w.run()::toString);
+        List<String> lines = w.progress();
+        assertTrue(lines.size() >= 2, "one line per run: " + lines);
+        int runs = lines.size();
+        for (int i = 0; i < runs; i++) {
+            assertTrue(lines.get(i).startsWith("bench: " + (i + 1) + "/" + runs + " runs done"), lines::toString);
+        }
+    }
+
+    @Test
     void badOptionsFailInOneLine() throws Exception {
         Path model = FixtureDit.checkpoint(dir.resolve("dit"));
         CliRun unknown = CliRun.of("bench", "--model", model.toString(), "--policies", "fora,nocache", "--out",

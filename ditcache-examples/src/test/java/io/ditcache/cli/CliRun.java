@@ -21,6 +21,25 @@ record CliRun(int exitCode, String out, String err) {
         return new CliRun(code, out.toString(), err.toString());
     }
 
+    /** A run and the progress lines it wrote to {@code System.err} (where progress goes), those of {@code task}. */
+    record WithProgress(CliRun run, List<String> progress) {
+    }
+
+    /** Runs the command with {@code System.err} captured; no terminal here, so progress is one line per unit. */
+    static WithProgress withProgress(String task, String... args) {
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        CliRun r;
+        try {
+            r = of(args);
+        } finally {
+            System.setErr(stderr);
+        }
+        return new WithProgress(r, captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith(task + ": ")).toList());
+    }
+
     List<String> errLines() {
         return err.lines().toList();
     }

@@ -182,6 +182,16 @@ class GenerateCommandTest {
     }
 
     @Test
+    void progressIsALinePerBatchInLogs(@TempDir Path out) {
+        CliRun.WithProgress w = CliRun.withProgress("generate", "generate", "--classifier",
+                made.classifierFile().toString(), "--reference", made.featuresFile().toString(), "--steps", "2",
+                "--samples", "3", "--seed", "5", "--out", out.toString());
+        assertEquals(0, w.run().exitCode(), w.run()::toString);
+        assertEquals(List.of("generate: 1/1 batches done (samples 0-2)"), w.progress().stream()
+                .map(l -> l.replaceAll(", [0-9:]+$", "")).toList());
+    }
+
+    @Test
     void dataFolderGivesTheReferenceAndTheRealDistance(@TempDir Path out) throws Exception {
         CliRun r = CliRun.of("generate", "--classifier", made.classifierFile().toString(), "--data", data.toString(),
                 "--steps", "1", "--samples", "10", "--guidance", "1", "--out", out.toString());

@@ -16,6 +16,25 @@ import org.junit.jupiter.api.Test;
 /** Progress without a terminal (one line per finished unit) and on one (a bar whose counts move and add up). */
 class ProgressTest {
     @Test
+    void workThatGrowsCountsToItsNewTotal() {
+        StringWriter log = new StringWriter();
+        AtomicLong nanos = new AtomicLong();
+        try (Progress p = new Progress("bench", "runs", 2, 0, 2, 0, false, new PrintWriter(log), nanos::get, 0)) {
+            for (int run = 0; run < 4; run++) {
+                if (run == 1) {
+                    p.grow(4, 4); // a row re-measured with two more runs
+                }
+                nanos.addAndGet(1_000_000_000L);
+                p.step();
+                p.unitDone("");
+            }
+        }
+        assertEquals(List.of("bench: 1/2 runs done, 0:00:01, about 0:00:01 left",
+                "bench: 2/4 runs done, 0:00:02, about 0:00:02 left", "bench: 3/4 runs done, 0:00:03, about 0:00:01 left",
+                "bench: 4/4 runs done, 0:00:04"), log.toString().lines().toList());
+    }
+
+    @Test
     void withoutATerminalEachFinishedUnitIsOneWholeLine() {
         StringWriter log = new StringWriter();
         AtomicLong nanos = new AtomicLong();

@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Describes a model without loading its weights: family, blocks by group in execution order, "
                 + "reusable parts, 'parameters: N', and with --model the weights' dtypes and total size; for a text "
-                + "encoder (transformers' config.json), its class and 'parameters: N'.")
+                + "encoder (transformers' config.json), its class and 'parameters: N'; for a pipeline folder "
+                + "(model_index.json), each component's class and parameters, then the transformer.")
 final class InspectCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,7 +49,8 @@ final class InspectCommand implements Callable<Integer> {
 
     /** One of a checkpoint folder or a config file. */
     static final class Source {
-        @Option(names = "--model", description = "diffusers checkpoint directory (config.json and *.safetensors)")
+        @Option(names = "--model", description = "diffusers checkpoint directory (config.json and *.safetensors), "
+                + "or a pipeline folder (model_index.json): every component with its parameters, then the transformer")
         Path model;
 
         @Option(names = "--config", description = "a diffusers config.json")

@@ -267,6 +267,14 @@ class PipelineCommandsTest {
         assertTrue(r.err().startsWith("generate: --prompt: prompt 1 is empty, expected text to encode with "
                 + pipe.resolve("tokenizer/tokenizer.json")), r.err());
 
+        Path file = Files.writeString(dir.resolve("with-empty.txt"), "a red cube\n\na blue ball\n");
+        r = CliRun.of("study", "--model", pipe.toString(), "--prompts", file.toString(), "--embedding-cache",
+                cache.toString(), "--out", dir.resolve("e0").toString());
+        assertEquals(1, r.exitCode(), r.toString());
+        assertEquals(1, r.errLines().size(), r.toString());
+        assertTrue(r.err().startsWith("study: " + file + ": prompt 2 is empty, expected text to encode with "
+                + pipe.resolve("tokenizer/tokenizer.json")), r.err());
+
         String longPrompt = "a highly detailed oil painting of the old city at night ".repeat(8).strip();
         r = generate(pipe, cache, dir.resolve("e2"), "--prompt", longPrompt, "--strict");
         assertEquals(1, r.exitCode(), r.toString());

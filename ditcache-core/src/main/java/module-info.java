@@ -40,6 +40,7 @@ module io.ditcache.core {
     exports io.ditcache.model.latte;
     exports io.ditcache.model.mochi;
     exports io.ditcache.model.opensora;
+    exports io.ditcache.model.pipeline;
     exports io.ditcache.model.pixart;
     exports io.ditcache.model.sd3;
     exports io.ditcache.model.text;

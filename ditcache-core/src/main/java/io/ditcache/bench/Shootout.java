@@ -157,7 +157,7 @@ public final class Shootout {
             labels[i] = i % Math.min(10, classes);
             conditions.add(new Condition(labels[i], s.seed() + i));
         }
-        return run(model, schedulers, s, conditions, Fidelity.IMAGES, cases, judge, labels, listener);
+        return run(model, schedulers, s, conditions, Fidelity.IMAGES, cases, judge, labels, listener, null);
     }
 
     /**
@@ -166,11 +166,22 @@ public final class Shootout {
      */
     public static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<Condition> conditions,
             Fidelity fidelity, List<ShootoutCase> cases, Listener listener) {
-        return run(model, schedulers, s, conditions, fidelity, cases, null, null, listener);
+        return run(model, schedulers, s, conditions, fidelity, cases, null, null, listener, null);
+    }
+
+    /**
+     * As {@link #run(Denoiser, Supplier, Settings, List, Fidelity, List, Listener)}, and with {@code pictures}
+     * (a pipeline's VAE) each row also has {@link ShootoutRow#pixels() fidelity on the decoded pictures}: the
+     * uncached latents are decoded once, each case's measured run once; decoding is not timed.
+     */
+    public static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<Condition> conditions,
+            Fidelity fidelity, List<ShootoutCase> cases, Listener listener, PixelFidelity.Decoder pictures) {
+        return run(model, schedulers, s, conditions, fidelity, cases, null, null, listener, pictures);
     }
 
     private static Result run(Denoiser model, Supplier<Scheduler> schedulers, Settings s, List<Condition> conditions,
-            Fidelity fidelity, List<ShootoutCase> cases, Judge judge, int[] labels, Listener listener) {
+            Fidelity fidelity, List<ShootoutCase> cases, Judge judge, int[] labels, Listener listener,
+            PixelFidelity.Decoder pictures) {
         if (conditions.size() != s.samples()) {
             throw new IllegalArgumentException(conditions.size() + " conditions for " + s.samples() + " samples");
         }
@@ -189,6 +200,8 @@ public final class Shootout {
         listener.runDone("uncached");
         double[] baseQuality = quality(judge, reference.images, labels);
         double range = clamp ? ImageMetrics.UNIT_RANGE : range(reference.images);
+        PixelFidelity.Pictures referencePictures = pictures == null ? null
+                : clamped(pictures.decode(reference.images, s.samples()));
         List<ShootoutRow> rows = new ArrayList<>();
         List<Double> allBase = new ArrayList<>();
         allBase.add(reference.seconds);
@@ -244,7 +257,9 @@ public final class Shootout {
                             : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, height,
                                     width, range),
                     maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
-                    first.stats.get(0).summary(), timings.spread(), timings.impossible());
+                    first.stats.get(0).summary(), timings.spread(), timings.impossible(),
+                    pictures == null ? null : compare(clamped(pictures.decode(first.images, s.samples())),
+                            referencePictures, s.samples()));
             LOG.info("{} {}: speedup {} skipped {} psnr {}{}", c.policy(), c.params(), row.speedup(),
                     row.skippedFraction(), row.psnr(), row.noise() ? " (" + ShootoutRow.NOISE_NOTE + ")" : "");
             rows.add(row);
@@ -252,6 +267,24 @@ public final class Shootout {
         double baseSeconds = median(allBase.stream().mapToDouble(Double::doubleValue).toArray());
         Map<String, Object> sched = schedulers.get().describe();
         return new Result(s, sched, baseSeconds, baseQuality[0], baseQuality[1], rows, fidelity, load.read());
+    }
+
+    /** The pictures clamped to [-1, 1], as the pipelines' post-processing clamps them. */
+    private static PixelFidelity.Pictures clamped(PixelFidelity.Pictures p) {
+        float[] v = p.values().clone();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.max(-1f, Math.min(1f, v[i]));
+        }
+        return new PixelFidelity.Pictures(v, p.channels(), p.height(), p.width());
+    }
+
+    /** PSNR and mean SSIM of {@code got} against {@code want}, data range 2. */
+    static PixelFidelity compare(PixelFidelity.Pictures got, PixelFidelity.Pictures want, int samples) {
+        double psnr = ImageMetrics.psnr(got.values(), want.values(), ImageMetrics.UNIT_RANGE);
+        double ssim = Math.min(got.height(), got.width()) < ImageMetrics.SSIM_WINDOW ? Double.NaN
+                : ImageMetrics.meanSsim(got.values(), want.values(), samples * got.channels(), got.height(),
+                        got.width(), ImageMetrics.UNIT_RANGE);
+        return new PixelFidelity(psnr, ssim);
     }
 
     /** The share of block evaluations a run skipped, over its batches. */

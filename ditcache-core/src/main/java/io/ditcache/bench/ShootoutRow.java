@@ -23,15 +23,24 @@ import java.util.Objects;
  * @param noise           true when the speedup stayed above what the skipped share allows after re-measuring
  *                        ({@link #speedupCeiling()}): the timings are noise of a busy machine, and the row is kept
  *                        off the Pareto front
+ * @param pixels          fidelity on the decoded pictures, for a model whose pipeline has a VAE; null otherwise
  */
 public record ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
         double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
-        Map<String, Object> cache, Spread spread, boolean noise) {
+        Map<String, Object> cache, Spread spread, boolean noise, PixelFidelity pixels) {
     /** What a row whose speedup its skipped share cannot explain says. */
     public static final String NOISE_NOTE = "noise: machine too busy";
 
     public ShootoutRow {
         Objects.requireNonNull(spread, "spread");
+    }
+
+    /** A row without fidelity on decoded pictures. */
+    public ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
+            double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
+            Map<String, Object> cache, Spread spread, boolean noise) {
+        this(policy, params, speedup, skippedFraction, psnr, ssim, maxAbsErr, classAccuracy, fd, seconds,
+                baselineSeconds, cache, spread, noise, null);
     }
 
     /** A row of one timed pair (or of figures known otherwise): its spread is its speedup, and it is not noise. */

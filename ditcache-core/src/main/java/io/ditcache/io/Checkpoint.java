@@ -145,14 +145,24 @@ public final class Checkpoint implements AutoCloseable {
 
     /**
      * The scheduler configuration that comes with the model, {@code MODEL/}{@value #SCHEDULER_CONFIG}, where the
-     * file exists; always empty for a classpath checkpoint.
+     * file exists, else, for the {@code transformer} folder of a diffusers pipeline folder (its parent holds
+     * {@code model_index.json}), the pipeline's {@code scheduler/scheduler_config.json}; always empty for a
+     * classpath checkpoint.
      */
     public Optional<Path> schedulerConfig() {
         if (dir == null) {
             return Optional.empty();
         }
         Path p = dir.resolve(SCHEDULER_CONFIG);
-        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+        if (Files.isRegularFile(p)) {
+            return Optional.of(p);
+        }
+        Path parent = dir.toAbsolutePath().normalize().getParent();
+        if (parent != null && Files.isRegularFile(parent.resolve("model_index.json"))) {
+            Path sibling = parent.resolve(SCHEDULER_CONFIG);
+            return Files.isRegularFile(sibling) ? Optional.of(sibling) : Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /** Names of all tensors over all shards (index order for a sharded checkpoint, else header order). */

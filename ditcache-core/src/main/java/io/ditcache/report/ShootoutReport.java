@@ -32,6 +32,8 @@ public final class ShootoutReport {
     /** The first line of {@value #CSV}. */
     public static final String CSV_HEADER = "policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,"
             + "class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note";
+    /** The columns {@value #CSV} adds when the rows have fidelity on decoded pictures. */
+    public static final String PIXEL_COLUMNS = ",pixel_psnr,pixel_ssim";
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ShootoutReport() {
@@ -41,13 +43,19 @@ public final class ShootoutReport {
     public static Path write(Shootout.Result result, Path dir) throws IOException {
         ChartLibrary.require("A shootout report");
         Files.createDirectories(dir);
-        StringBuilder csv = new StringBuilder(CSV_HEADER + "\n");
+        boolean pixels = pixels(result);
+        StringBuilder csv = new StringBuilder(CSV_HEADER + (pixels ? PIXEL_COLUMNS : "") + "\n");
         for (ShootoutRow r : result.rows()) {
             csv.append(String.join(",", quote(r.policy()), quote(r.params()), num(r.speedup()),
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
                     num(r.classAccuracy()), num(r.fd()), num(r.spread().min()), num(r.spread().median()),
                     num(r.spread().max()), Integer.toString(r.spread().pairs()), num(r.speedupCeiling()),
-                    quote(r.note()))).append('\n');
+                    quote(r.note())));
+            if (pixels) {
+                csv.append(',').append(r.pixels() == null ? "" : num(r.pixels().psnr())).append(',')
+                        .append(r.pixels() == null ? "" : num(r.pixels().ssim()));
+            }
+            csv.append('\n');
         }
         AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
         AtomicFiles.writeString(dir.resolve(JSON), MAPPER.writeValueAsString(json(result)));
@@ -55,6 +63,11 @@ public final class ShootoutReport {
         Path page = dir.resolve(PAGE);
         AtomicFiles.writeString(page, html(result));
         return page;
+    }
+
+    /** Whether any row has fidelity on decoded pictures. */
+    private static boolean pixels(Shootout.Result result) {
+        return result.rows().stream().anyMatch(r -> r.pixels() != null);
     }
 
     /** The table as fixed-width text, best speedup first within each policy's order as given. */
@@ -75,6 +88,18 @@ public final class ShootoutReport {
                             : String.format(Locale.ROOT, "%.2f", r.psnr()), r.ssim(), r.maxAbsErr(),
                     Double.isFinite(r.classAccuracy()) ? String.format(Locale.ROOT, "%.3f", r.classAccuracy())
                             : "-", fmt(r.fd()), r.noise() ? "  " + noiseNote(r) : ""));
+        }
+        if (pixels(result)) {
+            b.append("decoded pictures (the pipeline's VAE; PSNR over all pixels, data range 2):\n");
+            for (ShootoutRow r : result.rows()) {
+                if (r.pixels() != null) {
+                    b.append(String.format(Locale.ROOT, "  %-16s %-34s PSNR %7s  SSIM %s%n", r.policy(),
+                            r.params().length() > 34 ? r.params().substring(0, 31) + "..." : r.params(),
+                            Double.isInfinite(r.pixels().psnr()) ? "inf" : String.format(Locale.ROOT, "%.2f",
+                                    r.pixels().psnr()), Double.isFinite(r.pixels().ssim())
+                                    ? String.format(Locale.ROOT, "%.4f", r.pixels().ssim()) : "-"));
+                }
+            }
         }
         b.append("machine: ").append(result.load().describe()).append('\n');
         return b.toString();
@@ -161,6 +186,10 @@ public final class ShootoutReport {
             x.put("max_abs_err", row.maxAbsErr());
             x.put("class_accuracy", finite(row.classAccuracy()));
             x.put("fd", finite(row.fd()));
+            if (row.pixels() != null) {
+                x.put("pixel_psnr", Double.isInfinite(row.pixels().psnr()) ? "inf" : finite(row.pixels().psnr()));
+                x.put("pixel_ssim", finite(row.pixels().ssim()));
+            }
             x.put("seconds", row.seconds());
             x.put("baseline_seconds", row.baselineSeconds());
             x.put("cache", row.cache());
@@ -224,8 +253,29 @@ public final class ShootoutReport {
         h.append("</table>\n<p class=\"note\">Bold: on the Pareto front (no other row is both faster and more ")
                 .append("faithful). Pairs: the speedups of the single timed pairs (an uncached and a cached run back ")
                 .append("to back), and how many. Ceiling: the most skipping that share of block evaluations can give, ")
-                .append("1 / (1 - skipped).</p>\n</body>\n</html>\n");
+                .append("1 / (1 - skipped).</p>\n");
+        if (pixels(r)) {
+            h.append("<h2>Decoded pictures</h2>\n<p>The final latents of each policy's measured run and of the ")
+                    .append("uncached run, decoded by the pipeline's VAE and clamped to [-1, 1], as cache-dit judges ")
+                    .append("caches: PSNR over all pixels (data range 2) and mean SSIM.</p>\n<table>\n<tr>")
+                    .append("<th>policy</th><th>params</th><th>PSNR (dB)</th><th>SSIM</th></tr>\n");
+            for (ShootoutRow row : r.rows()) {
+                if (row.pixels() != null) {
+                    h.append("<tr><td>").append(ReportPage.esc(row.policy())).append("</td><td>")
+                            .append(ReportPage.esc(row.params())).append("</td><td class=\"n\">")
+                            .append(Double.isInfinite(row.pixels().psnr()) ? "identical"
+                                    : String.format(Locale.ROOT, "%.2f", row.pixels().psnr()))
+                            .append("</td><td class=\"n\">").append(fmt4(row.pixels().ssim())).append("</td></tr>\n");
+                }
+            }
+            h.append("</table>\n");
+        }
+        h.append("</body>\n</html>\n");
         return h.toString();
+    }
+
+    private static String fmt4(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
     }
 
     private static Object finite(double v) {

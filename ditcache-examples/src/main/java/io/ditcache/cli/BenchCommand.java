@@ -41,6 +41,9 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
     /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
@@ -114,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
                     + "profile.json from 'profile')");
         }
         TextConditions.checkFile(cl, embeddings);
+        promptOptions.check(cl, embeddings);
         List<String> families = policies == null ? PolicySweeps.names() : policies;
         for (String f : families) {
             if (!PolicySweeps.known().contains(f)) {
@@ -122,6 +126,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         PrintWriter o = cl.getOut();
+        embeddings = promptOptions.embeddings(cl, "bench", model, embeddings, dtype.type);
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
@@ -140,6 +145,7 @@ final class BenchCommand implements Callable<Integer> {
             Optional<LatentSize> size = frames.size(cl, dit, prompts, guidance);
             long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, size), guidance)
                     : classShape(dit);
+            io.ditcache.bench.PixelFidelity.Decoder decoder = prompts != null ? pictures(shape) : null;
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             long bytesPerSample = 2 * elements * Float.BYTES;
             OptionChecks.count(cl, "--samples", samples, 2, OptionChecks.maxItems(elements, bytesPerSample),
@@ -213,7 +219,7 @@ final class BenchCommand implements Callable<Integer> {
                         conds.add(prompts.condition(i % prompts.prompts(), i, size));
                     }
                     result = Shootout.run(dit, schedulers, settings, conds, Shootout.Fidelity.LATENTS, cases,
-                            listener);
+                            listener, decoder);
                 } else {
                     Shootout.Judge judge = digits ? new Shootout.Judge(classifier, ReferenceFeatures.loadDefault())
                             : null;
@@ -230,6 +236,22 @@ final class BenchCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * For a text-to-image pipeline folder with a VAE, the decoder of the shootout's fidelity on pictures; null
+     * otherwise (a transformer folder, a video family).
+     */
+    private io.ditcache.bench.PixelFidelity.Decoder pictures(long[] shape) throws java.io.IOException {
+        if (!ModelSource.pipeline(model)) {
+            return null;
+        }
+        io.ditcache.model.pipeline.PipelineFolder p = io.ditcache.model.pipeline.PipelineFolder.open(model);
+        if (!io.ditcache.model.pipeline.PipelineImages.decodes(p, shape)) {
+            return null;
+        }
+        io.ditcache.model.pipeline.PipelineImages.check(p, shape);
+        return io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape);
     }
 
     /** A class-label model's sample shape. */

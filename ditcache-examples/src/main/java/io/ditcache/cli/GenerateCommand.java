@@ -59,6 +59,9 @@ final class GenerateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
     /** Default guidance, measured on the shipped MNIST DiT: 1.25 gave the best class accuracy and FD (1.0: 80 %, 1.25: 84 %, 1.5: 76 %, 2: 43 %, 4: 6 % over 100 samples at step 9,500). */
     static final String DEFAULT_GUIDANCE = "1.25";
     /** Samples per sampler call. */
@@ -154,6 +157,8 @@ final class GenerateCommand implements Callable<Integer> {
         samples = samplesOption != null ? samplesOption : 100;
         checkArguments();
         TextConditions.checkFile(spec.commandLine(), embeddings);
+        promptOptions.check(spec.commandLine(), embeddings);
+        embeddings = promptOptions.embeddings(spec.commandLine(), "generate", model, embeddings, dtype.type);
         PrintWriter o = spec.commandLine().getOut();
         CachePolicy policy = policyFile == null ? null : PolicyFile.read(policyFile, null);
         Denoiser dit;
@@ -418,7 +423,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     private void checkArguments() {
         CommandLine cl = spec.commandLine();
-        OptionChecks.count(cl, "--samples", samples, embeddings != null ? 1 : 2, maxSamples(), samples < 2
+        boolean text = embeddings != null || promptOptions.given();
+        OptionChecks.count(cl, "--samples", samples, text ? 1 : 2, maxSamples(), samples < 2
                 ? "the Fréchet distance needs a covariance" : OptionChecks.itemLimit("sample", DigitClassifier.PIXELS,
                         BYTES_PER_SAMPLE));
         OptionChecks.count(cl, "--steps", steps, 1, ProfileCommand.MAX_STEPS, null);

@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Describes a model without loading its weights: family, blocks by group in execution order, "
                 + "reusable parts, 'parameters: N', and with --model the weights' dtypes and total size; for a text "
-                + "encoder (transformers' config.json), its class and 'parameters: N'.")
+                + "encoder (transformers' config.json), its class and 'parameters: N'; for a pipeline folder "
+                + "(model_index.json), each component's class and parameters, then the transformer.")
 final class InspectCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -48,7 +49,8 @@ final class InspectCommand implements Callable<Integer> {
 
     /** One of a checkpoint folder or a config file. */
     static final class Source {
-        @Option(names = "--model", description = "diffusers checkpoint directory (config.json and *.safetensors)")
+        @Option(names = "--model", description = "diffusers checkpoint directory (config.json and *.safetensors), "
+                + "or a pipeline folder (model_index.json): every component with its parameters, then the transformer")
         Path model;
 
         @Option(names = "--config", description = "a diffusers config.json")
@@ -67,7 +69,16 @@ final class InspectCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--config " + source.config + ": no such file (expected a "
                     + "diffusers config.json)");
         }
-        if (source.model != null ? TextEncoders.isTextEncoder(source.model)
+        if (source.model != null && io.ditcache.model.pipeline.PipelineFolder.isPipeline(source.model)) {
+            io.ditcache.model.pipeline.PipelineFolder p = io.ditcache.model.pipeline.PipelineFolder.open(source.model);
+            PipelineInspect.print(o, p);
+            o.println();
+            try (Checkpoint ckpt = Checkpoint.open(p.transformer())) {
+                ModelDescription d = describe(ckpt.config());
+                print(o, ckpt.config(), d);
+                weights(o, ckpt, d.parameterCount());
+            }
+        } else if (source.model != null ? TextEncoders.isTextEncoder(source.model)
                 : TextEncoders.isTextEncoder(DiffusersConfig.read(source.config))) {
             TextEncoderInspect.print(o, source.model, source.config);
         } else if (source.model != null) {

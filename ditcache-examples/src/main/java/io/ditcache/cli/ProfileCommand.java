@@ -42,6 +42,9 @@ final class ProfileCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
     /** The most steps {@link SamplingOptions} accepts. */
     static final int MAX_STEPS = 10_000;
 
@@ -101,6 +104,8 @@ final class ProfileCommand implements Callable<Integer> {
                     + "safetensors file with tensor \"latents\")");
         }
         TextConditions.checkFile(cl, embeddings);
+        promptOptions.check(cl, embeddings);
+        embeddings = promptOptions.embeddings(cl, "profile", model, embeddings, dtype.type);
         Denoiser dit;
         Optional<Path> schedulerConfig;
         try (Checkpoint ckpt = ModelSource.open(model)) {
@@ -115,7 +120,8 @@ final class ProfileCommand implements Callable<Integer> {
             List<Condition> conds;
             String sampled;
             if (prompts != null) {
-                sampled = prompts.prompts() + " prompts of " + embeddings.getFileName() + " x " + seedWords(seeds);
+                sampled = prompts.prompts() + " prompts of " + (promptOptions.given() ? promptOptions.source()
+                        : embeddings.getFileName()) + " x " + seedWords(seeds);
                 conds = prompts.conditions(seeds, frames.size(cl, dit, prompts, choice.guidance()));
                 cl.getErr().println("profile: " + prompts.prompts() + " prompts x " + seeds.size() + " seeds; "
                         + choice.describe(prompts));

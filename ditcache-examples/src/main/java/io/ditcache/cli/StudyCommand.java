@@ -50,6 +50,9 @@ final class StudyCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ComputeTypeOption dtype = new ComputeTypeOption();
 
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
+
     /** The word that names the embedded model in {@code --model}. */
     static final String DEFAULT_WORD = "default";
     /** The schedulers a study compares by default, for models trained with DDPM's objective. */
@@ -116,6 +119,7 @@ final class StudyCommand implements Callable<Integer> {
         for (Path e : embeddings == null ? List.<Path>of() : embeddings) {
             TextConditions.checkFile(cl, e);
         }
+        promptOptions.check(cl, embeddings);
         List<StudyModel> described = new ArrayList<>();
         List<Denoiser> loaded = new ArrayList<>();
         List<IntFunction<Condition>> makers = new ArrayList<>();
@@ -140,7 +144,9 @@ final class StudyCommand implements Callable<Integer> {
                         ProfileCommand.CLASS_MODEL);
                 choices.add(choice);
                 if (TextConditions.text(dit)) {
-                    Path file = embeddingsFor(cl, textModels++, dit, modelName(dir));
+                    Path file = promptOptions.given() ? promptOptions.embeddings(cl, "study", dir, null, dtype.type)
+                            : embeddingsFor(cl, textModels, dit, modelName(dir));
+                    textModels++;
                     PromptEmbeddings prompts = TextConditions.read(file, dit);
                     opened.add(prompts);
                     described.add(StudyModel.of(label, dit, choice.studyConfig(), TextConditions.identity(prompts)));
@@ -158,6 +164,10 @@ final class StudyCommand implements Callable<Integer> {
             if (embeddings != null && embeddings.size() > 1 && embeddings.size() != textModels) {
                 throw new CommandLine.ParameterException(cl, "--embeddings: " + embeddings.size() + " files for "
                         + textModels + " text models; give one for every text model, in --model order, or one for all");
+            }
+            if (promptOptions.given() && textModels == 0) {
+                throw new CommandLine.ParameterException(cl, promptOptions.source() + ": no model of this study is "
+                        + "conditioned on text (they take class labels)");
             }
             if (embeddings != null && textModels == 0) {
                 throw new CommandLine.ParameterException(cl, "--embeddings: no model of this study is conditioned on "

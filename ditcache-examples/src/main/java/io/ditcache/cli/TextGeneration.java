@@ -9,6 +9,8 @@ import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.SafetensorsWriter;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.LatentSize;
+import io.ditcache.model.pipeline.PipelineFolder;
+import io.ditcache.model.pipeline.PipelineImages;
 import io.ditcache.policy.ProfileGuidedPolicy;
 import io.ditcache.sample.Condition;
 import io.ditcache.sample.PromptEmbeddings;
@@ -64,6 +66,12 @@ final class TextGeneration {
             int n = g.samplesOption != null ? g.samplesOption : prompts.prompts();
             Optional<LatentSize> size = g.frames.size(cl, model, prompts, choice.guidance());
             long[] shape = Sampler.latentShape(model, prompts.prompt(0, size), choice.guidance());
+            if (ModelSource.pipeline(g.model)) {
+                PipelineFolder p = PipelineFolder.open(g.model);
+                if (PipelineImages.decodes(p, shape)) {
+                    PipelineImages.check(p, shape); // before sampling, not after
+                }
+            }
             long elements = java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
             OptionChecks.count(cl, "--samples", n, 1, OptionChecks.maxItems(elements, elements * Float.BYTES),
                     OptionChecks.itemLimit("sample", elements, elements * Float.BYTES));
@@ -121,7 +129,8 @@ final class TextGeneration {
             g.claimOutput();
             new SafetensorsWriter().metadata("format", "pt").put("latents", all, full).write(g.out.resolve(LATENTS));
             LatentPreview.write(g.out.resolve(PREVIEW), latents, Math.min(8, prompts.prompts()));
-            writeJson(g, model, choice, prompts, n, seconds, nonFinite, policy, stats, full, uncachedSeconds);
+            List<String> images = decode(g, all, full);
+            writeJson(g, model, choice, prompts, n, seconds, nonFinite, policy, stats, full, uncachedSeconds, images);
             o.printf(Locale.ROOT, "%d samples in %.2f s (%s)%n", n, seconds, choice.describe());
             if (nonFinite > 0) {
                 o.println("warning: " + nonFinite + " of " + n + " samples hold NaN or infinite latents");
@@ -136,11 +145,35 @@ final class TextGeneration {
                         : String.format(Locale.ROOT, "uncached: %.2f s for the same samples (interleaved by batch): "
                                 + "speedup %.2fx", uncachedSeconds, uncachedSeconds / seconds));
             }
-            o.println("wrote " + g.out.toAbsolutePath().resolve(LATENTS) + ", " + PREVIEW + " and "
-                    + GenerateCommand.JSON);
+            o.println("wrote " + g.out.toAbsolutePath().resolve(LATENTS) + ", " + PREVIEW + (images.isEmpty() ? ""
+                    : ", " + images.size() + " decoded image" + (images.size() == 1 ? "" : "s") + " ("
+                    + images.get(0) + (images.size() > 1 ? " ..." : "") + ")") + " and " + GenerateCommand.JSON);
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * For a text-to-image pipeline folder with a VAE: the final latents decoded and written as
+     * {@code image-000.png}, ...; the names written (none for a transformer folder or a video family).
+     */
+    private static List<String> decode(GenerateCommand g, float[] all, long[] full) throws IOException {
+        if (!ModelSource.pipeline(g.model)) {
+            return List.of();
+        }
+        PipelineFolder p = PipelineFolder.open(g.model);
+        long[] sample = java.util.Arrays.copyOfRange(full, 1, full.length);
+        if (!PipelineImages.decodes(p, sample)) {
+            return List.of();
+        }
+        List<java.awt.image.BufferedImage> pictures = PipelineImages.decode(p, g.dtype.type, all, full);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < pictures.size(); i++) {
+            String name = String.format(Locale.ROOT, "image-%03d.png", i);
+            io.ditcache.report.PngFiles.write(pictures.get(i), g.out.resolve(name));
+            names.add(name);
+        }
+        return names;
     }
 
     /** One uncached sampling of {@code options}, seconds. */
@@ -156,7 +189,7 @@ final class TextGeneration {
 
     private static void writeJson(GenerateCommand g, Denoiser model, SamplingChoice choice, PromptEmbeddings prompts,
             int n, double seconds, int nonFinite, CachePolicy policy, List<CacheStats> stats, long[] shape,
-            double uncachedSeconds) throws IOException {
+            double uncachedSeconds, List<String> images) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
         root.put("model", ModelSource.name(g.model));
@@ -177,6 +210,7 @@ final class TextGeneration {
         root.put("seconds", seconds);
         root.put("seconds_per_sample", seconds / n);
         root.put("non_finite_samples", nonFinite);
+        root.set("images", json.valueToTree(images));
         root.put("note", "class_accuracy and fd are for the MNIST class-label model; a text model's samples are "
                 + "latents (" + TextGeneration.LATENTS + "), not measured here");
         if (policy != null) {

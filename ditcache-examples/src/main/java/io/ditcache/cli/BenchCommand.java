@@ -251,7 +251,12 @@ final class BenchCommand implements Callable<Integer> {
             return null;
         }
         io.ditcache.model.pipeline.PipelineImages.check(p, shape);
-        return io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape);
+        io.ditcache.model.pipeline.PipelineImages.LatentDecoder vae =
+                io.ditcache.model.pipeline.PipelineImages.decoder(p, dtype.type, shape);
+        return (latents, samples) -> {
+            io.ditcache.model.pipeline.PipelineImages.Pictures d = vae.decode(latents, samples);
+            return new io.ditcache.bench.PixelFidelity.Pictures(d.values(), d.channels(), d.height(), d.width());
+        };
     }
 
     /** A class-label model's sample shape. */

@@ -1,6 +1,5 @@
 package io.ditcache.model.pipeline;
 
-import io.ditcache.bench.PixelFidelity;
 import io.ditcache.internal.Tensors;
 import io.ditcache.io.MemoryBudget;
 import io.ditcache.io.Checkpoint;
@@ -77,12 +76,30 @@ public final class PipelineImages {
     }
 
     /**
-     * A decoder for the shootout's fidelity on pictures: the pipeline's VAE, loaded once, decoding final latents of
-     * {@code sampleShape} {@code [C, H, W]} one sample at a time into {@code [N, 3, H * f, W * f]} float32.
+     * Decoded pictures.
+     *
+     * @param values   {@code [samples, channels, height, width]} values, about [-1, 1]
+     * @param channels channels per picture
+     * @param height   rows
+     * @param width    columns
+     */
+    public record Pictures(float[] values, int channels, int height, int width) {
+    }
+
+    /** What turns final latents, one sample after the other, into pictures. */
+    @FunctionalInterface
+    public interface LatentDecoder {
+        /** Decodes {@code samples} final latents laid one after the other in {@code latents}. */
+        Pictures decode(float[] latents, int samples);
+    }
+
+    /**
+     * A decoder for fidelity on pictures (the shootout's): the pipeline's VAE, loaded once, decoding final latents
+     * of {@code sampleShape} {@code [C, H, W]} one sample at a time into {@code [N, 3, H * f, W * f]} float32.
      *
      * @throws IOException from the VAE's files, naming them
      */
-    public static PixelFidelity.Decoder decoder(PipelineFolder p, ComputeType type, long[] sampleShape)
+    public static LatentDecoder decoder(PipelineFolder p, ComputeType type, long[] sampleShape)
             throws IOException {
         AutoencoderKL vae = vae(p, type);
         long per = Arrays.stream(sampleShape).reduce(1, Math::multiplyExact);
@@ -109,7 +126,7 @@ public final class PipelineImages {
                     System.arraycopy(v, 0, all, i * v.length, v.length);
                 }
             }
-            return new PixelFidelity.Pictures(all, c, h, w);
+            return new Pictures(all, c, h, w);
         };
     }
 

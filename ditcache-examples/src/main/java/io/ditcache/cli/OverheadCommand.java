@@ -122,8 +122,13 @@ final class OverheadCommand implements Callable<Integer> {
         root.put("without_probe_ms_per_step", ProbeOverhead.median(f.withoutProbe()));
         root.put("overhead", f.overhead());
         root.put("pair_overhead_median", f.pairOverhead());
-        arm(root.putObject("with_probe"), f.withProbe());
-        arm(root.putObject("without_probe"), f.withoutProbe());
+        if (f.withProbeCpu().length > 0) {
+            root.put("with_probe_cpu_ms_per_step", ProbeOverhead.median(f.withProbeCpu()));
+            root.put("without_probe_cpu_ms_per_step", ProbeOverhead.median(f.withoutProbeCpu()));
+            root.put("cpu_overhead", f.cpuOverhead());
+        }
+        arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
+        arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
         root.put("same_samples", f.sameSamples());
         ObjectNode s = root.putObject("settings");
         s.put("model", ModelSource.name(model));
@@ -150,13 +155,22 @@ final class OverheadCommand implements Callable<Integer> {
         return root;
     }
 
-    private static void arm(ObjectNode n, double[] runs) {
+    private static void arm(ObjectNode n, double[] runs, double[] cpu) {
         n.put("min_ms_per_step", ProbeOverhead.min(runs));
         n.put("median_ms_per_step", ProbeOverhead.median(runs));
         n.put("max_ms_per_step", ProbeOverhead.max(runs));
         var all = n.putArray("runs_ms_per_step");
         for (double r : runs) {
             all.add(r);
+        }
+        if (cpu.length > 0) {
+            n.put("min_cpu_ms_per_step", ProbeOverhead.min(cpu));
+            n.put("median_cpu_ms_per_step", ProbeOverhead.median(cpu));
+            n.put("max_cpu_ms_per_step", ProbeOverhead.max(cpu));
+            var cpuRuns = n.putArray("runs_cpu_ms_per_step");
+            for (double r : cpu) {
+                cpuRuns.add(r);
+            }
         }
     }
 
@@ -172,8 +186,17 @@ final class OverheadCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "without",
                 ProbeOverhead.min(f.withoutProbe()), ProbeOverhead.median(f.withoutProbe()),
                 ProbeOverhead.max(f.withoutProbe())));
-        b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs); load %s",
-                100 * f.overhead(), 100 * f.pairOverhead(), BenchEnvironment.loadAverage()));
+        if (f.withProbeCpu().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, with",
+                    ProbeOverhead.min(f.withProbeCpu()), ProbeOverhead.median(f.withProbeCpu()),
+                    ProbeOverhead.max(f.withProbeCpu())));
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, without",
+                    ProbeOverhead.min(f.withoutProbeCpu()), ProbeOverhead.median(f.withoutProbeCpu()),
+                    ProbeOverhead.max(f.withoutProbeCpu())));
+        }
+        b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %+.1f %% (CPU "
+                        + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), 100 * f.cpuOverhead(),
+                BenchEnvironment.loadAverage()));
         if (!f.sameSamples()) {
             b.append(String.format("%nwarning: the samples differ with and without the profiler"));
         }

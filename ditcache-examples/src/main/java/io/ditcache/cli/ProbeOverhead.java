@@ -3,6 +3,7 @@ package io.ditcache.cli;
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SiteKind;
+import io.ditcache.examples.bench.BenchEnvironment;
 import io.ditcache.model.Denoiser;
 import io.ditcache.profile.StreamingProfiler;
 import io.ditcache.sample.Sampler;
@@ -27,11 +28,14 @@ final class ProbeOverhead {
     /**
      * The timed runs, in milliseconds per step.
      *
-     * @param withProbe    arm A's runs, in order
-     * @param withoutProbe arm B's runs, in order
-     * @param sameSamples  whether every pair's two runs produced bit-identical final latents
+     * @param withProbe       arm A's runs, in order (wall time)
+     * @param withoutProbe    arm B's runs, in order (wall time)
+     * @param withProbeCpu    arm A's runs in CPU time of this process, all threads; empty where unknown
+     * @param withoutProbeCpu arm B's runs in CPU time of this process
+     * @param sameSamples     whether every pair's two runs produced bit-identical final latents
      */
-    record Figures(double[] withProbe, double[] withoutProbe, boolean sameSamples) {
+    record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
+            boolean sameSamples) {
         /** Median of arm A over median of arm B, minus 1. */
         double overhead() {
             return median(withProbe) / median(withoutProbe) - 1;
@@ -45,6 +49,14 @@ final class ProbeOverhead {
             }
             return median(r);
         }
+
+        /**
+         * As {@link #overhead()} in CPU time: on a machine that other processes keep busy, wall time measures them
+         * too, CPU time much less. NaN where CPU time is unknown.
+         */
+        double cpuOverhead() {
+            return withProbeCpu.length == 0 ? Double.NaN : median(withProbeCpu) / median(withoutProbeCpu) - 1;
+        }
     }
 
     /**
@@ -57,6 +69,8 @@ final class ProbeOverhead {
             Set<SiteKind> kinds, boolean forecastError, int warmups, int repeats, IntConsumer onRun) {
         double[] with = new double[repeats];
         double[] without = new double[repeats];
+        double[] withCpu = new double[repeats];
+        double[] withoutCpu = new double[repeats];
         boolean same = true;
         int runs = 0;
         for (int p = -warmups; p < repeats; p++) {
@@ -64,22 +78,30 @@ final class ProbeOverhead {
                     model.layers(), options.steps());
             StreamingProfiler profiler = new StreamingProfiler(profile, kinds, forecastError);
             Sampler a = new Sampler(model, schedulers.get());
+            long c0 = BenchEnvironment.processCpuNanos();
             long t0 = System.nanoTime();
             float[] probed = a.sample(options, profiler).values();
             long t1 = System.nanoTime();
+            long c1 = BenchEnvironment.processCpuNanos();
             onRun.accept(++runs);
             Sampler b = new Sampler(model, schedulers.get());
+            long c2 = BenchEnvironment.processCpuNanos();
             long t2 = System.nanoTime();
             float[] plain = b.sample(options, ActivationProbe.NONE).values();
             long t3 = System.nanoTime();
+            long c3 = BenchEnvironment.processCpuNanos();
             onRun.accept(++runs);
             same &= Arrays.equals(probed, plain);
             if (p >= 0) {
                 with[p] = (t1 - t0) / 1e6 / options.steps();
                 without[p] = (t3 - t2) / 1e6 / options.steps();
+                withCpu[p] = (c1 - c0) / 1e6 / options.steps();
+                withoutCpu[p] = (c3 - c2) / 1e6 / options.steps();
             }
         }
-        return new Figures(with, without, same);
+        boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
+        return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
+                same);
     }
 
     static double median(double[] values) {

@@ -80,7 +80,8 @@ class ProbeCostCommandsTest {
         assertEquals(0, r.exitCode(), r::toString);
         JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
         for (String key : List.of("with_probe_ms_per_step", "without_probe_ms_per_step", "overhead",
-                "pair_overhead_median")) {
+                "pair_overhead_median", "with_probe_cpu_ms_per_step", "without_probe_cpu_ms_per_step",
+                "cpu_overhead")) {
             assertTrue(root.get(key).isNumber() && Double.isFinite(root.get(key).asDouble()), key + ": " + root);
         }
         assertTrue(root.get("with_probe_ms_per_step").asDouble() > 0);
@@ -89,6 +90,7 @@ class ProbeCostCommandsTest {
         for (String arm : List.of("with_probe", "without_probe")) {
             JsonNode a = root.get(arm);
             assertEquals(2, a.get("runs_ms_per_step").size(), arm);
+            assertEquals(2, a.get("runs_cpu_ms_per_step").size(), arm);
             assertTrue(a.get("min_ms_per_step").asDouble() <= a.get("median_ms_per_step").asDouble());
             assertTrue(a.get("median_ms_per_step").asDouble() <= a.get("max_ms_per_step").asDouble());
         }

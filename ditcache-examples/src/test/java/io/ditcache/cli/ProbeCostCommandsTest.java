@@ -66,7 +66,8 @@ class ProbeCostCommandsTest {
         assertEquals(List.of("K", "V", "ATTN_OUT"), List.of(plan.get("kinds").get(0).asText(),
                 plan.get("kinds").get(1).asText(), plan.get("kinds").get(2).asText()));
         // resuming with other kinds is refused: the runs on disk measured these
-        CliRun again = CliRun.of("study", "--model", model, "--steps", "3", "--conditions", "2", "--kinds", "k", "--out", out.toString());
+        CliRun again = CliRun.of("study", "--model", model, "--steps", "3", "--conditions", "2", "--kinds", "k",
+                "--out", out.toString());
         assertFalse(again.exitCode() == 0, again::toString);
         assertTrue(again.err().contains("kinds [K, V, ATTN_OUT] vs [K]"), again::toString);
     }

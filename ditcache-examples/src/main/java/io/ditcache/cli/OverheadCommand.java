@@ -127,6 +127,14 @@ final class OverheadCommand implements Callable<Integer> {
             root.put("without_probe_cpu_ms_per_step", ProbeOverhead.median(f.withoutProbeCpu()));
             root.put("cpu_overhead", f.cpuOverhead());
         }
+        if (f.insideProbe().length > 0) {
+            // the profiler's own CPU time per step, against a step's CPU time without it: steadier under load
+            root.put("inside_probe_cpu_ms_per_step", ProbeOverhead.median(f.insideProbe()));
+            if (f.withoutProbeCpu().length > 0) {
+                root.put("inside_probe_share", ProbeOverhead.median(f.insideProbe())
+                        / ProbeOverhead.median(f.withoutProbeCpu()));
+            }
+        }
         arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
         arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
         root.put("same_samples", f.sameSamples());
@@ -193,6 +201,11 @@ final class OverheadCommand implements Callable<Integer> {
             b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, without",
                     ProbeOverhead.min(f.withoutProbeCpu()), ProbeOverhead.median(f.withoutProbeCpu()),
                     ProbeOverhead.max(f.withoutProbeCpu())));
+        }
+        if (f.insideProbe().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in profiler",
+                    ProbeOverhead.min(f.insideProbe()), ProbeOverhead.median(f.insideProbe()),
+                    ProbeOverhead.max(f.insideProbe())));
         }
         b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %+.1f %% (CPU "
                         + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), 100 * f.cpuOverhead(),

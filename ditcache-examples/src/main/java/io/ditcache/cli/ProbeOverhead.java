@@ -2,7 +2,9 @@ package io.ditcache.cli;
 
 import io.ditcache.ActivationProbe;
 import io.ditcache.RedundancyProfile;
+import io.ditcache.Site;
 import io.ditcache.SiteKind;
+import io.ditcache.Step;
 import io.ditcache.examples.bench.BenchEnvironment;
 import io.ditcache.model.Denoiser;
 import io.ditcache.profile.StreamingProfiler;
@@ -10,11 +12,14 @@ import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
 import io.ditcache.study.Profiling;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * What profiling costs, measured: the same conditions sampled with the {@link StreamingProfiler} attached (arm A)
@@ -32,10 +37,12 @@ final class ProbeOverhead {
      * @param withoutProbe    arm B's runs, in order (wall time)
      * @param withProbeCpu    arm A's runs in CPU time of this process, all threads; empty where unknown
      * @param withoutProbeCpu arm B's runs in CPU time of this process
+     * @param insideProbe     arm A's runs: CPU time of the sampling thread spent inside the profiler's calls (its
+     *                        own cost, without what the model spends making the activations it asks for)
      * @param sameSamples     whether every pair's two runs produced bit-identical final latents
      */
     record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
-            boolean sameSamples) {
+            double[] insideProbe, boolean sameSamples) {
         /** Median of arm A over median of arm B, minus 1. */
         double overhead() {
             return median(withProbe) / median(withoutProbe) - 1;
@@ -71,12 +78,13 @@ final class ProbeOverhead {
         double[] without = new double[repeats];
         double[] withCpu = new double[repeats];
         double[] withoutCpu = new double[repeats];
+        double[] inside = new double[repeats];
         boolean same = true;
         int runs = 0;
         for (int p = -warmups; p < repeats; p++) {
             RedundancyProfile profile = new RedundancyProfile(Profiling.describe(model, name), Map.of(),
                     model.layers(), options.steps());
-            StreamingProfiler profiler = new StreamingProfiler(profile, kinds, forecastError);
+            TimedProbe profiler = new TimedProbe(new StreamingProfiler(profile, kinds, forecastError));
             Sampler a = new Sampler(model, schedulers.get());
             long c0 = BenchEnvironment.processCpuNanos();
             long t0 = System.nanoTime();
@@ -97,11 +105,43 @@ final class ProbeOverhead {
                 without[p] = (t3 - t2) / 1e6 / options.steps();
                 withCpu[p] = (c1 - c0) / 1e6 / options.steps();
                 withoutCpu[p] = (c3 - c2) / 1e6 / options.steps();
+                inside[p] = profiler.nanos / 1e6 / options.steps();
             }
         }
         boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
         return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
-                same);
+                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], same);
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** Passes everything to the profiler and adds up the calling thread's CPU time inside its calls. */
+    private static final class TimedProbe implements ActivationProbe {
+        private final StreamingProfiler inner;
+        long nanos;
+
+        TimedProbe(StreamingProfiler inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public boolean wants(Site site) {
+            return inner.wants(site);
+        }
+
+        @Override
+        public void observe(Step step, Site site, Tensor activation) {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            inner.observe(step, site, activation);
+            nanos += THREADS.getCurrentThreadCpuTime() - t0;
+        }
+
+        @Override
+        public void endRun() {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            inner.endRun();
+            nanos += THREADS.getCurrentThreadCpuTime() - t0;
+        }
     }
 
     static double median(double[] values) {

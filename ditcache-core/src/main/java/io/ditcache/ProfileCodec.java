@@ -20,6 +20,11 @@ import java.util.Map;
 
 /** JSON ({@value RedundancyProfile#FORMAT}) and CSV forms of a {@link RedundancyProfile}. */
 final class ProfileCodec {
+    /**
+     * The key of the series of {@link DistanceMetric#FORECAST_L1_REL}: kept out of {@code "series"}, whose metrics
+     * readers before it know, so that they read a file with it (and skip it).
+     */
+    static final String FORECAST_SERIES = "forecast_series";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ObjectMapper READER = new ObjectMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -37,8 +42,15 @@ final class ProfileCodec {
         root.put("runs", p.runs());
         root.put("samples", p.samples());
         ArrayNode all = root.putArray("series");
+        ArrayNode forecasts = null;
         for (ProfileSeries s : p.series()) {
-            ObjectNode n = all.addObject();
+            ArrayNode into = all;
+            if (!DistanceMetric.stepToStep().contains(s.key().metric())) {
+                // apart from "series", so that readers older than the forecast error still read the file
+                forecasts = forecasts != null ? forecasts : root.putArray(FORECAST_SERIES);
+                into = forecasts;
+            }
+            ObjectNode n = into.addObject();
             n.put("kind", s.key().kind().name());
             n.put("stream", s.key().stream().name());
             n.put("branch", s.key().branch().name());
@@ -115,10 +127,27 @@ final class ProfileCodec {
             throw new IOException(where + ": key \"samples\" is " + abbreviate(samples)
                     + ", expected an integer >= 0");
         }
-        Map<SeriesKey, Integer> seen = new HashMap<>();
+        Map<SeriesKey, String> seen = new HashMap<>();
+        readSeries(p, series, "series", seen, where, layers, steps);
+        JsonNode forecasts = root.get(FORECAST_SERIES);
+        if (forecasts != null) {
+            if (!forecasts.isArray()) {
+                throw new IOException(where + ": key \"" + FORECAST_SERIES + "\" is " + abbreviate(forecasts)
+                        + ", expected an array");
+            }
+            readSeries(p, forecasts, FORECAST_SERIES, seen, where, layers, steps);
+        }
+        // files written before "samples" was recorded: the most observations any cell holds
+        p.setSamples(samples != null ? samples.asLong() : mostObservations(p));
+        return p;
+    }
+
+    /** Reads the series of one array ({@code "series"} or {@value #FORECAST_SERIES}) into {@code p}. */
+    private static void readSeries(RedundancyProfile p, JsonNode series, String name, Map<SeriesKey, String> seen,
+            String where, int layers, int steps) throws IOException {
         for (int i = 0; i < series.size(); i++) {
             JsonNode n = series.get(i);
-            String at = where + ": series[" + i + "]";
+            String at = where + ": " + name + "[" + i + "]";
             if (!n.isObject()) {
                 throw new IOException(at + " is " + abbreviate(n) + ", expected an object with kind, stream, branch, "
                         + "metric, count, mean and m2");
@@ -126,10 +155,10 @@ final class ProfileCodec {
             SeriesKey key = new SeriesKey(enumField(n, "kind", SiteKind.class, at),
                     enumField(n, "stream", TokenStream.class, at), enumField(n, "branch", Branch.class, at),
                     enumField(n, "metric", DistanceMetric.class, at));
-            Integer first = seen.putIfAbsent(key, i);
+            String first = seen.putIfAbsent(key, name + "[" + i + "]");
             if (first != null) {
-                throw new IOException(at + " repeats series " + key + " of series[" + first
-                        + "], expected each kind/stream/branch/metric once");
+                throw new IOException(at + " repeats series " + key + " of " + first
+                        + ", expected each kind/stream/branch/metric once");
             }
             // shapes are checked against the arrays present before any matrix is allocated
             long[][] count = longMatrix(n, "count", layers, steps - 1, at, true);
@@ -147,9 +176,6 @@ final class ProfileCodec {
             }
             p.putSeries(new ProfileSeries(key, count, mean, m2, nonFinite));
         }
-        // files written before "samples" was recorded: the most observations any cell holds
-        p.setSamples(samples != null ? samples.asLong() : mostObservations(p));
-        return p;
     }
 
     /** The largest count of observations (finite or not) in any cell of any series. */

@@ -22,6 +22,22 @@ public interface DistanceAccumulator extends AutoCloseable {
     void add(Tensor a, long aOffset, Tensor b, long bOffset, long length);
 
     /**
+     * Queues {@code count} comparisons of one pair of tensors at once: for each {@code r < count}, the sums over
+     * {@code length} elements at {@code aOffsets[r]} of {@code a} and {@code bOffsets[r]} of {@code b}, in that order,
+     * exactly as {@code count} calls of {@link #add} would (the profiler calls it once per site and step, with one
+     * range per sample). The arrays are only read during the call. The default calls {@link #add} for each range; a
+     * backend overrides it to pay its fixed cost (checks, pointers, a launch) once per tensor pair.
+     *
+     * @throws IllegalArgumentException when a range lies outside its tensor, or {@code count} exceeds an array
+     */
+    default void addRows(Tensor a, long[] aOffsets, Tensor b, long[] bOffsets, int count, long length) {
+        checkCount(count, aOffsets, bOffsets);
+        for (int r = 0; r < count; r++) {
+            add(a, aOffsets[r], b, bOffsets[r], length);
+        }
+    }
+
+    /**
      * Starts the comparisons added so far, where the backend batches them (a device backend launches them all in one
      * kernel); the profiler calls it once per step. The default does nothing: the CPU backend computes in
      * {@link #add}. {@link #drain()} submits what is left.
@@ -35,6 +51,18 @@ public interface DistanceAccumulator extends AutoCloseable {
     /** Releases what the backend holds; queued results are dropped. Idempotent. */
     @Override
     void close();
+
+    /**
+     * Checks that both offset arrays hold at least {@code count} ranges.
+     *
+     * @throws IllegalArgumentException otherwise
+     */
+    static void checkCount(int count, long[] aOffsets, long[] bOffsets) {
+        if (count < 0 || count > aOffsets.length || count > bOffsets.length) {
+            throw new IllegalArgumentException("distance rows: count " + count + ", expected 0.." + Math.min(
+                    aOffsets.length, bOffsets.length) + " (the offsets given)");
+        }
+    }
 
     /**
      * Checks that {@code [offset, offset + length)} lies inside a tensor of {@code numel} elements.

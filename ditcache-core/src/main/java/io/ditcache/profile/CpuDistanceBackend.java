@@ -3,7 +3,6 @@ package io.ditcache.profile;
 import io.ditcache.backend.DistanceAccumulator;
 import io.ditcache.backend.DistanceBackend;
 import io.ditcache.backend.DistanceSums;
-import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -11,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CPU backend: {@link FusedDistances} over the tensors' native memory, computed at once (the sums wait in a
- * list until {@link DistanceAccumulator#drain()}). It accepts tensors on any device: one that is not on the CPU is
+ * queue until {@link DistanceAccumulator#drain()}). It accepts tensors on any device: one that is not on the CPU is
  * copied to host memory first, which costs a transfer per activation; a device backend (ditcache-cuda) avoids it.
  */
 public final class CpuDistanceBackend implements DistanceBackend {
@@ -33,7 +32,7 @@ public final class CpuDistanceBackend implements DistanceBackend {
     }
 
     private static final class Accumulator implements DistanceAccumulator {
-        private final List<DistanceSums> queued = new ArrayList<>();
+        private final SumsQueue queued = new SumsQueue();
 
         @Override
         public void add(Tensor a, long aOffset, Tensor b, long bOffset, long length) {
@@ -42,6 +41,25 @@ public final class CpuDistanceBackend implements DistanceBackend {
             Tensor ha = onHost(a);
             Tensor hb = onHost(b);
             queued.add(FusedDistances.compute(ha.data_ptr_float(), aOffset, hb.data_ptr_float(), bOffset, length));
+        }
+
+        /** Every row in one call of {@link FusedDistances#computeRows}: one host check and pointer per tensor. */
+        @Override
+        public void addRows(Tensor a, long[] aOffsets, Tensor b, long[] bOffsets, int count, long length) {
+            DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
+            long aNumel = a.numel();
+            long bNumel = b.numel();
+            for (int r = 0; r < count; r++) {
+                DistanceAccumulator.checkRange("a", aNumel, aOffsets[r], length);
+                DistanceAccumulator.checkRange("b", bNumel, bOffsets[r], length);
+            }
+            if (count == 0) {
+                return;
+            }
+            Tensor ha = onHost(a);
+            Tensor hb = onHost(b);
+            FusedDistances.computeRows(ha.data_ptr_float(), aNumel, aOffsets, hb.data_ptr_float(), bNumel, bOffsets,
+                    count, length, queued);
         }
 
         private static Tensor onHost(Tensor t) {
@@ -59,9 +77,7 @@ public final class CpuDistanceBackend implements DistanceBackend {
 
         @Override
         public List<DistanceSums> drain() {
-            List<DistanceSums> out = List.copyOf(queued);
-            queued.clear();
-            return out;
+            return queued.drain();
         }
 
         @Override

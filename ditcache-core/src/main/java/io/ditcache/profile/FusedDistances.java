@@ -102,11 +102,36 @@ public final class FusedDistances {
     }
 
     /**
+     * Queues the sums of {@code count} row pairs of one tensor pair into {@code out}: row {@code r} is
+     * {@code length} floats at element offset {@code aOffsets[r]} of {@code a} ({@code aNumel} floats from its
+     * address) and {@code bOffsets[r]} of {@code b}. Each row gets the bits {@link #compute(FloatPointer, long,
+     * FloatPointer, long, long)} gives it; with the SIMD kernel, rows of tensors under 2 GiB are read through one
+     * buffer per tensor and nothing is allocated per row. Ranges must have been checked.
+     */
+    static void computeRows(FloatPointer a, long aNumel, long[] aOffsets, FloatPointer b, long bNumel,
+            long[] bOffsets, int count, long length, SumsQueue out) {
+        if (!VECTOR || length >= 2L * CHUNK || aNumel > Integer.MAX_VALUE / 4 || bNumel > Integer.MAX_VALUE / 4) {
+            for (int r = 0; r < count; r++) {
+                out.add(compute(a, aOffsets[r], b, bOffsets[r], length));
+            }
+            return;
+        }
+        ByteBuffer ba = window(a, 0, (int) aNumel);
+        ByteBuffer bb = window(b, 0, (int) bNumel);
+        int n = (int) length;
+        for (int r = 0; r < count; r++) {
+            int at = out.claim(n);
+            VectorDistances.directInto(ba, (int) (4 * aOffsets[r]), bb, (int) (4 * bOffsets[r]), n, out.values(),
+                    at);
+        }
+    }
+
+    /**
      * A byte buffer over {@code n} floats at element offset {@code offset} from {@code p}'s address. (A direct
      * buffer starts at its pointer's address whatever the position, and holds at most 2 GiB: so the window gets an
      * address of its own.)
      */
-    private static ByteBuffer window(FloatPointer p, long offset, int n) {
+    static ByteBuffer window(FloatPointer p, long offset, int n) {
         FloatPointer w = p.getPointer(offset);
         w.position(0).capacity(n).limit(n);
         return w.asByteBuffer();

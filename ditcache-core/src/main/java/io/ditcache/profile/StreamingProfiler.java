@@ -8,42 +8,58 @@ import io.ditcache.SeriesKey;
 import io.ditcache.Site;
 import io.ditcache.SiteKind;
 import io.ditcache.Step;
+import io.ditcache.TokenStream;
 import io.ditcache.backend.DistanceAccumulator;
 import io.ditcache.backend.DistanceBackend;
 import io.ditcache.backend.DistanceBackends;
 import io.ditcache.backend.DistanceSums;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The redundancy profiler: an {@link ActivationProbe} that keeps exactly one previous activation per site, and on
- * each call folds the four {@link DistanceMetric}s between each sample's previous and current activation (per
- * guidance branch) into a {@link RedundancyProfile}, one pass over both in a {@link DistanceBackend} (the CPU's
- * {@link FusedDistances}, or a device backend found by {@link DistanceBackends}). The backend keeps the distances
- * until the run ends ({@link #endRun()}), then they are folded into the profile in the order they were taken.
+ * each call folds the four {@linkplain DistanceMetric#stepToStep() step-to-step metrics} between each sample's
+ * previous and current activation (per guidance branch) into a {@link RedundancyProfile}, one pass over all rows of
+ * both in a {@link DistanceBackend} (the CPU's {@link FusedDistances}, or a device backend found by
+ * {@link DistanceBackends}). The backend keeps the distances until the run ends ({@link #endRun()}), then they are
+ * folded into the profile in the order they were taken.
+ *
+ * <p>Only the {@linkplain #wants wanted} kinds are measured; models do not even compute the others. Asked for the
+ * {@linkplain DistanceMetric#FORECAST_L1_REL forecast error}, it keeps one more activation per site (step i-1) and
+ * measures, per sample, what a first-order forecast from steps i-1 and i misses at step i+1; that sum is taken on the
+ * CPU (activations on a device are copied to host memory for it).
  *
  * <p>The previous activation is kept by reference (the model's own tensor, retained until the next call of the
  * same site), not copied: the kernel then only reads, which halves its memory traffic. Models must therefore not
  * modify an activation in place after reporting it (ditcache's models never do).
  *
+ * <p>Observing a site looks nothing up by hash and allocates nothing per row: the rows' branches and samples are
+ * worked out once per distinct row list ({@link RowLayout}), sites are found by index, and the backend gets every
+ * row of a site in one {@link DistanceAccumulator#addRows} call.
+ *
  * <p>Runs are separated by {@link #endRun()} (the sampler calls it). A site observed at step i+1 without an
  * observation at step i (a cached block, for example) starts afresh there. Not thread-safe.
  */
 public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
-    private static final DistanceMetric[] METRICS = DistanceMetric.values();
+    private static final DistanceMetric[] METRICS = DistanceMetric.stepToStep().toArray(DistanceMetric[]::new);
+    /** Where a site's forecast-error key sits in its branch's key array, after the step-to-step metrics. */
+    private static final int FORECAST = METRICS.length;
+    private static final int STREAMS = TokenStream.values().length;
     private final RedundancyProfile profile;
     private final Set<SiteKind> kinds;
-    private final Map<Site, Call> previous = new HashMap<>();
-    private final Map<Site, SeriesKey[][]> keys = new HashMap<>();
+    private final boolean forecastError;
+    /** Per site, indexed {@code [kind * streams + stream][layer]}. */
+    private final SiteState[][] sites;
     /** The cells of the comparisons queued in {@link #distances}, in the order queued. */
-    private final List<Cell> pending = new ArrayList<>();
+    private final PendingCells pending = new PendingCells();
+    private RowLayout layout;
+    private long[] aOffsets = new long[16];
+    private long[] bOffsets = new long[16];
     private DistanceBackend backend;
     private DistanceAccumulator distances;
     /** The most samples of one guidance branch seen in one call of this run: the run's sample count. */
@@ -51,14 +67,55 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     /** The step of the last observation: a new step submits the previous step's comparisons in one batch. */
     private int lastStep = -1;
 
-    /** Where one queued comparison's distances go. */
-    private record Cell(SeriesKey[] keys, int layer, int step) {
+    /** One site's retained activations: step i (and step i-1 when measuring the forecast error). */
+    private static final class SiteState {
+        final int layer;
+        /** {@code [branch][metric]}, the forecast error's key last. */
+        final SeriesKey[][] keys;
+        final Call previous = new Call();
+        final Call older = new Call();
+
+        SiteState(Site site) {
+            layer = site.layer();
+            keys = new SeriesKey[Branch.values().length][METRICS.length + 1];
+            for (Branch b : Branch.values()) {
+                for (int m = 0; m < METRICS.length; m++) {
+                    keys[b.ordinal()][m] = new SeriesKey(site.kind(), site.stream(), b, METRICS[m]);
+                }
+                keys[b.ordinal()][FORECAST] = new SeriesKey(site.kind(), site.stream(), b,
+                        DistanceMetric.FORECAST_L1_REL);
+            }
+        }
     }
 
-    /** One call's activation of a site: the retained tensor, its rows, and which sample of which branch each is. */
-    private record Call(Tensor tensor, long perRow, int step, Map<Long, Integer> rowOf) {
-        static long sample(Branch branch, int sample) {
-            return ((long) branch.ordinal() << 32) | sample;
+    /** One call's activation of a site: the retained tensor, its elements per row, its step and its rows. */
+    private static final class Call {
+        Tensor tensor;
+        long perRow;
+        int step = -1;
+        RowLayout rows;
+
+        void set(Tensor t, long perRow, int step, RowLayout rows) {
+            this.tensor = t;
+            this.perRow = perRow;
+            this.step = step;
+            this.rows = rows;
+        }
+
+        void moveTo(Call other) {
+            other.set(tensor, perRow, step, rows);
+            tensor = null;
+            step = -1;
+            rows = null;
+        }
+
+        void release() {
+            if (tensor != null) {
+                tensor.releaseReference();
+            }
+            tensor = null;
+            step = -1;
+            rows = null;
         }
     }
 
@@ -69,12 +126,38 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
     /** Profiles the given kinds into {@code profile}. */
     public StreamingProfiler(RedundancyProfile profile, Set<SiteKind> kinds) {
+        this(profile, kinds, false);
+    }
+
+    /**
+     * Profiles the given kinds into {@code profile}, with the {@linkplain DistanceMetric#FORECAST_L1_REL forecast
+     * error} too when {@code forecastError} (one more retained activation per site).
+     *
+     * @throws IllegalArgumentException when {@code kinds} is empty
+     */
+    public StreamingProfiler(RedundancyProfile profile, Set<SiteKind> kinds, boolean forecastError) {
         this.profile = Objects.requireNonNull(profile, "profile");
+        if (kinds.isEmpty()) {
+            throw new IllegalArgumentException("kinds is empty, expected at least one of "
+                    + EnumSet.allOf(SiteKind.class));
+        }
         this.kinds = EnumSet.copyOf(kinds);
+        this.forecastError = forecastError;
+        this.sites = new SiteState[SiteKind.values().length * STREAMS][profile.layers()];
     }
 
     public RedundancyProfile profile() {
         return profile;
+    }
+
+    /** The kinds this profiler measures. */
+    public Set<SiteKind> kinds() {
+        return java.util.Collections.unmodifiableSet(kinds);
+    }
+
+    /** Whether this profiler measures the forecast error. */
+    public boolean measuresForecastError() {
+        return forecastError;
     }
 
     @Override
@@ -93,41 +176,97 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
             throw new IllegalArgumentException("step count " + step.count() + " differs from the profile's "
                     + profile.steps());
         }
+        if (site.layer() >= profile.layers()) {
+            throw new IndexOutOfBoundsException("site " + site + ": layer " + site.layer() + " not in [0, "
+                    + profile.layers() + ") of the profile");
+        }
         if (step.index() != lastStep) {
             if (distances != null) {
                 distances.submit();
             }
             lastStep = step.index();
         }
+        RowLayout rows = layoutOf(step);
+        runSamples = Math.max(runSamples, rows.samples);
         DistanceAccumulator acc = accumulatorFor(activation);
         Tensor c = backend.reads(activation) ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
         long perRow = c.numel() / batch;
-        Map<Long, Integer> rowOf = new HashMap<>();
-        int[] seen = new int[Branch.values().length];
-        for (int row = 0; row < batch; row++) {
-            Branch branch = step.rows().get(row);
-            rowOf.put(Call.sample(branch, seen[branch.ordinal()]++), row);
-        }
-        for (int n : seen) {
-            runSamples = Math.max(runSamples, n);
-        }
-        Call prev = previous.get(site);
-        if (prev != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
-            SeriesKey[][] siteKeys = keys.computeIfAbsent(site, StreamingProfiler::seriesKeys);
-            for (Map.Entry<Long, Integer> e : rowOf.entrySet()) {
-                Integer before = prev.rowOf.get(e.getKey());
-                if (before == null) {
-                    continue;
-                }
-                acc.add(prev.tensor, before * perRow, c, e.getValue() * perRow, perRow);
-                pending.add(new Cell(siteKeys[(int) (e.getKey() >>> 32)], site.layer(), step.index() - 1));
+        SiteState s = state(site);
+        Call prev = s.previous;
+        if (prev.tensor != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
+            RowLayout.Pairs pairs = rows.pairsWith(prev.rows);
+            int n = pairs.count();
+            if (aOffsets.length < n) {
+                aOffsets = new long[n];
+                bOffsets = new long[n];
+            }
+            for (int k = 0; k < n; k++) {
+                aOffsets[k] = pairs.earlierRows()[k] * perRow;
+                bOffsets[k] = pairs.rows()[k] * perRow;
+            }
+            acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
+            Call older = s.older;
+            boolean forecast = forecastError && older.tensor != null && older.step == step.index() - 2
+                    && older.perRow == perRow;
+            ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
+            for (int k = 0; k < n; k++) {
+                int p = forecast ? older.rows.rowOf(pairs.branch()[k], pairs.sample()[k]) : -1;
+                double miss = p < 0 ? Double.NaN : inputs.sumAbsMiss(p * perRow, aOffsets[k], bOffsets[k], perRow);
+                pending.add(s.keys[pairs.branch()[k]], s.layer, step.index() - 1, p >= 0, miss);
             }
         }
         c.retainReference();
-        Call replaced = previous.put(site, new Call(c, perRow, step.index(), rowOf));
-        if (replaced != null) {
-            replaced.tensor.releaseReference();
+        if (forecastError) {
+            s.older.release();
+            prev.moveTo(s.older);
+        } else {
+            prev.release();
         }
+        prev.set(c, perRow, step.index(), rows);
+    }
+
+    /** The three activations of a forecast, as float32 in host memory (the model's own tensors on the CPU). */
+    private static final class ForecastInputs {
+        /** The host tensors are held here so that their memory outlives the pointers (a copy has no other owner). */
+        private final Tensor[] held = new Tensor[3];
+        private final FloatPointer p;
+        private final FloatPointer a;
+        private final FloatPointer b;
+
+        ForecastInputs(Tensor older, Tensor previous, Tensor current) {
+            held[0] = host(older);
+            held[1] = host(previous);
+            held[2] = host(current);
+            p = held[0].data_ptr_float();
+            a = held[1].data_ptr_float();
+            b = held[2].data_ptr_float();
+        }
+
+        private static Tensor host(Tensor t) {
+            return t.to(ScalarType.Float).contiguous().cpu();
+        }
+
+        double sumAbsMiss(long pOffset, long aOffset, long bOffset, long length) {
+            return ForecastDistances.sumAbsMiss(p, pOffset, a, aOffset, b, bOffset, length);
+        }
+    }
+
+    /** The layout of this call's rows: the last one when the rows are the same (every call of a run, usually). */
+    private RowLayout layoutOf(Step step) {
+        if (layout == null || !layout.rows.equals(step.rows())) {
+            layout = new RowLayout(step.rows());
+        }
+        return layout;
+    }
+
+    private SiteState state(Site site) {
+        SiteState[] byLayer = sites[site.kind().ordinal() * STREAMS + site.stream().ordinal()];
+        SiteState s = byLayer[site.layer()];
+        if (s == null) {
+            s = new SiteState(site);
+            byLayer[site.layer()] = s;
+        }
+        return s;
     }
 
     /** The accumulator of the backend for this activation's device (switching backends keeps the order). */
@@ -145,19 +284,27 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
     /** Folds every queued comparison's distances into the profile, in the order they were queued. */
     private void flush() {
-        if (distances == null || pending.isEmpty()) {
+        if (distances == null || pending.size == 0) {
             return;
         }
         List<DistanceSums> sums = distances.drain();
-        if (sums.size() != pending.size()) {
+        if (sums.size() != pending.size) {
             throw new IllegalStateException("distance backend " + backend.name() + " returned " + sums.size()
-                    + " results for " + pending.size() + " comparisons");
+                    + " results for " + pending.size + " comparisons");
         }
         for (int i = 0; i < sums.size(); i++) {
-            Cell cell = pending.get(i);
+            SeriesKey[] keys = pending.keys[i];
+            int layer = pending.layer[i];
+            int step = pending.step[i];
             DistanceSums s = sums.get(i);
             for (int m = 0; m < METRICS.length; m++) {
-                profile.add(cell.keys[m], cell.layer, cell.step, s.value(METRICS[m]));
+                profile.add(keys[m], layer, step, s.value(METRICS[m]));
+            }
+            if (pending.hasForecast[i]) {
+                double miss = pending.forecast[i];
+                profile.add(keys[FORECAST], layer, step, s.nonFinite() || !Double.isFinite(miss) ? Double.NaN
+                        : DistanceMetric.FORECAST_L1_REL.of(s.n(), miss, s.sumAbsA(), s.dot(), s.sumSqA(),
+                                s.sumSqB()));
             }
         }
         pending.clear();
@@ -166,16 +313,6 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     /** The name of the distance backend in use, or empty before the first comparison. */
     public java.util.Optional<String> backendName() {
         return java.util.Optional.ofNullable(backend).map(DistanceBackend::name);
-    }
-
-    private static SeriesKey[][] seriesKeys(Site site) {
-        SeriesKey[][] out = new SeriesKey[Branch.values().length][METRICS.length];
-        for (Branch b : Branch.values()) {
-            for (int m = 0; m < METRICS.length; m++) {
-                out[b.ordinal()][m] = new SeriesKey(site.kind(), site.stream(), b, METRICS[m]);
-            }
-        }
-        return out;
     }
 
     /**
@@ -193,8 +330,14 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     @Override
     public void close() {
         flush();
-        previous.values().forEach(call -> call.tensor.releaseReference());
-        previous.clear();
+        for (SiteState[] byLayer : sites) {
+            for (SiteState s : byLayer) {
+                if (s != null) {
+                    s.previous.release();
+                    s.older.release();
+                }
+            }
+        }
         lastStep = -1;
     }
 }

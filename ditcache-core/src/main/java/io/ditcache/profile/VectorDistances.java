@@ -30,6 +30,16 @@ final class VectorDistances {
      * {@code bOffset}, in the platform's byte order.
      */
     static DistanceSums direct(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length) {
+        double[] s = new double[5];
+        directInto(a, aOffset, b, bOffset, length, s, 0);
+        return new DistanceSums(length, s[0], s[1], s[2], s[3], s[4]);
+    }
+
+    /**
+     * As {@link #direct}, with the five sums written to {@code out[slot .. slot+4]} in {@link DistanceSums}' order
+     * instead of a new record (the same arithmetic, so the same bits).
+     */
+    static void directInto(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset, int length, double[] out, int slot) {
         ByteOrder order = ByteOrder.nativeOrder();
         DoubleVector vd = DoubleVector.zero(DOUBLES);
         DoubleVector vabs = DoubleVector.zero(DOUBLES);
@@ -65,6 +75,10 @@ final class VectorDistances {
             aa += a0 * a0;
             bb += b0 * b0;
         }
-        return new DistanceSums(length, d, abs, dot, aa, bb);
+        out[slot] = d;
+        out[slot + 1] = abs;
+        out[slot + 2] = dot;
+        out[slot + 3] = aa;
+        out[slot + 4] = bb;
     }
 }

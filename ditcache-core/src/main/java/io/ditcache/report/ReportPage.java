@@ -269,6 +269,7 @@ final class ReportPage {
     private static String reading(DistanceMetric metric) {
         return switch (metric) {
             case L1_MEAN, L1_REL, COSINE -> "smaller means more redundant (more reusable).";
+            case FORECAST_L1_REL -> "smaller means a first-order forecast from the two previous steps is closer.";
             case NORM_RATIO -> "values near 1 mean the activation's magnitude barely changes.";
         };
     }

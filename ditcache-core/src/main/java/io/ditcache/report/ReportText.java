@@ -47,6 +47,7 @@ final class ReportText {
             case L1_REL -> "relative L1 sum|b-a|/sum|a|";
             case COSINE -> "cosine distance";
             case NORM_RATIO -> "norm ratio |b|/|a|";
+            case FORECAST_L1_REL -> "forecast error sum|b-(2a-p)|/sum|a|";
         };
     }
 

@@ -7,15 +7,18 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ditcache.SeriesKey;
+import io.ditcache.SiteKind;
 import io.ditcache.io.AtomicFiles;
 import io.ditcache.io.JsonFiles;
 import io.ditcache.io.Messages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Files of a study: {@value #PLAN} (what runs, for resume and merge checks), {@value #STUDY} (every table) and
@@ -51,6 +54,11 @@ public final class StudyCodec {
         root.set("schedulers", JSON.valueToTree(plan.schedulers()));
         root.put("guidance", plan.guidance());
         root.put("shard", plan.shard().toString());
+        if (!plan.kinds().equals(EnumSet.allOf(SiteKind.class))) {
+            // only when some kinds are left out, so that a plan of every kind reads as before
+            ArrayNode kinds = root.putArray("kinds");
+            plan.kinds().forEach(k -> kinds.add(k.name()));
+        }
         AtomicFiles.write(file, tmp -> JSON.writeValue(tmp.toFile(), root));
     }
 
@@ -106,8 +114,19 @@ public final class StudyCodec {
             if (guidance == null || !guidance.isNumber()) {
                 throw new IOException(file + ": key \"guidance\" is " + abbreviate(guidance) + ", expected a number");
             }
+            Set<SiteKind> kinds = EnumSet.allOf(SiteKind.class);
+            if (root.has("kinds")) {
+                kinds = EnumSet.noneOf(SiteKind.class);
+                for (JsonNode k : array(root, "kinds", file)) {
+                    if (!k.isTextual()) {
+                        throw new IOException(file + ": key \"kinds\" holds " + abbreviate(k)
+                                + ", expected site kind names");
+                    }
+                    kinds.add(SiteKind.parse(k.asText()));
+                }
+            }
             return new StudyPlan(models, conditions.asInt(), steps, schedulers, guidance.asDouble(),
-                    Shard.parse(text(root, "shard", file)));
+                    Shard.parse(text(root, "shard", file)), kinds);
         } catch (IllegalArgumentException e) {
             throw new IOException(Messages.oneLine(file + ": " + e.getMessage()), e);
         }

@@ -1,8 +1,10 @@
 package io.ditcache.study;
 
+import io.ditcache.SiteKind;
 import io.ditcache.sample.Condition;
 import io.ditcache.sched.Schedulers;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -20,13 +22,24 @@ import java.util.Set;
  * @param schedulers distinct short scheduler names ({@link Schedulers#names()})
  * @param guidance   classifier-free guidance scale, >= 1
  * @param shard      which conditions this process runs
+ * @param kinds      the site kinds profiled, at least one
  */
 public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> steps, List<String> schedulers,
-        double guidance, Shard shard) {
+        double guidance, Shard shard, Set<SiteKind> kinds) {
     /** The most conditions a plan takes. */
     public static final int MAX_CONDITIONS = 100_000;
 
+    /** A plan that profiles every site kind. */
+    public StudyPlan(List<StudyModel> models, int conditions, List<Integer> steps, List<String> schedulers,
+            double guidance, Shard shard) {
+        this(models, conditions, steps, schedulers, guidance, shard, EnumSet.allOf(SiteKind.class));
+    }
+
     public StudyPlan {
+        if (Objects.requireNonNull(kinds, "kinds").isEmpty()) {
+            throw new IllegalArgumentException("a study needs at least one site kind");
+        }
+        kinds = java.util.Collections.unmodifiableSet(EnumSet.copyOf(kinds));
         models = List.copyOf(Objects.requireNonNull(models, "models"));
         steps = List.copyOf(Objects.requireNonNull(steps, "steps"));
         schedulers = List.copyOf(Objects.requireNonNull(schedulers, "schedulers"));
@@ -78,7 +91,7 @@ public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> s
 
     /** The same plan for another shard. */
     public StudyPlan withShard(Shard other) {
-        return new StudyPlan(models, conditions, steps, schedulers, guidance, other);
+        return new StudyPlan(models, conditions, steps, schedulers, guidance, other, kinds);
     }
 
     /**
@@ -161,6 +174,9 @@ public record StudyPlan(List<StudyModel> models, int conditions, List<Integer> s
         }
         if (Double.compare(guidance, other.guidance) != 0) {
             return Optional.of("guidance " + guidance + " vs " + other.guidance);
+        }
+        if (!kinds.equals(other.kinds)) {
+            return Optional.of("kinds " + kinds + " vs " + other.kinds);
         }
         return Optional.empty();
     }

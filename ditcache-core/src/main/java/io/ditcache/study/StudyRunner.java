@@ -130,7 +130,8 @@ public final class StudyRunner {
             SamplingOptions options = new SamplingOptions(
                     List.of(conditions.get(k.model()).apply(k.condition())), k.steps(), plan.guidance());
             RedundancyProfile one = Profiling.run(model, m.label(), Schedulers.create(k.scheduler(),
-                    m.schedulerConfig()), options, null, p -> ActivationProbe.onEachStep(p, s -> listener.step()));
+                    m.schedulerConfig()), options, null, p -> ActivationProbe.onEachStep(p, s -> listener.step()),
+                    plan.kinds(), false);
             Path file = runFile(dir, plan, k);
             Files.createDirectories(file.getParent());
             RunRecord.of(k, one).write(file, m);

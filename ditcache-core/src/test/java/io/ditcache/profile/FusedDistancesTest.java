@@ -41,7 +41,7 @@ class FusedDistancesTest {
 
     private static void assertMatchesReference(DistanceSums s, float[] a, float[] b, String what) {
         assertEquals(a.length, s.n(), what);
-        for (DistanceMetric m : DistanceMetric.values()) {
+        for (DistanceMetric m : DistanceMetric.stepToStep()) {
             double want = ReferenceDistances.value(m, a, b);
             assertEquals(want, s.value(m), 1e-9 * Math.abs(want) + 1e-12, m + " " + what);
         }
@@ -124,7 +124,7 @@ class FusedDistancesTest {
         float[] b = {1, 2, 3};
         DistanceSums s = compute(a, b);
         assertTrue(s.nonFinite());
-        for (DistanceMetric m : DistanceMetric.values()) {
+        for (DistanceMetric m : DistanceMetric.stepToStep()) {
             assertTrue(Double.isNaN(s.value(m)), m.name());
         }
         assertTrue(compute(new float[] {1, Float.NaN, 3}, b).nonFinite());
@@ -157,6 +157,32 @@ class FusedDistancesTest {
         assertEquals("scalar".equals(System.getProperty(FusedDistances.KERNEL_PROPERTY)) ? false
                 : ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), FusedDistances.VECTOR,
                 "the kernel this JVM runs");
+    }
+
+    /** Every row of one tensor pair in one call gives each row's bits of the one-range form, in order. */
+    @Test
+    void rowsInOneCallGiveTheBitsOfOneCallPerRow() {
+        Random r = new Random(3);
+        int rows = 7;
+        int perRow = 1153;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor a = Tensors.fromFloats(random(r, rows * perRow, 2.0), rows, perRow);
+            Tensor b = Tensors.fromFloats(random(r, rows * perRow, 2.0), rows, perRow);
+            long[] ao = {6L * perRow, 0, 3L * perRow, 5L * perRow + 17};
+            long[] bo = {0, 6L * perRow, 3L * perRow, 1L * perRow + 5};
+            SumsQueue queue = new SumsQueue();
+            queue.add(new DistanceSums(1, 2, 3, 4, 5, 6)); // an earlier result stays first
+            FusedDistances.computeRows(a.data_ptr_float(), a.numel(), ao, b.data_ptr_float(), b.numel(), bo, 4,
+                    perRow - 17, queue);
+            java.util.List<DistanceSums> got = queue.drain();
+            assertEquals(5, got.size());
+            assertEquals(new DistanceSums(1, 2, 3, 4, 5, 6), got.get(0));
+            for (int i = 0; i < 4; i++) {
+                assertEquals(FusedDistances.compute(a.data_ptr_float(), ao[i], b.data_ptr_float(), bo[i],
+                        perRow - 17), got.get(i + 1), "row " + i);
+            }
+            assertEquals(0, queue.drain().size(), "drained");
+        }
     }
 
     @Test

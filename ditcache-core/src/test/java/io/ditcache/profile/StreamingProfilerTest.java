@@ -63,7 +63,7 @@ class StreamingProfilerTest {
         assertEquals(1, prof.runs());
         for (Branch b : Branch.values()) {
             int r = b == Branch.COND ? 0 : 1;
-            for (DistanceMetric m : DistanceMetric.values()) {
+            for (DistanceMetric m : DistanceMetric.stepToStep()) {
                 ProfileSeries s = prof.series(new SeriesKey(SiteKind.K, TokenStream.IMAGE, b, m)).orElseThrow();
                 for (int t = 0; t < 3; t++) {
                     double want = ReferenceDistances.value(m, row(t, r), row(t + 1, r));
@@ -147,7 +147,7 @@ class StreamingProfilerTest {
         observe(p, 1, 3, bad);
         observe(p, 2, 3, row(2, 0));
         p.close();
-        for (DistanceMetric m : DistanceMetric.values()) {
+        for (DistanceMetric m : DistanceMetric.stepToStep()) {
             ProfileSeries s = prof.series(SeriesKey.of(SiteKind.K, m)).orElseThrow();
             assertEquals(1, s.nonFinite(1, 0), m.name());
             assertEquals(1, s.nonFinite(1, 1), m.name());
@@ -155,6 +155,43 @@ class StreamingProfilerTest {
             assertTrue(Double.isNaN(s.mean(1, 0)));
         }
         assertTrue(prof.hasNonFinite());
+    }
+
+    /** Only the kinds asked for are measured, and the model does not even report the others. */
+    @Test
+    void onlyTheKindsAskedForAreObservedAndProfiled() throws Exception {
+        io.ditcache.model.Denoiser model = io.ditcache.model.DefaultModel.load();
+        int steps = 3;
+        RedundancyProfile prof = new RedundancyProfile(Map.of("name", "default"), Map.of(), model.layers(), steps);
+        java.util.Set<SiteKind> kinds = java.util.EnumSet.of(SiteKind.K, SiteKind.V, SiteKind.ATTN_OUT);
+        StreamingProfiler profiler = new StreamingProfiler(prof, kinds);
+        java.util.Set<SiteKind> reported = java.util.EnumSet.noneOf(SiteKind.class);
+        io.ditcache.ActivationProbe spy = new io.ditcache.ActivationProbe() {
+            @Override
+            public boolean wants(Site site) {
+                return profiler.wants(site);
+            }
+
+            @Override
+            public void observe(Step step, Site site, Tensor activation) {
+                reported.add(site.kind());
+                profiler.observe(step, site, activation);
+            }
+
+            @Override
+            public void endRun() {
+                profiler.endRun();
+            }
+        };
+        new io.ditcache.sample.Sampler(model, io.ditcache.sched.Schedulers.create("ddim", Map.of())).sample(
+                new io.ditcache.sample.SamplingOptions(List.of(new io.ditcache.sample.Condition(1, 0)), steps, 1.5),
+                spy);
+        assertEquals(kinds, reported, "the model reports only wanted kinds");
+        java.util.Set<SiteKind> profiled = java.util.EnumSet.noneOf(SiteKind.class);
+        prof.series().forEach(s -> profiled.add(s.key().kind()));
+        assertEquals(kinds, profiled);
+        assertEquals(1, prof.samples());
+        assertThrows(IllegalArgumentException.class, () -> new StreamingProfiler(prof, java.util.Set.of()));
     }
 
     @Test

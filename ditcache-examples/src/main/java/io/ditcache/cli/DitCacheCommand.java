@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "ditcache", mixinStandardHelpOptions = true, version = "ditcache 0.1.0",
         description = "Measures step-to-step redundancy in Diffusion Transformers.",
         subcommands = {RunCommand.class, ProfileCommand.class, StudyCommand.class, MergeCommand.class, BenchCommand.class,
-                TrainCommand.class, GenerateCommand.class, PolicyCommand.class, InspectCommand.class,
-                TokenizeCommand.class, CommandLine.HelpCommand.class})
+                OverheadCommand.class, TrainCommand.class, GenerateCommand.class, PolicyCommand.class,
+                InspectCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class DitCacheCommand implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(DitCacheCommand.class);
 

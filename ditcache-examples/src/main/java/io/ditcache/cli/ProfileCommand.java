@@ -45,6 +45,14 @@ final class ProfileCommand implements Callable<Integer> {
     @CommandLine.Mixin
     PromptOptions promptOptions = new PromptOptions();
 
+    @CommandLine.Mixin
+    KindsOption kinds = new KindsOption();
+
+    @Option(names = "--forecast-error", description = "also measure the forecast error: what a first-order "
+            + "forecast from steps i-1 and i misses at step i+1, relative to step i (keeps one more activation per "
+            + "site)")
+    boolean forecastError;
+
     /** The most steps {@link SamplingOptions} accepts. */
     static final int MAX_STEPS = 10_000;
 
@@ -159,7 +167,7 @@ final class ProfileCommand implements Callable<Integer> {
                         p -> ActivationProbe.onEachStep(p, step -> {
                             bar.step();
                             bar.unitDone("");
-                        }));
+                        }), kinds.kinds(), forecastError);
             }
             profile.writeJson(out.resolve("profile.json"));
             profile.writeCsv(out.resolve("profile.csv"));

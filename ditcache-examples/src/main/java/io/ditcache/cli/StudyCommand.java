@@ -61,6 +61,9 @@ final class StudyCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Mixin
+    KindsOption kinds = new KindsOption();
+
     @Option(names = "--model", description = "diffusers checkpoint directory; repeat for a cross-model study; the "
             + "word 'default' names the embedded model (default: the embedded model)")
     List<String> models;
@@ -177,7 +180,7 @@ final class StudyCommand implements Callable<Integer> {
             List<String> chosen = schedulers != null ? schedulers : defaultSchedulers(cl, described);
             StudyPlan plan;
             try {
-                plan = new StudyPlan(described, conditions, steps, chosen, guidance, part);
+                plan = new StudyPlan(described, conditions, steps, chosen, guidance, part, kinds.kinds());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(cl, e.getMessage());
             }

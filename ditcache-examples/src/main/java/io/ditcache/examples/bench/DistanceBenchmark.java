@@ -160,8 +160,8 @@ public final class DistanceBenchmark {
     }
 
     private static double[] metrics(DistanceSums s) {
-        double[] v = new double[DistanceMetric.values().length];
-        for (DistanceMetric m : DistanceMetric.values()) {
+        double[] v = new double[DistanceMetric.stepToStep().size()];
+        for (DistanceMetric m : DistanceMetric.stepToStep()) {
             v[m.ordinal()] = s.value(m);
         }
         return v;

@@ -1,0 +1,218 @@
+package io.ditcache.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ditcache.examples.bench.BenchEnvironment;
+import io.ditcache.io.AtomicFiles;
+import io.ditcache.io.Checkpoint;
+import io.ditcache.model.Denoiser;
+import io.ditcache.sample.Condition;
+import io.ditcache.sample.SamplingOptions;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code overhead}: what the profiler costs per step, with and without it, interleaved; writes overhead.json. */
+@Command(name = "overhead", mixinStandardHelpOptions = true,
+        description = "Measures what profiling costs: samples the same conditions with and without the profiler, "
+                + "in interleaved pairs after a warm-up; writes overhead.json and prints a table. Timings depend on "
+                + "what else runs on the machine: the load average is recorded beside them.")
+final class OverheadCommand implements Callable<Integer> {
+    /** The file written into {@code --out}. */
+    static final String FILE = "overhead.json";
+    /** Untimed pairs before the timed ones. */
+    static final int WARMUP_PAIRS = 1;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    ComputeTypeOption dtype = new ComputeTypeOption();
+
+    @CommandLine.Mixin
+    KindsOption kinds = new KindsOption();
+
+    @Option(names = "--model", description = "diffusers checkpoint directory of a class-label model (default: the "
+            + "embedded model)")
+    Path model;
+
+    @Option(names = "--steps", defaultValue = "50", description = "sampling steps, >= 2 (default: ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--samples", defaultValue = "10", description = "conditions sampled side by side in one batch: "
+            + "class i mod classes, seed i (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--guidance", description = "guidance scale; 1 = none (default: "
+            + GenerateCommand.DEFAULT_GUIDANCE + ")")
+    Double guidance;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "timed pairs, each a run with the profiler "
+            + "then one without (default: ${DEFAULT-VALUE})")
+    int repeats;
+
+    @Option(names = "--forecast-error", description = "measure the profiler with the forecast error on")
+    boolean forecastError;
+
+    @Option(names = "--out", required = true, description = "output directory for " + FILE)
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        CommandLine cl = spec.commandLine();
+        OptionChecks.count(cl, "--steps", steps, 2, ProfileCommand.MAX_STEPS, "a profile measures step-to-step "
+                + "change");
+        OptionChecks.count(cl, "--samples", samples, 1, 100_000, "conditions sampled side by side");
+        OptionChecks.count(cl, "--repeats", repeats, 1, 1_000, "timed pairs");
+        if (guidance != null) {
+            OptionChecks.guidance(cl, guidance);
+        }
+        OptionChecks.outputDirectory(cl, "--out", out);
+        Denoiser dit;
+        Optional<Path> schedulerConfig;
+        try (Checkpoint ckpt = ModelSource.open(model)) {
+            dit = dtype.load(ckpt);
+            schedulerConfig = ckpt.schedulerConfig();
+        }
+        if (TextConditions.text(dit)) {
+            throw new CommandLine.ParameterException(cl, "--model " + model + ": " + dit.info().className()
+                    + " is conditioned on text; overhead samples class labels (a class-label model, such as a DiT)");
+        }
+        SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, null, steps, guidance,
+                ProfileCommand.CLASS_MODEL);
+        List<Condition> conds = new ArrayList<>();
+        for (int i = 0; i < samples; i++) {
+            conds.add(new Condition(i % dit.info().classes(), i));
+        }
+        SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
+        String loadBefore = BenchEnvironment.loadAverage();
+        int total = 2 * (WARMUP_PAIRS + repeats);
+        PrintWriter err = cl.getErr();
+        ProbeOverhead.Figures f = ProbeOverhead.measure(dit, ModelSource.name(model), choice::create, options,
+                kinds.kinds(), forecastError, WARMUP_PAIRS, repeats, run -> {
+                    err.printf(Locale.ROOT, "overhead: run %d of %d%s%n", run, total, run <= 2 * WARMUP_PAIRS
+                            ? " (warm-up)" : "");
+                    err.flush();
+                });
+        String loadAfter = BenchEnvironment.loadAverage();
+        ObjectNode root = json(dit, options, f, loadBefore, loadAfter);
+        Files.createDirectories(out);
+        AtomicFiles.write(out.resolve(FILE), tmp -> JSON.writeValue(tmp.toFile(), root));
+        PrintWriter o = cl.getOut();
+        o.println(table(f, options));
+        o.println("wrote " + out.toAbsolutePath().resolve(FILE));
+        o.flush();
+        return 0;
+    }
+
+    private ObjectNode json(Denoiser dit, SamplingOptions options, ProbeOverhead.Figures f, String loadBefore,
+            String loadAfter) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("with_probe_ms_per_step", ProbeOverhead.median(f.withProbe()));
+        root.put("without_probe_ms_per_step", ProbeOverhead.median(f.withoutProbe()));
+        root.put("overhead", f.overhead());
+        root.put("pair_overhead_median", f.pairOverhead());
+        if (f.withProbeCpu().length > 0) {
+            root.put("with_probe_cpu_ms_per_step", ProbeOverhead.median(f.withProbeCpu()));
+            root.put("without_probe_cpu_ms_per_step", ProbeOverhead.median(f.withoutProbeCpu()));
+            root.put("cpu_overhead", f.cpuOverhead());
+        }
+        if (f.insideProbe().length > 0) {
+            // the profiler's own CPU time per step, against a step's CPU time without it: steadier under load
+            root.put("inside_probe_cpu_ms_per_step", ProbeOverhead.median(f.insideProbe()));
+            if (f.withoutProbeCpu().length > 0) {
+                root.put("inside_probe_share", ProbeOverhead.median(f.insideProbe())
+                        / ProbeOverhead.median(f.withoutProbeCpu()));
+            }
+        }
+        arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
+        arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
+        root.put("same_samples", f.sameSamples());
+        ObjectNode s = root.putObject("settings");
+        s.put("model", ModelSource.name(model));
+        s.put("class_name", dit.info().className());
+        s.put("layers", dit.layers());
+        s.put("steps", options.steps());
+        s.put("samples", options.conditions().size());
+        s.put("guidance", options.guidance());
+        s.put("kinds", kinds.describe());
+        s.put("forecast_error", forecastError);
+        s.put("repeats", repeats);
+        s.put("warmup_pairs", WARMUP_PAIRS);
+        s.put("dtype", dtype.type.label());
+        ObjectNode m = root.putObject("machine");
+        m.put("cpu", BenchEnvironment.cpuModel());
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        m.put("distance_kernel", new io.ditcache.profile.CpuDistanceBackend().name());
+        for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY")) {
+            m.put(v.toLowerCase(Locale.ROOT), System.getenv().getOrDefault(v, ""));
+        }
+        m.put("load_average_before", loadBefore);
+        m.put("load_average_after", loadAfter);
+        return root;
+    }
+
+    private static void arm(ObjectNode n, double[] runs, double[] cpu) {
+        n.put("min_ms_per_step", ProbeOverhead.min(runs));
+        n.put("median_ms_per_step", ProbeOverhead.median(runs));
+        n.put("max_ms_per_step", ProbeOverhead.max(runs));
+        var all = n.putArray("runs_ms_per_step");
+        for (double r : runs) {
+            all.add(r);
+        }
+        if (cpu.length > 0) {
+            n.put("min_cpu_ms_per_step", ProbeOverhead.min(cpu));
+            n.put("median_cpu_ms_per_step", ProbeOverhead.median(cpu));
+            n.put("max_cpu_ms_per_step", ProbeOverhead.max(cpu));
+            var cpuRuns = n.putArray("runs_cpu_ms_per_step");
+            for (double r : cpu) {
+                cpuRuns.add(r);
+            }
+        }
+    }
+
+    private String table(ProbeOverhead.Figures f, SamplingOptions options) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%d samples x %d steps, guidance %s, kinds %s%s; %d pairs after %d "
+                        + "warm-up%n", options.conditions().size(), options.steps(), options.guidance(),
+                kinds.describe(), forecastError ? " + forecast error" : "", repeats, WARMUP_PAIRS));
+        b.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s%n", "ms per step", "min", "median", "max"));
+        b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "with profiler",
+                ProbeOverhead.min(f.withProbe()), ProbeOverhead.median(f.withProbe()),
+                ProbeOverhead.max(f.withProbe())));
+        b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "without",
+                ProbeOverhead.min(f.withoutProbe()), ProbeOverhead.median(f.withoutProbe()),
+                ProbeOverhead.max(f.withoutProbe())));
+        if (f.withProbeCpu().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, with",
+                    ProbeOverhead.min(f.withProbeCpu()), ProbeOverhead.median(f.withProbeCpu()),
+                    ProbeOverhead.max(f.withProbeCpu())));
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, without",
+                    ProbeOverhead.min(f.withoutProbeCpu()), ProbeOverhead.median(f.withoutProbeCpu()),
+                    ProbeOverhead.max(f.withoutProbeCpu())));
+        }
+        if (f.insideProbe().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in profiler",
+                    ProbeOverhead.min(f.insideProbe()), ProbeOverhead.median(f.insideProbe()),
+                    ProbeOverhead.max(f.insideProbe())));
+        }
+        b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %+.1f %% (CPU "
+                        + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), 100 * f.cpuOverhead(),
+                BenchEnvironment.loadAverage()));
+        if (!f.sameSamples()) {
+            b.append(String.format("%nwarning: the samples differ with and without the profiler"));
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,161 @@
+package io.ditcache.cli;
+
+import io.ditcache.ActivationProbe;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.Site;
+import io.ditcache.SiteKind;
+import io.ditcache.Step;
+import io.ditcache.examples.bench.BenchEnvironment;
+import io.ditcache.model.Denoiser;
+import io.ditcache.profile.StreamingProfiler;
+import io.ditcache.sample.Sampler;
+import io.ditcache.sample.SamplingOptions;
+import io.ditcache.sched.Scheduler;
+import io.ditcache.study.Profiling;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What profiling costs, measured: the same conditions sampled with the {@link StreamingProfiler} attached (arm A)
+ * and with {@link ActivationProbe#NONE} (arm B), as A/B pairs in one process after untimed warm-up pairs. The
+ * profiler's profile is made before each timed run, so a run's time is sampling plus probing only.
+ */
+final class ProbeOverhead {
+    private ProbeOverhead() {
+    }
+
+    /**
+     * The timed runs, in milliseconds per step.
+     *
+     * @param withProbe       arm A's runs, in order (wall time)
+     * @param withoutProbe    arm B's runs, in order (wall time)
+     * @param withProbeCpu    arm A's runs in CPU time of this process, all threads; empty where unknown
+     * @param withoutProbeCpu arm B's runs in CPU time of this process
+     * @param insideProbe     arm A's runs: CPU time of the sampling thread spent inside the profiler's calls (its
+     *                        own cost, without what the model spends making the activations it asks for)
+     * @param sameSamples     whether every pair's two runs produced bit-identical final latents
+     */
+    record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
+            double[] insideProbe, boolean sameSamples) {
+        /** Median of arm A over median of arm B, minus 1. */
+        double overhead() {
+            return median(withProbe) / median(withoutProbe) - 1;
+        }
+
+        /** The median over the pairs of {@code A / B - 1}: robust to drift between pairs. */
+        double pairOverhead() {
+            double[] r = new double[withProbe.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = withProbe[i] / withoutProbe[i] - 1;
+            }
+            return median(r);
+        }
+
+        /**
+         * As {@link #overhead()} in CPU time: on a machine that other processes keep busy, wall time measures them
+         * too, CPU time much less. NaN where CPU time is unknown.
+         */
+        double cpuOverhead() {
+            return withProbeCpu.length == 0 ? Double.NaN : median(withProbeCpu) / median(withoutProbeCpu) - 1;
+        }
+    }
+
+    /**
+     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs (A then B).
+     *
+     * @param schedulers a fresh scheduler per run
+     * @param onRun      told 1, 2, ... after each run (warm-up runs included), for a progress line
+     */
+    static Figures measure(Denoiser model, String name, Supplier<Scheduler> schedulers, SamplingOptions options,
+            Set<SiteKind> kinds, boolean forecastError, int warmups, int repeats, IntConsumer onRun) {
+        double[] with = new double[repeats];
+        double[] without = new double[repeats];
+        double[] withCpu = new double[repeats];
+        double[] withoutCpu = new double[repeats];
+        double[] inside = new double[repeats];
+        boolean same = true;
+        int runs = 0;
+        for (int p = -warmups; p < repeats; p++) {
+            RedundancyProfile profile = new RedundancyProfile(Profiling.describe(model, name), Map.of(),
+                    model.layers(), options.steps());
+            TimedProbe profiler = new TimedProbe(new StreamingProfiler(profile, kinds, forecastError));
+            Sampler a = new Sampler(model, schedulers.get());
+            long c0 = BenchEnvironment.processCpuNanos();
+            long t0 = System.nanoTime();
+            float[] probed = a.sample(options, profiler).values();
+            long t1 = System.nanoTime();
+            long c1 = BenchEnvironment.processCpuNanos();
+            onRun.accept(++runs);
+            Sampler b = new Sampler(model, schedulers.get());
+            long c2 = BenchEnvironment.processCpuNanos();
+            long t2 = System.nanoTime();
+            float[] plain = b.sample(options, ActivationProbe.NONE).values();
+            long t3 = System.nanoTime();
+            long c3 = BenchEnvironment.processCpuNanos();
+            onRun.accept(++runs);
+            same &= Arrays.equals(probed, plain);
+            if (p >= 0) {
+                with[p] = (t1 - t0) / 1e6 / options.steps();
+                without[p] = (t3 - t2) / 1e6 / options.steps();
+                withCpu[p] = (c1 - c0) / 1e6 / options.steps();
+                withoutCpu[p] = (c3 - c2) / 1e6 / options.steps();
+                inside[p] = profiler.nanos / 1e6 / options.steps();
+            }
+        }
+        boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
+        return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
+                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], same);
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** Passes everything to the profiler and adds up the calling thread's CPU time inside its calls. */
+    private static final class TimedProbe implements ActivationProbe {
+        private final StreamingProfiler inner;
+        long nanos;
+
+        TimedProbe(StreamingProfiler inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public boolean wants(Site site) {
+            return inner.wants(site);
+        }
+
+        @Override
+        public void observe(Step step, Site site, Tensor activation) {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            inner.observe(step, site, activation);
+            nanos += THREADS.getCurrentThreadCpuTime() - t0;
+        }
+
+        @Override
+        public void endRun() {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            inner.endRun();
+            nanos += THREADS.getCurrentThreadCpuTime() - t0;
+        }
+    }
+
+    static double median(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static double min(double[] values) {
+        return Arrays.stream(values).min().orElse(Double.NaN);
+    }
+
+    static double max(double[] values) {
+        return Arrays.stream(values).max().orElse(Double.NaN);
+    }
+}

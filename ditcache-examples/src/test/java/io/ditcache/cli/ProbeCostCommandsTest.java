@@ -1,0 +1,111 @@
+package io.ditcache.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ditcache.DistanceMetric;
+import io.ditcache.ProfileSeries;
+import io.ditcache.RedundancyProfile;
+import io.ditcache.SiteKind;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code --kinds} and {@code --forecast-error} on profile and study, and {@code overhead}, on the fixture DiT. */
+class ProbeCostCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void profileOfTheKindsAskedForWithTheForecastError() throws Exception {
+        Path out = dir.resolve("report");
+        CliRun r = CliRun.of("profile", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(), "--steps",
+                "4", "--class-labels", "1,2", "--guidance", "1.5", "--kinds", "k,V,attn_out", "--forecast-error",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        RedundancyProfile p = RedundancyProfile.readJson(out.resolve("profile.json"));
+        Set<SiteKind> kinds = EnumSet.noneOf(SiteKind.class);
+        Set<DistanceMetric> metrics = EnumSet.noneOf(DistanceMetric.class);
+        for (ProfileSeries s : p.series()) {
+            kinds.add(s.key().kind());
+            metrics.add(s.key().metric());
+        }
+        assertEquals(EnumSet.of(SiteKind.K, SiteKind.V, SiteKind.ATTN_OUT), kinds);
+        assertEquals(EnumSet.allOf(DistanceMetric.class), metrics);
+        ProfileSeries forecast = p.series().stream().filter(s -> s.key().metric() == DistanceMetric.FORECAST_L1_REL)
+                .findFirst().orElseThrow();
+        assertEquals(0, forecast.count(0, 0), "no forecast for the first column");
+        assertEquals(2, forecast.count(0, 1), "two samples");
+        assertTrue(forecast.mean(0, 1) > 0);
+    }
+
+    @Test
+    void anUnknownKindIsAUsageErrorNamingIt() {
+        CliRun r = CliRun.of("profile", "--kinds", "k,q", "--out", dir.resolve("x").toString());
+        assertEquals(2, r.exitCode(), r::toString);
+        assertTrue(r.err().contains("\"q\""), r::toString);
+        assertTrue(r.err().contains("a (ATTN_OUT)"), r::toString);
+    }
+
+    @Test
+    void studyProfilesTheKindsAskedForAndRecordsThemInItsPlan() throws Exception {
+        Path out = dir.resolve("study");
+        String model = FixtureDit.checkpoint(dir.resolve("dit")).toString();
+        CliRun r = CliRun.of("study", "--model", model, "--steps",
+                "3", "--conditions", "2", "--kinds", "k,v,a", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonNode plan = JSON.readTree(out.resolve("plan.json").toFile());
+        assertEquals(List.of("K", "V", "ATTN_OUT"), List.of(plan.get("kinds").get(0).asText(),
+                plan.get("kinds").get(1).asText(), plan.get("kinds").get(2).asText()));
+        // resuming with other kinds is refused: the runs on disk measured these
+        CliRun again = CliRun.of("study", "--model", model, "--steps", "3", "--conditions", "2", "--kinds", "k",
+                "--out", out.toString());
+        assertFalse(again.exitCode() == 0, again::toString);
+        assertTrue(again.err().contains("kinds [K, V, ATTN_OUT] vs [K]"), again::toString);
+    }
+
+    @Test
+    void overheadWritesBothArmsSettingsAndAFiniteOverhead() throws Exception {
+        Path out = dir.resolve("overhead");
+        CliRun r = CliRun.of("overhead", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(), "--steps",
+                "3", "--samples", "2", "--guidance", "1.25", "--kinds", "k,v,a", "--repeats", "2", "--out",
+                out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
+        for (String key : List.of("with_probe_ms_per_step", "without_probe_ms_per_step", "overhead",
+                "pair_overhead_median", "with_probe_cpu_ms_per_step", "without_probe_cpu_ms_per_step",
+                "cpu_overhead")) {
+            assertTrue(root.get(key).isNumber() && Double.isFinite(root.get(key).asDouble()), key + ": " + root);
+        }
+        assertTrue(root.get("with_probe_ms_per_step").asDouble() > 0);
+        assertEquals(root.get("with_probe_ms_per_step").asDouble() / root.get("without_probe_ms_per_step").asDouble()
+                - 1, root.get("overhead").asDouble(), 1e-9, "overhead is a fraction of the medians");
+        for (String arm : List.of("with_probe", "without_probe")) {
+            JsonNode a = root.get(arm);
+            assertEquals(2, a.get("runs_ms_per_step").size(), arm);
+            assertEquals(2, a.get("runs_cpu_ms_per_step").size(), arm);
+            assertTrue(a.get("min_ms_per_step").asDouble() <= a.get("median_ms_per_step").asDouble());
+            assertTrue(a.get("median_ms_per_step").asDouble() <= a.get("max_ms_per_step").asDouble());
+        }
+        assertEquals(root.get("with_probe").get("median_ms_per_step").asDouble(),
+                root.get("with_probe_ms_per_step").asDouble(), 0.0);
+        assertTrue(root.get("same_samples").asBoolean(), "the profiler only observes");
+        JsonNode s = root.get("settings");
+        assertEquals(3, s.get("steps").asInt());
+        assertEquals(2, s.get("samples").asInt());
+        assertEquals(1.25, s.get("guidance").asDouble());
+        assertEquals("k,v,a", s.get("kinds").asText());
+        assertEquals(2, s.get("repeats").asInt());
+        assertTrue(root.get("machine").has("load_average_before"), root::toString);
+        assertTrue(r.out().contains("with profiler"), r::toString);
+        assertTrue(r.out().contains("overhead"), r::toString);
+    }
+}

@@ -1,5 +1,6 @@
 package io.ditcache.cli;
 
+import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutCase;
@@ -7,6 +8,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.LatentSize;
+import io.ditcache.model.ModelLoader;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
@@ -128,9 +130,11 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter o = cl.getOut();
         Denoiser dit;
         Optional<Path> schedulerConfig;
+        BlockLayout layout;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = dtype.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
+            layout = ModelLoader.describe(ckpt.config()).layout();
         }
         SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, stepsOption, guidanceOption,
                 ProfileCommand.CLASS_MODEL);
@@ -178,7 +182,7 @@ final class BenchCommand implements Callable<Integer> {
             List<ShootoutCase> cases = new ArrayList<>();
             for (String f : families) {
                 try {
-                    cases.addAll(PolicySweeps.cases(f, calibration, steps));
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout));
                 } catch (IllegalArgumentException e) {
                     // a calibration the policies cannot use: name the file it came from
                     throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "

@@ -1,8 +1,10 @@
 package io.ditcache.cli;
 
+import io.ditcache.BlockLayout;
 import io.ditcache.CachePolicy;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.bench.ShootoutCase;
+import io.ditcache.policy.DecisionPlanner;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.Policies;
 import io.ditcache.policy.ProfileGuidedPolicy;
@@ -23,9 +25,15 @@ final class PolicySweeps {
     private PolicySweeps() {
     }
 
+    /** The whole-block-only planner of earlier releases (compute or reuse each block), known but not default. */
+    static final String GUIDED_BLOCK = GUIDED + "-block";
+
     /**
-     * Every policy family the shootout runs by default, in table order. {@code profile-guided+taylor2} is known
-     * but not in the default list: on the irregular spacing of a mask, second-order forecasts measured worse
+     * Every policy family the shootout runs by default, in table order. {@code profile-guided} plans each cell's
+     * decision (compute, reuse attention and/or feed-forward, reuse or forecast the block: {@link DecisionPlanner});
+     * {@code profile-guided+taylor1} plans the same and approximates every reuse by a first-order forecast.
+     * {@code profile-guided+taylor2} and {@value #GUIDED_BLOCK} (whole-block reuse only, {@link MaskPlanner}) are
+     * known but not in the default list: on the irregular spacing of a mask, second-order forecasts measured worse
      * than first-order ones (50 DDIM steps, default model: 25 dB against 39 dB at a budget of 0.4).
      */
     static List<String> names() {
@@ -39,6 +47,7 @@ final class PolicySweeps {
     static List<String> known() {
         List<String> out = new ArrayList<>(names());
         out.add(GUIDED + "+taylor2");
+        out.add(GUIDED_BLOCK);
         return out;
     }
 
@@ -46,8 +55,9 @@ final class PolicySweeps {
      * The cases of {@code family}.
      *
      * @param profile calibration profile (same steps as the run) for TeaCache, MagCache and profile-guided
+     * @param layout  the model's blocks (their parts and costs), for the profile-guided planners
      */
-    static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps) {
+    static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps, BlockLayout layout) {
         List<Map<String, Object>> sweep = switch (family) {
             case "fora" -> each("interval", 2, 3);
             case "delta-dit" -> each("interval", 2, 3).stream().map(m -> with(m, "firstBlock", 1)).toList();
@@ -59,7 +69,8 @@ final class PolicySweeps {
             case "magcache" -> each("threshold", 0.02, 0.05, 0.1, 0.2).stream().map(m -> with(m, "maxSkips", 3))
                     .toList();
             case "taylorseer" -> each("interval", 2, 3, 4);
-            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2" -> each("budget", 0.6, 0.5, 0.4, 0.35);
+            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK -> each("budget", 0.6, 0.5, 0.4,
+                    0.35);
             default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
                     + names());
         };
@@ -67,16 +78,18 @@ final class PolicySweeps {
         for (Map<String, Object> params : sweep) {
             String text = params.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                     .collect(Collectors.joining(" "));
-            out.add(new ShootoutCase(family, text, factory(family, params, profile, steps)));
+            out.add(new ShootoutCase(family, text, factory(family, params, profile, steps, layout)));
         }
         return out;
     }
 
     private static java.util.function.Supplier<CachePolicy> factory(String family, Map<String, Object> params,
-            RedundancyProfile profile, int steps) {
+            RedundancyProfile profile, int steps, BlockLayout layout) {
         if (family.startsWith(GUIDED)) {
-            ProfileGuidedPolicy p = new ProfileGuidedPolicy(MaskPlanner.forBudget(profile, steps,
-                    ((Number) params.get("budget")).doubleValue()));
+            double budget = ((Number) params.get("budget")).doubleValue();
+            ProfileGuidedPolicy p = new ProfileGuidedPolicy(family.equals(GUIDED_BLOCK)
+                    ? MaskPlanner.forBudget(profile, layout, steps, budget)
+                    : DecisionPlanner.forBudget(profile, layout, steps, budget));
             CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
                     : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
             return () -> policy;

@@ -37,9 +37,10 @@ import picocli.CommandLine.Option;
 /** {@code bench}: the cache-policy shootout on one model. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measures every cache policy over a sweep of its parameter against uncached sampling: speedup "
-                + "(interleaved, median of repeats), skipped fraction, PSNR/SSIM/max error against uncached "
-                + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
-                + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
+                + "(interleaved, median of repeats), skipped fraction, PSNR (all pixels; per sample: median and 10th "
+                + "percentile, with bootstrap intervals)/SSIM/max error against uncached samples, the share of samples "
+                + "whose class changed, class accuracy and FD (a text model: fidelity of the final latents; no class "
+                + "accuracy or FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Mixin
     FramesOption frames = new FramesOption();
@@ -49,6 +50,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
+    /** Samples of a class-label model by default: per-sample figures and their intervals need about 100. */
+    static final int DEFAULT_SAMPLES = 100;
     /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
     static final int MAX_REPEATS = 1000;
 
@@ -62,8 +65,9 @@ final class BenchCommand implements Callable<Integer> {
             + "model)")
     Integer stepsOption;
 
-    @Option(names = "--samples", description = "samples, classes (or prompts) in turn (default: 20; for a text model "
-            + "one per prompt, at least 2)")
+    @Option(names = "--samples", description = "samples, classes (or prompts) in turn (default: "
+            + BenchCommand.DEFAULT_SAMPLES + ", enough to rank policies by per-sample fidelity; for a text model one "
+            + "per prompt, at least 2)")
     Integer samplesOption;
 
     @Option(names = "--scheduler", description = "scheduler (default: a text model's own, from its checkpoint's "
@@ -143,7 +147,7 @@ final class BenchCommand implements Callable<Integer> {
         OptionChecks.count(cl, "--steps", steps, 3, ProfileCommand.MAX_STEPS, null);
         try (PromptEmbeddings prompts = TextConditions.prepare(cl, dit, ModelSource.name(model), embeddings, false)) {
             int samples = samplesOption != null ? samplesOption : prompts != null ? Math.max(2, prompts.prompts())
-                    : 20;
+                    : DEFAULT_SAMPLES;
             // the uncached samples and those of one case are held at once, each sample in one shared Java array
             Optional<LatentSize> size = frames.size(cl, dit, prompts, guidance);
             long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, size), guidance)

@@ -18,7 +18,11 @@ import java.util.Locale;
 /**
  * The JSON form of a {@link ComputeMask}: {@value ComputeMask#FORMAT}, or {@value ComputeMask#WEIGHTED_FORMAT} with
  * a {@code "layer_costs"} array where the blocks' costs differ (so that a reader of the first format never takes a
- * weighted mask's computed fraction for a count).
+ * weighted mask's computed fraction for a count), or {@value ComputeMask#DECISIONS_FORMAT} where some cell is
+ * neither compute nor whole-block reuse: {@code "decisions"}, one string per step of one {@link CellDecision}
+ * letter per layer ({@code C A F P B T}), {@code "layer_parts"} (per layer the block's part names, where a cell
+ * reuses parts) and {@code "layer_costs"} where the costs differ. Masks of compute and reuse only are written in
+ * the first two formats, as before.
  */
 final class ComputeMaskCodec {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)

@@ -15,9 +15,10 @@ import java.util.Set;
  * Computes or reuses each block as a {@link ComputeMask} says: {@link Decision#COMPUTE} where the mask computes,
  * {@link Decision#REUSE_BLOCK} (the block's input plus its cached residual) where it reuses the block, and the
  * mask's other {@link CellDecision}s as they map onto the block ({@link CellDecision#on}). It declares only the
- * decisions its mask uses ({@link #decisions(Block)}), so the runtime keeps no slots for the others. The mask is static, the same for
- * both guidance branches and every sample, so the policy keeps no state and asks for no signals. Reused values
- * can be extrapolated instead of reused as they are ({@link #withApproximation}).
+ * decisions its mask uses ({@link #decisions(Block)}), so the runtime keeps no slots for the others. The mask is
+ * static, the same for both guidance branches and every sample, so the policy keeps no state and asks for no
+ * signals. Reused values can be extrapolated instead of reused as they are ({@link #withApproximation}); the mask's
+ * forecast cells forecast with Taylor order 1 whatever the approximation.
  *
  * <p>A run must have the mask's steps and the model its layers; plan a mask for each step count
  * ({@link MaskPlanner}).

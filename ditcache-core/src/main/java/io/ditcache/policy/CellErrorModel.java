@@ -47,6 +47,8 @@ public final class CellErrorModel {
     private final double[][] forecast;
     private final boolean measuredForecast;
     private final String source;
+    /** Per step, how much an error made there counts; null for all 1. */
+    private final double[] stepWeights;
 
     /**
      * @param residual    {@code [layer][transition]} block-residual distances, finite and >= 0
@@ -63,6 +65,42 @@ public final class CellErrorModel {
         this.feedForward = feedForward == null ? null : checked(feedForward, "feed-forward");
         this.measuredForecast = forecast != null;
         this.forecast = forecast == null ? this.residual : checkedForecast(forecast);
+        this.stepWeights = null;
+    }
+
+    private CellErrorModel(CellErrorModel m, double[] stepWeights) {
+        this.residual = m.residual;
+        this.attention = m.attention;
+        this.feedForward = m.feedForward;
+        this.forecast = m.forecast;
+        this.measuredForecast = m.measuredForecast;
+        this.source = m.source;
+        this.stepWeights = stepWeights;
+    }
+
+    /**
+     * This model with the error of a cell at step {@code t} counted {@code weights[t]} times, e.g. how much the
+     * final sample moves per unit of model output at that step ({@code io.ditcache.sched.StepSensitivity}): an
+     * error at a step whose output barely reaches the sample costs little.
+     *
+     * @param weights one per step, finite and >= 0; copied
+     */
+    public CellErrorModel withStepWeights(double[] weights) {
+        if (weights.length != steps()) {
+            throw new IllegalArgumentException(weights.length + " step weights for a " + steps() + "-step run");
+        }
+        for (int t = 0; t < weights.length; t++) {
+            if (!(weights[t] >= 0) || !Double.isFinite(weights[t])) {
+                throw new IllegalArgumentException("step weight " + t + " is " + weights[t]
+                        + ", expected a finite number >= 0");
+            }
+        }
+        return new CellErrorModel(this, weights.clone());
+    }
+
+    /** How much an error at step {@code t} counts (1 unless {@link #withStepWeights} said otherwise). */
+    public double stepWeight(int t) {
+        return stepWeights == null ? 1 : stepWeights[t];
     }
 
     private double[][] checked(double[][] d, String what) {
@@ -199,6 +237,7 @@ public final class CellErrorModel {
         int km = 0;
         double error = 0;
         for (int t = 1; t < plan.length; t++) {
+            double before = error;
             switch (plan[t]) {
                 case COMPUTE -> {
                     kb = t;
@@ -218,6 +257,7 @@ public final class CellErrorModel {
                 case REUSE_PARTS -> error += attentionShare * sum(attention(), layer, ka, t)
                         + feedForwardShare * sum(feedForward(), layer, km, t);
             }
+            error = before + stepWeight(t) * (error - before);
         }
         return error;
     }

@@ -97,6 +97,11 @@ public final class DecisionPlanner {
         for (int i = 0; i < front.cost.length && front.cost[i] <= limit; i++) {
             pick = i;
         }
+        if (pick < 0) {
+            throw new IllegalArgumentException("budget " + budget + " cannot be met: reusing a value at most "
+                    + maxStaleness + " steps after it was computed, a plan computes at least "
+                    + front.cost[0] / (steps * totalCost()) + " of the run");
+        }
         return mask(front, pick, criterion);
     }
 
@@ -422,6 +427,7 @@ public final class DecisionPlanner {
                             af);
                 }
             }
+            err *= model.stepWeight(t);
             if (!trackAttention) {
                 na = 1;
             }

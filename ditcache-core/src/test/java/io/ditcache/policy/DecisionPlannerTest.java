@@ -39,9 +39,15 @@ class DecisionPlannerTest {
     }
 
     private record Problem(double[][] block, double[][] attention, double[][] feedForward, double[][] forecast,
-            BlockLayout layout) {
+            BlockLayout layout, double[] weights) {
+        Problem(double[][] block, double[][] attention, double[][] feedForward, double[][] forecast,
+                BlockLayout layout) {
+            this(block, attention, feedForward, forecast, layout, null);
+        }
+
         CellErrorModel model() {
-            return new CellErrorModel(block, attention, feedForward, forecast, "test");
+            CellErrorModel m = new CellErrorModel(block, attention, feedForward, forecast, "test");
+            return weights == null ? m : m.withStepWeights(weights);
         }
 
         int steps() {
@@ -59,20 +65,21 @@ class DecisionPlannerTest {
             double e = 0;
             for (int t = 1; t < plan.length; t++) {
                 CellDecision d = plan[t];
+                double w = weights == null ? 1 : weights[t];
                 if (d == CellDecision.COMPUTE) {
                     kb = t;
                     ka = t;
                     kf = t;
                 } else if (d == CellDecision.REUSE_BLOCK || d == CellDecision.FORECAST_BLOCK && kb == 0) {
-                    e += path(block[l], kb, t);
+                    e += w * path(block[l], kb, t);
                 } else if (d == CellDecision.FORECAST_BLOCK) {
-                    e += path(forecast == null ? block[l] : forecast[l], kb, t);
+                    e += w * path(forecast == null ? block[l] : forecast[l], kb, t);
                 } else {
                     if (d != CellDecision.REUSE_FEED_FORWARD) {
-                        e += wa * path(attention[l], ka, t);
+                        e += w * wa * path(attention[l], ka, t);
                     }
                     if (d != CellDecision.REUSE_ATTENTION) {
-                        e += wf * path(feedForward[l], kf, t);
+                        e += w * wf * path(feedForward[l], kf, t);
                     }
                     if (d == CellDecision.REUSE_ATTENTION) {
                         kf = t;
@@ -221,6 +228,17 @@ class DecisionPlannerTest {
         Random r = new Random(15);
         for (BlockLayout layout : List.of(BlockLayout.plain(2), MIXED)) {
             Problem p = new Problem(random(r, 2, 4), random(r, 2, 4), random(r, 2, 4), random(r, 2, 4), layout);
+            assertMatchesExhaustiveSearch(p, EnumSet.allOf(CellDecision.class));
+        }
+    }
+
+    @Test
+    void stepWeightsScaleEachStepsErrorsAndTheOptimumFollows() {
+        Random r = new Random(19);
+        for (BlockLayout layout : List.of(BlockLayout.plain(2), MIXED)) {
+            double[] weights = {1, 3 * r.nextDouble(), 3 * r.nextDouble(), 0.1};
+            Problem p = new Problem(random(r, 2, 4), random(r, 2, 4), random(r, 2, 4), random(r, 2, 4), layout,
+                    weights);
             assertMatchesExhaustiveSearch(p, EnumSet.allOf(CellDecision.class));
         }
     }

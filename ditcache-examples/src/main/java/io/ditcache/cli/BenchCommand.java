@@ -17,6 +17,7 @@ import io.ditcache.sample.PromptEmbeddings;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
+import io.ditcache.sched.StepSensitivity;
 import io.ditcache.study.Profiling;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -183,10 +184,12 @@ final class BenchCommand implements Callable<Integer> {
                 calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(),
                         new SamplingOptions(calib, steps, guidance), null);
             }
+            // an error at a step counts as much as that step's output moves the final sample
+            double[] weights = StepSensitivity.of(schedulers, steps, dit.imageTokens(shape));
             List<ShootoutCase> cases = new ArrayList<>();
             for (String f : families) {
                 try {
-                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout));
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights));
                 } catch (IllegalArgumentException e) {
                     // a calibration the policies cannot use: name the file it came from
                     throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "

@@ -44,8 +44,9 @@ final class PolicySweeps {
      * decision (compute, reuse attention and/or feed-forward, reuse or forecast the block: {@link DecisionPlanner});
      * {@code profile-guided+taylor1} plans the same and approximates every reuse by a first-order forecast.
      * {@code profile-guided+taylor2}, {@value #GUIDED_BLOCK} (whole-block reuse only, {@link MaskPlanner}) and
-     * {@value #GUIDED_PARTS} (part reuse only) are known but not in the default list: on the irregular spacing of a mask, second-order forecasts measured worse
-     * than first-order ones (50 DDIM steps, default model: 25 dB against 39 dB at a budget of 0.4).
+     * {@value #GUIDED_PARTS} (part reuse only) are known but not in the default list (the second: on the irregular
+     * spacing of a mask, second-order forecasts measured worse than first-order ones, 50 DDIM steps, default model:
+     * 25 dB against 39 dB at a budget of 0.4).
      */
     static List<String> names() {
         List<String> out = new ArrayList<>(Policies.names().stream().filter(n -> !n.equals(Policies.NONE)).toList());

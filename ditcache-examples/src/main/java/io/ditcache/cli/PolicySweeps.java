@@ -112,13 +112,25 @@ final class PolicySweeps {
                     : new DecisionPlanner(errors, layout, family.equals(GUIDED_PARTS)
                             ? EnumSet.of(CellDecision.REUSE_ATTENTION, CellDecision.REUSE_FEED_FORWARD,
                                     CellDecision.REUSE_PARTS) : EnumSet.allOf(CellDecision.class),
-                            MAX_STALENESS).planForBudget(budget));
+                            staleness(steps, budget)).planForBudget(budget));
             CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
                     : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
             return () -> policy;
         }
         CachePolicy check = Policies.create(family, params, profile); // fails now, not mid-run, on a bad setting
         return () -> Policies.create(check.describe());
+    }
+
+    /**
+     * {@link #MAX_STALENESS}, or more where a run so short needs longer reuse to meet {@code budget} (a block
+     * computed every {@code s + 1} steps computes {@code ceil(steps / (s + 1))} of them).
+     */
+    static int staleness(int steps, double budget) {
+        int s = MAX_STALENESS;
+        while (s < steps - 1 && Math.ceil(steps / (s + 1.0)) / steps > budget) {
+            s++;
+        }
+        return s;
     }
 
     private static List<Map<String, Object>> each(String key, Object... values) {

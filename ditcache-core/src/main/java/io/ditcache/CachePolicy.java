@@ -29,23 +29,88 @@ public interface CachePolicy {
     /**
      * What a cache point does for one block of one sample and branch: compute it, reuse some of its
      * {@link BlockPart}s (the block runs, its norms and gates apply to the cached part outputs), or reuse the whole
-     * block (its input plus its cached residual, per stream).
+     * block (its input plus its cached residual, per stream), the reused values approximated as the policy's
+     * {@link CachePolicy#approximation()} says or, for this decision alone, by a Taylor forecast of its own order.
      *
      * @param wholeBlock reuse the whole block; {@code reused} is then empty
      * @param reused     the parts to reuse when not the whole block; empty = compute
+     * @param order      {@link #POLICY_ORDER} (the policy's approximation) or the order (0 plain reuse, 1 or 2 Taylor)
+     *                   of this decision's approximation; a decision that computes has {@link #POLICY_ORDER}
      */
-    record Decision(boolean wholeBlock, Set<BlockPart> reused) {
+    record Decision(boolean wholeBlock, Set<BlockPart> reused, int order) {
+        /** The order of a decision that approximates as its policy's {@link CachePolicy#approximation()} does. */
+        public static final int POLICY_ORDER = -1;
         /** Run the block. */
         public static final Decision COMPUTE = new Decision(false, Set.of());
         /** Skip the block: its input plus its cached residual (output minus input), every stream. */
         public static final Decision REUSE_BLOCK = new Decision(true, Set.of());
+        private static final Set<Decision> ALL = every();
 
         public Decision {
             Objects.requireNonNull(reused, "reused");
             if (wholeBlock && !reused.isEmpty()) {
                 throw new IllegalArgumentException("a whole-block decision names no parts, got " + reused);
             }
+            if (order < POLICY_ORDER || order > 2) {
+                throw new IllegalArgumentException("decision order " + order + ": expected -1 (the policy's "
+                        + "approximation), 0 (reuse), 1 or 2 (Taylor)");
+            }
             reused = reused.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(reused));
+            if (!wholeBlock && reused.isEmpty()) {
+                order = POLICY_ORDER; // nothing is approximated
+            }
+        }
+
+        /** A decision approximated as its policy says. */
+        public Decision(boolean wholeBlock, Set<BlockPart> reused) {
+            this(wholeBlock, reused, POLICY_ORDER);
+        }
+
+        /**
+         * Skip the block and forecast its residual (per stream) by a Taylor expansion of {@code order} through its
+         * last computed residuals (plain reuse where fewer are cached), whatever the policy's approximation.
+         */
+        public static Decision forecastBlock(int order) {
+            if (order < 1 || order > 2) {
+                throw new IllegalArgumentException("forecast order " + order + ": expected 1 or 2");
+            }
+            return new Decision(true, Set.of(), order);
+        }
+
+        /** This decision approximated by {@code order} alone ({@link #POLICY_ORDER}: as its policy says). */
+        public Decision withOrder(int order) {
+            return new Decision(wholeBlock, reused, order);
+        }
+
+        /** The order this decision approximates with under a policy whose own order is {@code policyOrder}. */
+        public int order(int policyOrder) {
+            return order == POLICY_ORDER ? policyOrder : order;
+        }
+
+        /**
+         * Every decision a policy can return without an order of its own: compute, reuse the whole block, and
+         * reuse any non-empty set of parts. What {@link CachePolicy#decisions()} declares by default.
+         */
+        public static Set<Decision> all() {
+            return ALL;
+        }
+
+        /** {@link Decision#all()}: compute, whole-block reuse and the reuse of every non-empty set of parts. */
+        private static Set<Decision> every() {
+            Set<Decision> out = new java.util.LinkedHashSet<>();
+            out.add(Decision.COMPUTE);
+            out.add(Decision.REUSE_BLOCK);
+            BlockPart[] parts = BlockPart.values();
+            for (int mask = 1; mask < 1 << parts.length; mask++) {
+                Set<BlockPart> set = EnumSet.noneOf(BlockPart.class);
+                for (int p = 0; p < parts.length; p++) {
+                    if ((mask & 1 << p) != 0) {
+                        set.add(parts[p]);
+                    }
+                }
+                out.add(Decision.reuse(set));
+            }
+            return Collections.unmodifiableSet(out);
         }
 
         /** Reuse {@code parts} (none: {@link #COMPUTE}). */
@@ -75,7 +140,7 @@ public interface CachePolicy {
             }
             Set<BlockPart> kept = EnumSet.noneOf(BlockPart.class);
             reused.stream().filter(block::has).forEach(kept::add);
-            return reuse(kept);
+            return reuse(kept).withOrder(order);
         }
 
         /**
@@ -94,18 +159,20 @@ public interface CachePolicy {
         }
 
         /**
-         * {@code compute}, {@code reuse} (whole block) or {@code reuse_} and the parts, e.g.
-         * {@code reuse_self_attention}.
+         * {@code compute}, {@code reuse} (whole block), {@code forecast1} or {@code forecast2} (whole block, Taylor
+         * of its own order) or {@code reuse_} and the parts, e.g. {@code reuse_self_attention}; an order of the
+         * decision's own other than a whole-block forecast is appended as {@code @reuse} or {@code @taylorN}.
          */
         public String name() {
+            String suffix = order == POLICY_ORDER ? "" : order == 0 ? "@reuse" : "@taylor" + order;
             if (wholeBlock) {
-                return "reuse";
+                return (order > 0 ? "forecast" + order : "reuse" + suffix);
             }
             if (reused.isEmpty()) {
                 return "compute";
             }
             return "reuse_" + reused.stream().map(p -> p.name().toLowerCase(Locale.ROOT))
-                    .collect(Collectors.joining("+"));
+                    .collect(Collectors.joining("+")) + suffix;
         }
 
         @Override
@@ -165,6 +232,26 @@ public interface CachePolicy {
 
     /** The decision for one block of one sample and branch. */
     Decision decide(Query query);
+
+    /**
+     * The decisions this policy may return (a decision of a smaller set of parts than a declared one counts as
+     * declared): the cache runtime keeps cached values only for what they reuse (no part slots for a policy that
+     * only reuses whole blocks, no residual slots for one that only reuses parts) and for the longest history their
+     * approximations need, and refuses a decision outside them. By default {@link Decision#all()}: every
+     * decision approximated as {@link #approximation()} says.
+     */
+    default Set<Decision> decisions() {
+        return Decision.all();
+    }
+
+    /**
+     * The decisions this policy may return for {@code block} ({@link #decisions()} by default): a policy whose
+     * decisions depend on the block's kind (FORA reuses a block's parts, or the whole of a block without parts)
+     * declares here what each block needs.
+     */
+    default Set<Decision> decisions(Block block) {
+        return decisions();
+    }
 
     /** Short name, e.g. {@code "none"}. */
     String name();

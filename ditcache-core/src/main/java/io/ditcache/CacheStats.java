@@ -143,6 +143,7 @@ public final class CacheStats {
 
     /**
      * The trace of one row: per step, one character per layer ({@code C} compute, {@code R} whole block reused,
+     * {@code T} whole block forecast by a decision's own Taylor order,
      * {@code a} attention parts reused, {@code m} feed-forward parts reused, {@code b} both).
      */
     public List<String> trace(int row) {
@@ -203,7 +204,7 @@ public final class CacheStats {
             return '.';
         }
         if (d.wholeBlock()) {
-            return 'R';
+            return d.order() > 0 ? 'T' : 'R';
         }
         boolean attention = d.reused().stream().anyMatch(BlockPart::isAttention);
         boolean feedForward = d.reused().stream().anyMatch(BlockPart::isFeedForward);

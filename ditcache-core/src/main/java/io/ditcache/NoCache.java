@@ -12,6 +12,12 @@ final class NoCache implements CachePolicy {
         return Decision.COMPUTE;
     }
 
+    /** Computes only: the runtime keeps no cached values. */
+    @Override
+    public java.util.Set<Decision> decisions() {
+        return java.util.Set.of(Decision.COMPUTE);
+    }
+
     @Override
     public String name() {
         return "none";

@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * wall time of cached and uncached runs interleaved in this process after a warm-up, median of the repeats (a
  * speedup above what the case's skipped share allows is re-measured, and flagged as noise if it stays there:
  * {@link ShootoutRow#noise()}; the machine's load average is recorded, {@link MachineLoad});
- * fidelity of the cached samples to the uncached ones (PSNR, SSIM, max abs error) and, with a judge, their class
- * accuracy and Fréchet distance. Image samples are clamped to [-1, 1] (the image range) before any metric; the
+ * fidelity of the cached samples to the uncached ones (PSNR over all pixels and per sample, median and 10th
+ * percentile, SSIM, max abs error, each per-sample figure with a bootstrap interval over samples:
+ * {@link SampleFidelity}) and, with a judge, their class accuracy, Fréchet distance and the share of samples whose
+ * class changed. Image samples are clamped to [-1, 1] (the image range) before any metric; the
  * final latents of a latent model are compared as sampled ({@link Fidelity}).
  */
 public final class Shootout {
@@ -199,6 +201,7 @@ public final class Shootout {
         Timed reference = sample(model, schedulers, s, batches, null, clamp);
         listener.runDone("uncached");
         double[] baseQuality = quality(judge, reference.images, labels);
+        int[] referenceClasses = judge == null ? null : judge.classifier().predict(reference.images, s.samples());
         double range = clamp ? ImageMetrics.UNIT_RANGE : range(reference.images);
         PixelFidelity.Pictures referencePictures = pictures == null ? null
                 : clamped(pictures.decode(reference.images, s.samples()));
@@ -251,13 +254,16 @@ public final class Shootout {
             int channels = (int) shape[0];
             int height = image ? (int) shape[1] : 0;
             int width = image ? (int) shape[2] : 0;
+            boolean ssim = image && Math.min(height, width) >= ImageMetrics.SSIM_WINDOW;
+            SampleFidelity perSample = SampleFidelity.of(first.images, reference.images, s.samples(), range,
+                    ssim ? new int[] {channels, height, width} : null, classChanges(judge, first.images,
+                            referenceClasses));
             ShootoutRow row = new ShootoutRow(c.policy(), c.params(), mb / mc, skipped(first),
                     ImageMetrics.psnr(first.images, reference.images, range),
-                    !image || Math.min(height, width) < ImageMetrics.SSIM_WINDOW ? Double.NaN
-                            : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels, height,
-                                    width, range),
+                    !ssim ? Double.NaN : ImageMetrics.meanSsim(first.images, reference.images, s.samples() * channels,
+                            height, width, range),
                     maxAbs(first.images, reference.images), quality[0], quality[1], mc, mb,
-                    first.stats.get(0).summary(), timings.spread(), timings.impossible(),
+                    first.stats.get(0).summary(), timings.spread(), timings.impossible(), perSample,
                     pictures == null ? null : compare(clamped(pictures.decode(first.images, s.samples())),
                             referencePictures, s.samples()));
             LOG.info("{} {}: speedup {} skipped {} psnr {}{}", c.policy(), c.params(), row.speedup(),
@@ -299,6 +305,19 @@ public final class Shootout {
         }
         SampleQuality q = SampleQuality.measure(images, labels, judge.classifier(), judge.reference());
         return new double[] {q.classAccuracy(), q.fd()};
+    }
+
+    /** Per sample, whether the judge classifies the cached sample otherwise than the uncached one; null without. */
+    private static boolean[] classChanges(Judge judge, float[] images, int[] referenceClasses) {
+        if (judge == null) {
+            return null;
+        }
+        int[] now = judge.classifier().predict(images, referenceClasses.length);
+        boolean[] out = new boolean[now.length];
+        for (int i = 0; i < now.length; i++) {
+            out[i] = now[i] != referenceClasses[i];
+        }
+        return out;
     }
 
     private record Timed(float[] images, double seconds, List<CacheStats> stats) {

@@ -23,24 +23,58 @@ import java.util.Objects;
  * @param noise           true when the speedup stayed above what the skipped share allows after re-measuring
  *                        ({@link #speedupCeiling()}): the timings are noise of a busy machine, and the row is kept
  *                        off the Pareto front
+ * @param perSample       per-sample fidelity (median and 10th percentile PSNR, SSIM, class changes) with bootstrap
+ *                        intervals; {@link SampleFidelity#UNKNOWN} for a row of figures known otherwise
  * @param pixels          fidelity on the decoded pictures, for a model whose pipeline has a VAE; null otherwise
  */
 public record ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
         double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
-        Map<String, Object> cache, Spread spread, boolean noise, PixelFidelity pixels) {
+        Map<String, Object> cache, Spread spread, boolean noise, SampleFidelity perSample, PixelFidelity pixels) {
     /** What a row whose speedup its skipped share cannot explain says. */
     public static final String NOISE_NOTE = "noise: machine too busy";
 
     public ShootoutRow {
         Objects.requireNonNull(spread, "spread");
+        Objects.requireNonNull(perSample, "perSample");
     }
 
     /** A row without fidelity on decoded pictures. */
     public ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
             double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
+            Map<String, Object> cache, Spread spread, boolean noise, SampleFidelity perSample) {
+        this(policy, params, speedup, skippedFraction, psnr, ssim, maxAbsErr, classAccuracy, fd, seconds,
+                baselineSeconds, cache, spread, noise, perSample, null);
+    }
+
+    /** A row without per-sample figures. */
+    public ShootoutRow(String policy, String params, double speedup, double skippedFraction, double psnr,
+            double ssim, double maxAbsErr, double classAccuracy, double fd, double seconds, double baselineSeconds,
             Map<String, Object> cache, Spread spread, boolean noise) {
         this(policy, params, speedup, skippedFraction, psnr, ssim, maxAbsErr, classAccuracy, fd, seconds,
-                baselineSeconds, cache, spread, noise, null);
+                baselineSeconds, cache, spread, noise, SampleFidelity.UNKNOWN);
+    }
+
+    /** The median per-sample PSNR (NaN without per-sample figures). */
+    public double psnrMedian() {
+        return perSample.psnrMedian();
+    }
+
+    /** The 10th percentile of the per-sample PSNR (NaN without per-sample figures). */
+    public double psnrP10() {
+        return perSample.psnrP10();
+    }
+
+    /** The share of samples whose class changed (NaN without a classifier). */
+    public double classChanged() {
+        return perSample.classChanged();
+    }
+
+    /**
+     * The PSNR rows are ranked by (Pareto front, chart): the median per-sample PSNR, or the all-pixel PSNR for a row
+     * without per-sample figures.
+     */
+    public double rankingPsnr() {
+        return Double.isNaN(perSample.psnrMedian()) ? psnr : perSample.psnrMedian();
     }
 
     /** A row of one timed pair (or of figures known otherwise): its spread is its speedup, and it is not noise. */

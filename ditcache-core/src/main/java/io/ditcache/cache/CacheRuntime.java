@@ -52,7 +52,10 @@ public final class CacheRuntime implements AutoCloseable {
     private final int steps;
     private final List<Branch> branches;
     private final int[] samples;
+    /** The policy's own approximation order, for decisions without one. */
     private final int order;
+    /** What the policy's declared decisions need: whole-block slots, part slots, and each one's history. */
+    private final Declared[] declared;
     private final ActivationProbe probe;
     private final Rows allRows;
     /** Per block: the signals requested there. */
@@ -120,12 +123,19 @@ public final class CacheRuntime implements AutoCloseable {
         int n = layout.size();
         wholeImage = new CacheSlots[n];
         wholeContext = new CacheSlots[n];
+        declared = new Declared[n];
         for (int b = 0; b < n; b++) {
-            wholeImage[b] = new CacheSlots(order + 1, branches.size());
-            wholeContext[b] = new CacheSlots(order + 1, branches.size());
+            Declared c = Declared.of(policy.decisions(layout.block(b)), order);
+            declared[b] = c;
+            if (c.whole()) {
+                wholeImage[b] = new CacheSlots(c.wholeHistory(), branches.size());
+                wholeContext[b] = new CacheSlots(c.wholeHistory(), branches.size());
+            }
             Map<BlockPart, CacheSlots> m = new EnumMap<>(BlockPart.class);
             for (BlockPart p : layout.block(b).parts()) {
-                m.put(p, new CacheSlots(order + 1, branches.size()));
+                if (c.parts().contains(p)) {
+                    m.put(p, new CacheSlots(c.partHistory(), branches.size()));
+                }
             }
             parts.add(m);
             modulatedRequests.add(new ArrayList<>());
@@ -284,16 +294,17 @@ public final class CacheRuntime implements AutoCloseable {
             Streams xs = input.select(group);
             Decision decision = g.getKey();
             Streams o;
+            int approximation = decision.order(order);
             if (decision.wholeBlock()) {
-                Tensor image = wholeImage[b].forecast(ids, i, order);
+                Tensor image = wholeImage[b].forecast(ids, i, approximation);
                 Tensor context = input.hasContext() && wholeContext[b].available(ids[0]) > 0
-                        ? wholeContext[b].forecast(ids, i, order) : null;
+                        ? wholeContext[b].forecast(ids, i, approximation) : null;
                 o = block.residual() ? new Streams(xs.image().add(image), context == null ? null
                         : xs.context().add(context)) : new Streams(image, context);
             } else {
                 Map<BlockPart, Tensor> given = new EnumMap<>(BlockPart.class);
                 for (BlockPart p : decision.reused()) {
-                    given.put(p, parts.get(b).get(p).forecast(ids, i, order));
+                    given.put(p, parts.get(b).get(p).forecast(ids, i, approximation));
                 }
                 BlockOutput result = call.run(group, xs, given);
                 o = result.output();
@@ -303,7 +314,7 @@ public final class CacheRuntime implements AutoCloseable {
                         slots.update(v, ids, i);
                     }
                 });
-                if (decision.computes()) {
+                if (decision.computes() && wholeImage[b] != null) {
                     wholeImage[b].update(block.residual() ? o.image().sub(xs.image()) : o.image(), ids, i);
                     if (o.hasContext()) {
                         wholeContext[b].update(block.residual() && xs.hasContext() ? o.context().sub(xs.context())
@@ -338,6 +349,7 @@ public final class CacheRuntime implements AutoCloseable {
         if (wanted == null) {
             throw new IllegalStateException("policy " + policy.name() + " returned no decision");
         }
+        checkDeclared(wanted, block);
         Decision d = wanted.on(block);
         if (step == 0 || d.computes()) {
             return Decision.COMPUTE;
@@ -352,6 +364,73 @@ public final class CacheRuntime implements AutoCloseable {
             }
         }
         return d;
+    }
+
+    /** Refuses a decision the policy's {@link CachePolicy#decisions()} do not cover: no slots were kept for it. */
+    private void checkDeclared(Decision wanted, Block block) {
+        Decision d = wanted.on(block);
+        if (d.computes()) {
+            return;
+        }
+        Declared c = declared[block.index()];
+        int o = d.order(order);
+        boolean ok = d.wholeBlock() ? c.whole() && o < c.wholeHistory()
+                : c.parts().containsAll(d.reused()) && o < c.partHistory();
+        if (!ok) {
+            throw new IllegalStateException("policy " + policy.name() + " returned " + d + " for block "
+                    + block.index() + ", which its declared decisions " + policy.decisions(block) + " do not cover "
+                    + "(the runtime keeps no cached values for it): declare it in decisions()");
+        }
+    }
+
+    /** What the decisions a policy declares for one block need kept: whole-block slots, part slots, histories. */
+    private record Declared(boolean whole, java.util.Set<BlockPart> parts, int wholeHistory, int partHistory) {
+        static Declared of(java.util.Set<Decision> decisions, int policyOrder) {
+            boolean whole = false;
+            java.util.Set<BlockPart> parts = java.util.EnumSet.noneOf(BlockPart.class);
+            int wholeOrder = 0;
+            int partOrder = 0;
+            for (Decision d : Objects.requireNonNull(decisions, "policy decisions")) {
+                if (d.wholeBlock()) {
+                    whole = true;
+                    wholeOrder = Math.max(wholeOrder, d.order(policyOrder));
+                } else if (!d.reused().isEmpty()) {
+                    parts.addAll(d.reused());
+                    partOrder = Math.max(partOrder, d.order(policyOrder));
+                }
+            }
+            return new Declared(whole, parts, wholeOrder + 1, partOrder + 1);
+        }
+    }
+
+    /**
+     * The cached values this runtime holds now: the bytes of every slot tensor (block residuals, parts, signal
+     * references). Only what the policy's declared decisions reuse is ever kept.
+     */
+    public long cachedBytes() {
+        long n = 0;
+        for (int b = 0; b < wholeImage.length; b++) {
+            n += wholeImage[b] == null ? 0 : wholeImage[b].bytes() + wholeContext[b].bytes();
+            for (CacheSlots s : parts.get(b).values()) {
+                n += s.bytes();
+            }
+        }
+        for (CacheSlots s : signalSlots.values()) {
+            n += s.bytes();
+        }
+        for (CacheSlots s : contextReferences.values()) {
+            n += s.bytes();
+        }
+        return n;
+    }
+
+    /** How many cache points (block residuals per stream, parts) this runtime keeps slots for. */
+    public int cachePoints() {
+        int n = 0;
+        for (int b = 0; b < wholeImage.length; b++) {
+            n += (wholeImage[b] == null ? 0 : 2) + parts.get(b).size();
+        }
+        return n;
     }
 
     /** Sets the residual references measured at the previous block for the rows that compute this one. */
@@ -437,8 +516,10 @@ public final class CacheRuntime implements AutoCloseable {
         }
         closed = true;
         for (int b = 0; b < wholeImage.length; b++) {
-            wholeImage[b].close();
-            wholeContext[b].close();
+            if (wholeImage[b] != null) {
+                wholeImage[b].close();
+                wholeContext[b].close();
+            }
             parts.get(b).values().forEach(CacheSlots::close);
         }
         signalSlots.values().forEach(CacheSlots::close);

@@ -134,6 +134,15 @@ public final class CacheSlots implements AutoCloseable {
         return out;
     }
 
+    /** The bytes of the tensors held (none before the first {@link #update}). */
+    public long bytes() {
+        long n = 0;
+        for (Tensor t : slots) {
+            n += t == null ? 0 : t.nbytes();
+        }
+        return n;
+    }
+
     /** The row indices as an int64 tensor on {@code like}'s device (index_select wants them there). */
     private static Tensor index(int[] rowIds, Tensor like) {
         Tensor idx = Tensors.fromLongs(Arrays.stream(rowIds).asLongStream().toArray(), rowIds.length);

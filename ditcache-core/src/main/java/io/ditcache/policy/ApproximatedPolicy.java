@@ -42,6 +42,16 @@ public final class ApproximatedPolicy implements CachePolicy {
     }
 
     @Override
+    public Set<Decision> decisions() {
+        return inner.decisions();
+    }
+
+    @Override
+    public Set<Decision> decisions(io.ditcache.Block block) {
+        return inner.decisions(block);
+    }
+
+    @Override
     public String name() {
         return inner.name() + "+" + approximation;
     }

@@ -2,6 +2,7 @@ package io.ditcache.policy;
 
 import io.ditcache.CachePolicy;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Δ-DiT: the blocks {@code [firstBlock, endBlock)} are skipped ({@link Decision#REUSE_BLOCK}: input plus cached
@@ -53,6 +54,12 @@ public final class BlockRangePolicy implements CachePolicy {
             return Decision.COMPUTE;
         }
         return (step - fromStep) % interval == 0 ? Decision.COMPUTE : Decision.REUSE_BLOCK;
+    }
+
+    /** Whole blocks only: no part slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Policies.BLOCK_REUSE;
     }
 
     @Override

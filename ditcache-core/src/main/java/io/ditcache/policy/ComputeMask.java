@@ -1,27 +1,42 @@
 package io.ditcache.policy;
 
+import io.ditcache.Block;
+import io.ditcache.BlockLayout;
+import io.ditcache.BlockPart;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * A static plan of which blocks run: a {@code [step][layer]} grid of booleans over an N-step run of L blocks
- * ({@code true} = compute, {@code false} = reuse the block's cached residual), with each block's cost (its
+ * A static plan of what each block does at each step: a {@code [step][layer]} grid over an N-step run of L blocks,
+ * either of booleans ({@code true} = compute, {@code false} = reuse the block's cached residual) or of
+ * {@link CellDecision}s (also: reuse attention and/or feed-forward outputs, forecast the residual), with each
+ * block's cost (its
  * {@link io.ditcache.Block#cost()}, relative; all 1 unless the blocks differ), how it was chosen (a
  * {@link Criterion}), the error it is estimated to cost ({@link ReuseErrorModel}) and the profile it came from.
- * The computed fraction weighs each cell by its block's cost.
+ * The computed fraction weighs each cell by its block's cost and the share of the block's parts that run.
  *
  * <p>Step 0 computes every block: nothing is cached before it. Immutable; files: {@link #write} (format
  * {@value #FORMAT}, or {@value #WEIGHTED_FORMAT} with a {@code "layer_costs"} key where the blocks' costs
- * differ) and {@link #read}.
+ * differ, or {@value #DECISIONS_FORMAT} where a cell is neither compute nor whole-block reuse) and {@link #read},
+ * which reads all three.
  */
 public final class ComputeMask {
     /** The JSON format tag. */
     public static final String FORMAT = "ditcache-mask/1";
     /** The JSON format tag of a mask whose blocks have different costs. */
     public static final String WEIGHTED_FORMAT = "ditcache-mask/2";
+    /**
+     * The JSON format tag of a mask with decisions other than compute and whole-block reuse ({@link CellDecision}):
+     * per step a string of one letter per block, and the blocks' parts.
+     */
+    public static final String DECISIONS_FORMAT = "ditcache-mask/3";
     /** The most steps a mask file may claim: a sampling run takes at most 10,000. */
     public static final int MAX_STEPS = 10_000;
     /** The most blocks a mask file may claim. */
@@ -57,7 +72,9 @@ public final class ComputeMask {
         }
     }
 
-    private final boolean[][] compute;
+    private final CellDecision[][] decisions;
+    /** Per layer the block's parts, where a decision reuses parts; else null. */
+    private final List<Set<BlockPart>> parts;
     private final double[] costs;
     private final Criterion criterion;
     private final double estimatedError;
@@ -84,13 +101,29 @@ public final class ComputeMask {
      */
     public ComputeMask(boolean[][] compute, double[] costs, Criterion criterion, double estimatedError,
             String source) {
-        Objects.requireNonNull(compute, "compute");
+        this(decisionsOf(compute), costs, null, criterion, estimatedError, source);
+    }
+
+    /**
+     * A mask of per-cell decisions for {@code layout}'s blocks (their costs and parts).
+     *
+     * @param decisions {@code [step][layer]}; copied. Rectangular, step 0 all {@link CellDecision#COMPUTE}, each
+     *                  decision one its block can take ({@link CellDecision#fits})
+     */
+    public ComputeMask(CellDecision[][] decisions, BlockLayout layout, Criterion criterion, double estimatedError,
+            String source) {
+        this(decisions, layout.costs(), partsOf(decisions, layout), criterion, estimatedError, source);
+    }
+
+    ComputeMask(CellDecision[][] decisions, double[] costs, List<Set<BlockPart>> parts, Criterion criterion,
+            double estimatedError, String source) {
+        Objects.requireNonNull(decisions, "decisions");
         this.criterion = Objects.requireNonNull(criterion, "criterion");
         this.source = Objects.requireNonNull(source, "source");
-        if (compute.length < 1 || compute[0] == null || compute[0].length < 1) {
+        if (decisions.length < 1 || decisions[0] == null || decisions[0].length < 1) {
             throw new IllegalArgumentException("a mask needs at least 1 step and 1 layer");
         }
-        int layers = compute[0].length;
+        int layers = decisions[0].length;
         // equal costs are no weights: such a mask is the unweighted one, whatever the common value
         this.costs = costs == null || Arrays.stream(costs).distinct().count() == 1 ? uniform(layers) : costs.clone();
         if (this.costs.length != layers) {
@@ -103,23 +136,34 @@ public final class ComputeMask {
                         + ": expected a finite number > 0");
             }
         }
+        if (parts != null && parts.size() != layers) {
+            throw new IllegalArgumentException("mask has " + layers + " layers but " + parts.size()
+                    + " layers' parts");
+        }
+        this.parts = parts == null ? null : List.copyOf(parts.stream().map(p -> p.isEmpty() ? Set.<BlockPart>of()
+                : Collections.unmodifiableSet(EnumSet.copyOf(p))).toList());
         double cost = 0;
-        this.compute = new boolean[compute.length][];
+        this.decisions = new CellDecision[decisions.length][];
         int n = 0;
-        for (int t = 0; t < compute.length; t++) {
-            if (compute[t] == null || compute[t].length != layers) {
-                throw new IllegalArgumentException("step " + t + " has " + (compute[t] == null ? 0
-                        : compute[t].length) + " layers, step 0 has " + layers);
+        for (int t = 0; t < decisions.length; t++) {
+            if (decisions[t] == null || decisions[t].length != layers) {
+                throw new IllegalArgumentException("step " + t + " has " + (decisions[t] == null ? 0
+                        : decisions[t].length) + " layers, step 0 has " + layers);
             }
-            this.compute[t] = compute[t].clone();
+            this.decisions[t] = decisions[t].clone();
             for (int l = 0; l < layers; l++) {
-                if (compute[t][l]) {
-                    n++;
-                    cost += this.costs[l];
-                } else if (t == 0) {
-                    throw new IllegalArgumentException("step 0, layer " + l + " is reused: step 0 must compute "
+                CellDecision d = Objects.requireNonNull(decisions[t][l], "decision");
+                if (t == 0 && d != CellDecision.COMPUTE) {
+                    throw new IllegalArgumentException("step 0, layer " + l + " is "
+                            + (d == CellDecision.REUSE_BLOCK ? "reused" : d.toString()) + ": step 0 must compute "
                             + "every block (nothing is cached before it)");
                 }
+                if (d.reusesParts() && (this.parts == null || !d.fits(this.parts.get(l)))) {
+                    throw new IllegalArgumentException("step " + t + ", layer " + l + " is " + d + ", but the block"
+                            + (this.parts == null ? "s' parts are not known" : " has parts " + this.parts.get(l)));
+                }
+                n += d == CellDecision.COMPUTE ? 1 : 0;
+                cost += this.costs[l] * share(d, l);
             }
         }
         this.computed = n;
@@ -139,27 +183,87 @@ public final class ComputeMask {
         }
     }
 
+    private static CellDecision[][] decisionsOf(boolean[][] compute) {
+        Objects.requireNonNull(compute, "compute");
+        CellDecision[][] out = new CellDecision[compute.length][];
+        for (int t = 0; t < compute.length; t++) {
+            if (compute[t] == null) {
+                continue; // reported by the constructor
+            }
+            out[t] = new CellDecision[compute[t].length];
+            for (int l = 0; l < compute[t].length; l++) {
+                out[t][l] = compute[t][l] ? CellDecision.COMPUTE : CellDecision.REUSE_BLOCK;
+            }
+        }
+        return out;
+    }
+
+    /** The layout's parts where some decision reuses parts, else null (the mask is a plain one). */
+    private static List<Set<BlockPart>> partsOf(CellDecision[][] decisions, BlockLayout layout) {
+        boolean any = Arrays.stream(decisions).filter(Objects::nonNull).flatMap(Arrays::stream)
+                .anyMatch(d -> d != null && d.reusesParts());
+        return any ? layout.blocks().stream().map(Block::parts).toList() : null;
+    }
+
+    /** The share of layer {@code l}'s block that decision {@code d} computes. */
+    private double share(CellDecision d, int l) {
+        return d == CellDecision.COMPUTE ? 1 : d.skipsBlock() ? 0 : d.computedShare(parts.get(l));
+    }
+
     /** Steps N of the run. */
     public int steps() {
-        return compute.length;
+        return decisions.length;
     }
 
     /** Blocks L of the model. */
     public int layers() {
-        return compute[0].length;
+        return decisions[0].length;
     }
 
-    /** Whether the block {@code layer} runs at {@code step}. */
+    /** Whether the block {@code layer} runs at {@code step}, all of it. */
     public boolean computes(int step, int layer) {
-        return compute[step][layer];
+        return decisions[step][layer] == CellDecision.COMPUTE;
     }
 
-    /** A copy of the {@code [step][layer]} grid. */
+    /** A copy of the {@code [step][layer]} grid, {@code true} where the whole block runs. */
     public boolean[][] compute() {
-        return Arrays.stream(compute).map(boolean[]::clone).toArray(boolean[][]::new);
+        boolean[][] out = new boolean[steps()][layers()];
+        for (int t = 0; t < steps(); t++) {
+            for (int l = 0; l < layers(); l++) {
+                out[t][l] = computes(t, l);
+            }
+        }
+        return out;
     }
 
-    /** Block evaluations computed. */
+    /** What block {@code layer} does at {@code step}. */
+    public CellDecision decision(int step, int layer) {
+        return decisions[step][layer];
+    }
+
+    /** A copy of the {@code [step][layer]} decisions. */
+    public CellDecision[][] decisions() {
+        return Arrays.stream(decisions).map(CellDecision[]::clone).toArray(CellDecision[][]::new);
+    }
+
+    /** Whether some cell reuses parts (the mask then knows its blocks' parts and is written as {@value
+     * #DECISIONS_FORMAT}). */
+    public boolean hasPartDecisions() {
+        return parts != null;
+    }
+
+    /** Whether some cell is a decision other than compute and whole-block reuse. */
+    public boolean hasDecisions() {
+        return Arrays.stream(decisions).flatMap(Arrays::stream)
+                .anyMatch(d -> d != CellDecision.COMPUTE && d != CellDecision.REUSE_BLOCK);
+    }
+
+    /** The parts of each layer's block, where the mask reuses parts; else empty. */
+    public java.util.Optional<List<Set<BlockPart>>> layerParts() {
+        return java.util.Optional.ofNullable(parts);
+    }
+
+    /** Block evaluations computed whole. */
     public int computedCount() {
         return computed;
     }
@@ -170,7 +274,8 @@ public final class ComputeMask {
         for (double c : costs) {
             total += c;
         }
-        return weighted() ? computedCost / (total * steps()) : (double) computed / ((long) steps() * layers());
+        return weighted() || hasDecisions() ? computedCost / (total * steps())
+                : (double) computed / ((long) steps() * layers());
     }
 
     /** Each layer's relative cost (a copy); all 1 unless the blocks differ. */
@@ -219,7 +324,8 @@ public final class ComputeMask {
 
     /**
      * The grid for a terminal: a header of layer digits (mod 10), then one row per step, {@code #} where the block
-     * computes and {@code .} where it is reused.
+     * computes, {@code .} where it is reused, and for the other decisions {@code a} (attention reused), {@code f}
+     * (feed-forward reused), {@code p} (all parts reused) and {@code t} (forecast).
      */
     public String grid() {
         int width = Integer.toString(steps() - 1).length();
@@ -232,7 +338,11 @@ public final class ComputeMask {
         for (int t = 0; t < steps(); t++) {
             sb.append(String.format(Locale.ROOT, "%" + width + "d ", t));
             for (int l = 0; l < layers(); l++) {
-                sb.append(compute[t][l] ? '#' : '.');
+                sb.append(switch (decisions[t][l]) {
+                    case COMPUTE -> '#';
+                    case REUSE_BLOCK -> '.';
+                    default -> Character.toLowerCase(decisions[t][l].code());
+                });
             }
             sb.append('\n');
         }
@@ -254,13 +364,15 @@ public final class ComputeMask {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ComputeMask m && Arrays.deepEquals(compute, m.compute) && Arrays.equals(costs, m.costs)
+        return o instanceof ComputeMask m && Arrays.deepEquals(decisions, m.decisions)
+                && Arrays.equals(costs, m.costs) && Objects.equals(parts, m.parts)
                 && criterion.equals(m.criterion)
                 && Double.compare(estimatedError, m.estimatedError) == 0 && source.equals(m.source);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.deepHashCode(compute), Arrays.hashCode(costs), criterion, estimatedError, source);
+        return Objects.hash(Arrays.deepHashCode(decisions), Arrays.hashCode(costs), parts, criterion, estimatedError,
+                source);
     }
 }

@@ -118,6 +118,12 @@ public final class DualBlockPolicy implements CachePolicy {
         rows.clear();
     }
 
+    /** Whole blocks only: no part slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Policies.BLOCK_REUSE;
+    }
+
     @Override
     public String name() {
         return NAME;

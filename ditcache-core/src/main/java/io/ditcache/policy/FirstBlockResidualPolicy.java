@@ -66,6 +66,12 @@ public final class FirstBlockResidualPolicy implements CachePolicy {
         observed.clear();
     }
 
+    /** Whole blocks only: no part slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Policies.BLOCK_REUSE;
+    }
+
     @Override
     public String name() {
         return NAME;

@@ -1,8 +1,11 @@
 package io.ditcache.policy;
 
 import io.ditcache.Block;
+import io.ditcache.BlockPart;
 import io.ditcache.CachePolicy;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * FORA: every block's attention and feed-forward outputs are recomputed every {@code interval} steps (step
@@ -36,6 +39,17 @@ public final class IntervalPolicy implements CachePolicy {
         }
         Block block = query.block();
         return block.parts().isEmpty() ? Decision.REUSE_BLOCK : Decision.reuse(block.parts());
+    }
+
+    /** Every part a block has, or the whole of a block without parts. */
+    @Override
+    public Set<Decision> decisions() {
+        return Set.of(Decision.COMPUTE, Decision.REUSE_BLOCK, Decision.reuse(EnumSet.allOf(BlockPart.class)));
+    }
+
+    @Override
+    public Set<Decision> decisions(Block block) {
+        return Set.of(Decision.COMPUTE, block.parts().isEmpty() ? Decision.REUSE_BLOCK : Decision.reuse(block.parts()));
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.ditcache.StepAxis;
 import io.ditcache.TokenStream;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * MagCache: skips whole steps while the error accumulated from per-step magnitude ratios stays small. The ratio
@@ -185,6 +186,12 @@ public final class MagCachePolicy implements CachePolicy {
     @Override
     public void reset() {
         rows.clear();
+    }
+
+    /** Whole blocks only: no part slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Policies.BLOCK_REUSE;
     }
 
     @Override

@@ -24,6 +24,10 @@ public final class Policies {
     /** The policy that always computes, {@link CachePolicy#none()}. */
     public static final String NONE = "none";
 
+    /** The decisions of the policies that reuse whole blocks only. */
+    static final java.util.Set<CachePolicy.Decision> BLOCK_REUSE = java.util.Set.of(CachePolicy.Decision.COMPUTE,
+            CachePolicy.Decision.REUSE_BLOCK);
+
     private static final List<String> NAMES = List.of(NONE, IntervalPolicy.NAME, BlockRangePolicy.NAME,
             PyramidAttentionPolicy.NAME, FirstBlockResidualPolicy.NAME, DualBlockPolicy.NAME, TeaCachePolicy.NAME,
             MagCachePolicy.NAME, TaylorSeerPolicy.NAME);

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A cache policy as a JSON file: either a compute mask ({@value ComputeMask#FORMAT}, made by the {@code policy}
+ * A cache policy as a JSON file: either a compute mask ({@value ComputeMask#FORMAT},
+ * {@value ComputeMask#WEIGHTED_FORMAT} or {@value ComputeMask#DECISIONS_FORMAT}, made by the {@code policy}
  * command; read as a {@link ProfileGuidedPolicy}) or a policy description, the object
  * {@link CachePolicy#describe()} returns ({@code {"name": "fora", "interval": 3}}; read with
  * {@link Policies#create(String, Map, RedundancyProfile)}).
@@ -36,7 +37,9 @@ public final class PolicyFile {
         if (root == null || !root.isObject()) {
             throw new IOException(file + ": expected a JSON object (a compute mask or a policy description)");
         }
-        if (ComputeMask.FORMAT.equals(root.path("format").asText(null))) {
+        String format = root.path("format").asText(null);
+        if (ComputeMask.FORMAT.equals(format) || ComputeMask.WEIGHTED_FORMAT.equals(format)
+                || ComputeMask.DECISIONS_FORMAT.equals(format)) {
             CachePolicy mask = new ProfileGuidedPolicy(ComputeMask.read(file));
             JsonNode approx = root.get("approximation");
             return approx == null ? mask : Policies.withApproximation(mask, approximation(file, approx));

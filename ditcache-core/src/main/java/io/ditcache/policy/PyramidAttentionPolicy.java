@@ -114,6 +114,13 @@ public final class PyramidAttentionPolicy implements CachePolicy {
         return steps == 1 ? 0.0 : (double) step / (steps - 1);
     }
 
+    /** Attention parts only: no residual or feed-forward slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Set.of(Decision.COMPUTE, Decision.reuse(BlockPart.SELF_ATTENTION, BlockPart.CONTEXT_ATTENTION,
+                BlockPart.CROSS_ATTENTION));
+    }
+
     @Override
     public String name() {
         return NAME;

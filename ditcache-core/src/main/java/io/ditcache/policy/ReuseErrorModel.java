@@ -143,6 +143,15 @@ public final class ReuseErrorModel {
         return source;
     }
 
+    /** The distances, {@code [layer][transition]}, a copy. */
+    double[][] distancesCopy() {
+        double[][] out = new double[distances.length][];
+        for (int l = 0; l < out.length; l++) {
+            out[l] = distances[l].clone();
+        }
+        return out;
+    }
+
     /** {@code e(layer, k, t)}: the cost of reusing at step {@code t} what {@code layer} computed at step {@code k}. */
     public double reuseError(int layer, int k, int t) {
         if (k < 0 || k >= t || t >= steps()) {

@@ -3,6 +3,7 @@ package io.ditcache.policy;
 import io.ditcache.Approximation;
 import io.ditcache.CachePolicy;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * TaylorSeer: the first {@code warmupSteps} steps compute (they fill the history the extrapolation needs), then
@@ -44,6 +45,12 @@ public final class TaylorSeerPolicy implements CachePolicy {
     @Override
     public Approximation approximation() {
         return approximation;
+    }
+
+    /** Whole blocks only: no part slots are kept. */
+    @Override
+    public Set<Decision> decisions() {
+        return Policies.BLOCK_REUSE;
     }
 
     @Override

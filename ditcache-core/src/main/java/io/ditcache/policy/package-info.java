@@ -5,7 +5,10 @@
  * TaylorSeer {@link io.ditcache.policy.TaylorSeerPolicy}), thresholds on measured signals (FBCache
  * {@link io.ditcache.policy.FirstBlockResidualPolicy}, DBCache {@link io.ditcache.policy.DualBlockPolicy},
  * TeaCache {@link io.ditcache.policy.TeaCachePolicy}) and profile-derived magnitude ratios (MagCache
- * {@link io.ditcache.policy.MagCachePolicy}). {@link io.ditcache.policy.Policies} creates any of them by name
+ * {@link io.ditcache.policy.MagCachePolicy}), and profile-guided masks: {@link io.ditcache.policy.MaskPlanner}
+ * (compute or reuse whole blocks) and {@link io.ditcache.policy.DecisionPlanner} (per cell: compute, reuse
+ * attention and/or feed-forward outputs, reuse or forecast the block, by {@link io.ditcache.policy.CellErrorModel}),
+ * run by {@link io.ditcache.policy.ProfileGuidedPolicy}. {@link io.ditcache.policy.Policies} creates the others by name
  * from JSON-friendly parameters, the same maps that {@link io.ditcache.CachePolicy#describe()} returns.
  *
  * <p>Stateful policies keep their state per row (guidance branch and sample), never mixed, and are not

@@ -20,7 +20,8 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * The shootout's speed-against-fidelity chart. Apart from {@link ShootoutReport} so that the report class links
+ * The shootout's speed-against-fidelity chart: measured speedup against the median per-sample PSNR
+ * ({@link ShootoutRow#rankingPsnr()}). Apart from {@link ShootoutReport} so that the report class links
  * without JFreeChart, which is optional, and can say what to add.
  */
 final class ParetoChart {
@@ -35,18 +36,18 @@ final class ParetoChart {
         ChartImages.preferHeadless();
         // noise rows are left out: their speedup is not the cache's doing, and would stretch the axis
         List<ShootoutRow> rows = result.rows().stream().filter(r -> !r.noise()).toList();
-        double cap = rows.stream().mapToDouble(ShootoutRow::psnr).filter(Double::isFinite).max()
+        double cap = rows.stream().mapToDouble(ShootoutRow::rankingPsnr).filter(Double::isFinite).max()
                 .orElse(40) + 5;
         XYSeriesCollection data = new XYSeriesCollection();
         Map<String, XYSeries> byPolicy = new LinkedHashMap<>();
         for (ShootoutRow r : rows) {
             byPolicy.computeIfAbsent(r.policy(), p -> new XYSeries(p, false, true))
-                    .add(r.speedup(), Math.min(r.psnr(), cap));
+                    .add(r.speedup(), Math.min(r.rankingPsnr(), cap));
         }
         byPolicy.values().forEach(data::addSeries);
         XYSeries front = new XYSeries("Pareto front", false, true);
         for (ShootoutRow r : ShootoutReport.paretoFront(result.rows())) {
-            front.add(r.speedup(), Math.min(r.psnr(), cap));
+            front.add(r.speedup(), Math.min(r.rankingPsnr(), cap));
         }
         data.addSeries(front);
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
@@ -57,7 +58,9 @@ final class ParetoChart {
         renderer.setSeriesShapesVisible(last, false);
         NumberAxis x = new NumberAxis("measured speedup over uncached sampling (x)");
         x.setAutoRangeIncludesZero(false);
-        NumberAxis y = new NumberAxis("PSNR against uncached samples (dB; identical drawn at " + (int) cap + ")");
+        boolean perSample = rows.stream().anyMatch(r -> !Double.isNaN(r.psnrMedian()));
+        NumberAxis y = new NumberAxis((perSample ? "median per-sample PSNR" : "PSNR")
+                + " against uncached samples (dB; identical drawn at " + (int) cap + ")");
         y.setAutoRangeIncludesZero(false);
         XYPlot plot = new XYPlot(data, x, y, renderer);
         plot.setBackgroundPaint(Color.WHITE);

@@ -2,6 +2,8 @@ package io.ditcache.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.ditcache.bench.Bootstrap;
+import io.ditcache.bench.SampleFidelity;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutRow;
 import io.ditcache.io.AtomicFiles;
@@ -19,10 +21,12 @@ import java.util.Map;
  * A shootout's files: {@value #CSV} (columns {@code policy,params,speedup,skipped_fraction,psnr,ssim,
  * max_abs_err,class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note}: the
  * spread of the single timed pairs' speedups, the most the skipped share allows, and {@value
- * io.ditcache.bench.ShootoutRow#NOISE_NOTE} where the speedup stayed above it), {@value #JSON} (settings, machine
- * load, uncached quality, every row with its spread and cache stats), {@value #PARETO} (measured speedup against
- * PSNR, one line per policy, the Pareto front in black; noise rows left out) and {@value #PAGE}; and the table as
- * text for the terminal.
+ * io.ditcache.bench.ShootoutRow#NOISE_NOTE} where the speedup stayed above it; then the per-sample figures
+ * {@code psnr_median,psnr_p10,class_changed} and the bootstrap intervals {@code psnr_lo,psnr_hi,psnr_median_lo,
+ * psnr_median_hi,psnr_p10_lo,psnr_p10_hi,ssim_lo,ssim_hi,class_changed_lo,class_changed_hi}), {@value #JSON}
+ * (settings, machine load, uncached quality, every row with its spread, per-sample figures and cache stats),
+ * {@value #PARETO} (measured speedup against the median per-sample PSNR, one line per policy, the Pareto front in
+ * black; noise rows left out) and {@value #PAGE}; and the table as text for the terminal.
  */
 public final class ShootoutReport {
     public static final String CSV = "shootout.csv";
@@ -31,7 +35,9 @@ public final class ShootoutReport {
     public static final String PAGE = "report.html";
     /** The first line of {@value #CSV}. */
     public static final String CSV_HEADER = "policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,"
-            + "class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note";
+            + "class_accuracy,fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note,"
+            + "psnr_median,psnr_p10,class_changed,psnr_lo,psnr_hi,psnr_median_lo,psnr_median_hi,psnr_p10_lo,"
+            + "psnr_p10_hi,ssim_lo,ssim_hi,class_changed_lo,class_changed_hi";
     /** The columns {@value #CSV} adds when the rows have fidelity on decoded pictures. */
     public static final String PIXEL_COLUMNS = ",pixel_psnr,pixel_ssim";
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -50,7 +56,10 @@ public final class ShootoutReport {
                     num(r.skippedFraction()), num(r.psnr()), num(r.ssim()), num(r.maxAbsErr()),
                     num(r.classAccuracy()), num(r.fd()), num(r.spread().min()), num(r.spread().median()),
                     num(r.spread().max()), Integer.toString(r.spread().pairs()), num(r.speedupCeiling()),
-                    quote(r.note())));
+                    quote(r.note()), num(r.psnrMedian()), num(r.psnrP10()), num(r.classChanged()),
+                    interval(r.perSample().psnrInterval()), interval(r.perSample().psnrMedianInterval()),
+                    interval(r.perSample().psnrP10Interval()), interval(r.perSample().ssimInterval()),
+                    interval(r.perSample().classChangedInterval())));
             if (pixels) {
                 csv.append(',').append(r.pixels() == null ? "" : num(r.pixels().psnr())).append(',')
                         .append(r.pixels() == null ? "" : num(r.pixels().ssim()));
@@ -79,13 +88,16 @@ public final class ShootoutReport {
                         : Double.isNaN(result.baselineClassAccuracy()) && Double.isNaN(result.baselineFd())
                         ? "class accuracy and FD not measured (no digit classifier for this model's samples)"
                         : "class accuracy " + num(result.baselineClassAccuracy()) + ", FD " + num(result.baselineFd())));
-        b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %13s %7s %7s %6s %7s %6s %7s%n", "policy", "params",
-                "speedup", "pairs min-max", "skipped", "PSNR", "SSIM", "maxerr", "acc", "FD"));
+        b.append(String.format(Locale.ROOT, "%-16s %-34s %7s %13s %7s %7s %19s %7s %7s %6s %7s %6s %7s%n",
+                "policy", "params", "speedup", "pairs min-max", "skipped", "PSNR", "PSNR median [95%]", "p10",
+                "changed", "SSIM", "maxerr", "acc", "FD"));
         for (ShootoutRow r : result.rows()) {
-            b.append(String.format(Locale.ROOT, "%-16s %-34s %6.2fx %13s %6.1f%% %7s %6.4f %7.4f %6s %7s%s%n",
-                    r.policy(), r.params().length() > 34 ? r.params().substring(0, 31) + "..." : r.params(),
-                    r.speedup(), spread(r), 100 * r.skippedFraction(), Double.isInfinite(r.psnr()) ? "inf"
-                            : String.format(Locale.ROOT, "%.2f", r.psnr()), r.ssim(), r.maxAbsErr(),
+            b.append(String.format(Locale.ROOT, "%-16s %-34s %6.2fx %13s %6.1f%% %7s %19s %7s %7s %6.4f %7.4f %6s "
+                    + "%7s%s%n", r.policy(), r.params().length() > 34 ? r.params().substring(0, 31) + "..."
+                            : r.params(), r.speedup(), spread(r), 100 * r.skippedFraction(), db(r.psnr()),
+                    db(r.psnrMedian()) + " " + dbInterval(r.perSample().psnrMedianInterval()), db(r.psnrP10()),
+                    Double.isNaN(r.classChanged()) ? "-" : String.format(Locale.ROOT, "%.1f%%",
+                            100 * r.classChanged()), r.ssim(), r.maxAbsErr(),
                     Double.isFinite(r.classAccuracy()) ? String.format(Locale.ROOT, "%.3f", r.classAccuracy())
                             : "-", fmt(r.fd()), r.noise() ? "  " + noiseNote(r) : ""));
         }
@@ -105,6 +117,22 @@ public final class ShootoutReport {
         return b.toString();
     }
 
+    /** A PSNR for a table: two decimals, "inf" for identical, "-" for none. */
+    private static String db(double v) {
+        return Double.isInfinite(v) ? "inf" : Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    /** "[29.1,31.0]", or empty without an interval. */
+    private static String dbInterval(Bootstrap.Interval i) {
+        return Double.isNaN(i.lo()) ? "" : "[" + db(i.lo()) + "," + db(i.hi()) + "]";
+    }
+
+    /** "3.0% [1.0%,6.0%]", or "-" without a classifier. */
+    private static String share(double v, Bootstrap.Interval i) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%% [%.1f%%,%.1f%%]", 100 * v, 100 * i.lo(),
+                100 * i.hi());
+    }
+
     /** Per pair, "1.91-2.08x" (or the one pair's speedup). */
     private static String spread(ShootoutRow r) {
         ShootoutRow.Spread s = r.spread();
@@ -120,8 +148,9 @@ public final class ShootoutReport {
     }
 
     /**
-     * The policies' rows that no other row beats in both speedup and PSNR; rows flagged as noise take no part (their
-     * speedup is not the cache's doing).
+     * The policies' rows that no other row beats in both speedup and median per-sample PSNR
+     * ({@link ShootoutRow#rankingPsnr()}); rows flagged as noise take no part (their speedup is not the cache's
+     * doing).
      */
     public static List<ShootoutRow> paretoFront(List<ShootoutRow> all) {
         List<ShootoutRow> rows = all.stream().filter(r -> !r.noise()).toList();
@@ -129,8 +158,8 @@ public final class ShootoutReport {
         for (ShootoutRow r : rows) {
             boolean dominated = false;
             for (ShootoutRow o : rows) {
-                if (o != r && o.speedup() >= r.speedup() && o.psnr() >= r.psnr()
-                        && (o.speedup() > r.speedup() || o.psnr() > r.psnr())) {
+                if (o != r && o.speedup() >= r.speedup() && o.rankingPsnr() >= r.rankingPsnr()
+                        && (o.speedup() > r.speedup() || o.rankingPsnr() > r.rankingPsnr())) {
                     dominated = true;
                     break;
                 }
@@ -182,6 +211,21 @@ public final class ShootoutReport {
             x.put("note", row.note());
             x.put("skipped_fraction", row.skippedFraction());
             x.put("psnr", Double.isInfinite(row.psnr()) ? "inf" : finite(row.psnr()));
+            SampleFidelity f = row.perSample();
+            Map<String, Object> ps = new LinkedHashMap<>();
+            ps.put("samples", f.samples());
+            ps.put("psnr_interval", json(f.psnrInterval()));
+            ps.put("psnr_median", jsonNumber(f.psnrMedian()));
+            ps.put("psnr_median_interval", json(f.psnrMedianInterval()));
+            ps.put("psnr_p10", jsonNumber(f.psnrP10()));
+            ps.put("psnr_p10_interval", json(f.psnrP10Interval()));
+            ps.put("ssim", finite(f.ssim()));
+            ps.put("ssim_interval", json(f.ssimInterval()));
+            ps.put("class_changed", finite(f.classChanged()));
+            ps.put("class_changed_interval", json(f.classChangedInterval()));
+            ps.put("bootstrap", Map.of("resamples", Bootstrap.RESAMPLES, "level", Bootstrap.LEVEL, "seed",
+                    Bootstrap.SEED));
+            x.put("per_sample", ps);
             x.put("ssim", finite(row.ssim()));
             x.put("max_abs_err", row.maxAbsErr());
             x.put("class_accuracy", finite(row.classAccuracy()));
@@ -199,9 +243,12 @@ public final class ShootoutReport {
         return m;
     }
 
-    private static final String IMAGE_NOTE = "Fidelity: PSNR (over all pixels, data range 2), SSIM and largest "
-            + "pixel error of the cached samples against the uncached ones. Quality: class accuracy and Fréchet "
-            + "distance of the cached samples (digit classifier).";
+    private static final String IMAGE_NOTE = "Fidelity: PSNR (over all pixels, data range 2; and per sample: the "
+            + "median and the 10th percentile over samples, which a few samples that change shape cannot dominate), "
+            + "SSIM and largest pixel error of the cached samples against the uncached ones, and the share of "
+            + "samples the digit classifier puts in another class than their uncached sample; brackets: 95% "
+            + "bootstrap intervals over samples (" + Bootstrap.RESAMPLES + " resamples, seeded). Quality: class "
+            + "accuracy and Fréchet distance of the cached samples (digit classifier).";
     /** Said where class accuracy and FD do not apply: the samples are a latent model's latents. */
     static final String LATENT_NOTE = "Fidelity: PSNR (over all latent values, data range that of the uncached "
             + "latents), SSIM and largest error of the cached final latents against the uncached ones (no decoder "
@@ -230,10 +277,12 @@ public final class ShootoutReport {
                     .append(ReportPage.esc(ShootoutRow.NOISE_NOTE)).append(", left off the Pareto front and out ")
                     .append("of the chart. Run again on a quiet machine or with more --repeats.</p>\n");
         }
-        h.append("<figure><img src=\"").append(PARETO).append("\" alt=\"speedup against PSNR\"></figure>\n");
+        h.append("<figure><img src=\"").append(PARETO).append("\" alt=\"speedup against median per-sample PSNR\">")
+                .append("</figure>\n");
         h.append("<table>\n<tr><th>policy</th><th>params</th><th>speedup</th><th>pairs: min / median / max</th>")
-                .append("<th>skipped</th><th>ceiling</th><th>PSNR (dB)</th><th>SSIM</th><th>max abs err</th>")
-                .append("<th>class acc.</th><th>FD</th><th>note</th></tr>\n");
+                .append("<th>skipped</th><th>ceiling</th><th>PSNR (dB)</th><th>PSNR median [95%] (dB)</th>")
+                .append("<th>PSNR p10 [95%]</th><th>SSIM</th><th>max abs err</th><th>class acc.</th>")
+                .append("<th>class changed [95%]</th><th>FD</th><th>note</th></tr>\n");
         List<ShootoutRow> front = paretoFront(r.rows());
         for (ShootoutRow row : r.rows()) {
             h.append(front.contains(row) ? "<tr style=\"font-weight:bold\">" : row.noise()
@@ -241,14 +290,20 @@ public final class ShootoutReport {
                     .append(ReportPage.esc(row.policy())).append("</td><td>").append(ReportPage.esc(row.params()))
                     .append("</td>").append(String.format(Locale.ROOT, "<td class=\"n\">%.2fx</td><td class=\"n\">"
                             + "%.2f / %.2f / %.2f (%d)</td><td class=\"n\">%.1f%%</td><td class=\"n\">%s</td>"
-                            + "<td class=\"n\">%s</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
-                            + "<td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>%n", row.speedup(),
+                            + "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                            + "<td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
+                            + "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>"
+                            + "</tr>%n", row.speedup(),
                             row.spread().min(), row.spread().median(), row.spread().max(), row.spread().pairs(),
                             100 * row.skippedFraction(), Double.isInfinite(row.speedupCeiling()) ? "-"
                                     : String.format(Locale.ROOT, "%.2fx", row.speedupCeiling()),
                             Double.isInfinite(row.psnr()) ? "identical"
-                                    : String.format(Locale.ROOT, "%.2f", row.psnr()), row.ssim(), row.maxAbsErr(),
-                            num(row.classAccuracy()), fmt(row.fd()), ReportPage.esc(row.note())));
+                                    : String.format(Locale.ROOT, "%.2f", row.psnr()),
+                            db(row.psnrMedian()) + " " + dbInterval(row.perSample().psnrMedianInterval()),
+                            db(row.psnrP10()) + " " + dbInterval(row.perSample().psnrP10Interval()), row.ssim(),
+                            row.maxAbsErr(), num(row.classAccuracy()), share(row.classChanged(),
+                                    row.perSample().classChangedInterval()), fmt(row.fd()),
+                            ReportPage.esc(row.note())));
         }
         h.append("</table>\n<p class=\"note\">Bold: on the Pareto front (no other row is both faster and more ")
                 .append("faithful). Pairs: the speedups of the single timed pairs (an uncached and a cached run back ")
@@ -276,6 +331,23 @@ public final class ShootoutReport {
 
     private static String fmt4(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "-";
+    }
+
+    /** An interval as two CSV cells. */
+    private static String interval(Bootstrap.Interval i) {
+        return num(i.lo()) + "," + num(i.hi());
+    }
+
+    /** An interval for JSON: {@code [lo, hi]} ("inf" for an infinite end), or null where none was measured. */
+    private static Object json(Bootstrap.Interval i) {
+        if (Double.isNaN(i.lo()) && Double.isNaN(i.hi())) {
+            return null;
+        }
+        return java.util.Arrays.asList(jsonNumber(i.lo()), jsonNumber(i.hi()));
+    }
+
+    private static Object jsonNumber(double v) {
+        return Double.isInfinite(v) ? v > 0 ? "inf" : "-inf" : finite(v);
     }
 
     private static Object finite(double v) {

@@ -1,5 +1,6 @@
 package io.ditcache.cli;
 
+import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutCase;
@@ -7,6 +8,7 @@ import io.ditcache.io.Checkpoint;
 import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.LatentSize;
+import io.ditcache.model.ModelLoader;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
@@ -15,6 +17,7 @@ import io.ditcache.sample.PromptEmbeddings;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
 import io.ditcache.sched.Scheduler;
+import io.ditcache.sched.StepSensitivity;
 import io.ditcache.study.Profiling;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -31,9 +34,10 @@ import picocli.CommandLine.Option;
 /** {@code bench}: the cache-policy shootout on one model. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measures every cache policy over a sweep of its parameter against uncached sampling: speedup "
-                + "(interleaved, median of repeats), skipped fraction, PSNR/SSIM/max error against uncached "
-                + "samples, class accuracy and FD (a text model: fidelity of the final latents; no class accuracy or "
-                + "FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
+                + "(interleaved, median of repeats), skipped fraction, PSNR (all pixels; per sample: median and 10th "
+                + "percentile, with bootstrap intervals)/SSIM/max error against uncached samples, the share of samples "
+                + "whose class changed, class accuracy and FD (a text model: fidelity of the final latents; no class "
+                + "accuracy or FD); writes shootout.csv, shootout.json, pareto.png, report.html.")
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Mixin
     FramesOption frames = new FramesOption();
@@ -46,6 +50,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Seeds of the calibration profile start here, apart from the measured samples' seeds. */
     static final long CALIBRATION_SEED = 1_000_000L;
+    /** Samples of a class-label model by default: per-sample figures and their intervals need about 100. */
+    static final int DEFAULT_SAMPLES = 100;
     /** The most timed runs per setting: far more than a stable median needs, small enough to count runs in an int. */
     static final int MAX_REPEATS = 1000;
 
@@ -59,8 +65,9 @@ final class BenchCommand implements Callable<Integer> {
             + "model)")
     Integer stepsOption;
 
-    @Option(names = "--samples", description = "samples, classes (or prompts) in turn (default: 20; for a text model "
-            + "one per prompt, at least 2)")
+    @Option(names = "--samples", description = "samples, classes (or prompts) in turn (default: "
+            + BenchCommand.DEFAULT_SAMPLES + ", enough to rank policies by per-sample fidelity; for a text model one "
+            + "per prompt, at least 2)")
     Integer samplesOption;
 
     @Option(names = "--scheduler", description = "scheduler (default: a text model's own, from its checkpoint's "
@@ -129,9 +136,11 @@ final class BenchCommand implements Callable<Integer> {
         embeddings = promptOptions.embeddings(cl, "bench", model, embeddings, dtype.type);
         Denoiser dit;
         Optional<Path> schedulerConfig;
+        BlockLayout layout;
         try (Checkpoint ckpt = ModelSource.open(model)) {
             dit = dtype.load(ckpt);
             schedulerConfig = ckpt.schedulerConfig();
+            layout = ModelLoader.describe(ckpt.config()).layout();
         }
         SamplingChoice choice = SamplingChoice.of(dit, schedulerConfig, scheduler, stepsOption, guidanceOption,
                 ProfileCommand.CLASS_MODEL);
@@ -140,7 +149,7 @@ final class BenchCommand implements Callable<Integer> {
         OptionChecks.count(cl, "--steps", steps, 3, ProfileCommand.MAX_STEPS, null);
         try (PromptEmbeddings prompts = TextConditions.prepare(cl, dit, ModelSource.name(model), embeddings, false)) {
             int samples = samplesOption != null ? samplesOption : prompts != null ? Math.max(2, prompts.prompts())
-                    : 20;
+                    : DEFAULT_SAMPLES;
             // the uncached samples and those of one case are held at once, each sample in one shared Java array
             Optional<LatentSize> size = frames.size(cl, dit, prompts, guidance);
             long[] shape = prompts != null ? Sampler.latentShape(dit, prompts.prompt(0, size), guidance)
@@ -177,10 +186,12 @@ final class BenchCommand implements Callable<Integer> {
                 calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(),
                         new SamplingOptions(calib, steps, guidance), null);
             }
+            // an error at a step counts as much as that step's output moves the final sample
+            double[] weights = StepSensitivity.of(schedulers, steps, dit.imageTokens(shape));
             List<ShootoutCase> cases = new ArrayList<>();
             for (String f : families) {
                 try {
-                    cases.addAll(PolicySweeps.cases(f, calibration, steps));
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights));
                 } catch (IllegalArgumentException e) {
                     // a calibration the policies cannot use: name the file it came from
                     throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "

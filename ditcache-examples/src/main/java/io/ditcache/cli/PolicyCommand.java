@@ -4,12 +4,16 @@ import io.ditcache.BlockGroup;
 import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.io.DiffusersConfig;
+import io.ditcache.policy.CellDecision;
+import io.ditcache.policy.CellErrorModel;
 import io.ditcache.policy.ComputeMask;
+import io.ditcache.policy.DecisionPlanner;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.ReuseErrorModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -58,8 +62,16 @@ final class PolicyCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "the profiled model's config.json, whose block layout (groups, costs) --group-budget plans")
+            description = "the profiled model's config.json, whose block layout (groups, parts, costs) "
+                    + "--group-budget and --decisions all plan")
     Path config;
+
+    @Option(names = "--decisions", paramLabel = "SET", defaultValue = "block",
+            description = "what a block may do at a step: block (compute or reuse the whole block; default) or all "
+                    + "(also reuse its attention and/or feed-forward outputs, or forecast it: one decision per cell, "
+                    + "mask format " + ComputeMask.DECISIONS_FORMAT + "); all takes the blocks from --config, "
+                    + "DiT-like blocks without it")
+    String decisions;
 
     @Override
     public Integer call() throws Exception {
@@ -86,8 +98,16 @@ final class PolicyCommand implements Callable<Integer> {
                             + ": expected a fraction in (0, 1]");
                 }
             }
-        } else if (config != null) {
-            throw new CommandLine.ParameterException(cl, "--config " + config + ": only --group-budget uses it");
+        } else if (config != null && !"all".equals(decisions)) {
+            throw new CommandLine.ParameterException(cl, "--config " + config + ": only --group-budget and "
+                    + "--decisions all use it");
+        }
+        if (!"block".equals(decisions) && !"all".equals(decisions)) {
+            throw new CommandLine.ParameterException(cl, "--decisions " + decisions + ": expected block or all");
+        }
+        if ("all".equals(decisions) && groups != null) {
+            throw new CommandLine.ParameterException(cl, "--decisions all plans one budget or target; "
+                    + "--group-budget plans whole blocks only");
         }
         if (steps != null) {
             OptionChecks.count(cl, "--steps", steps, 2, ProfileCommand.MAX_STEPS, null);
@@ -106,6 +126,12 @@ final class PolicyCommand implements Callable<Integer> {
         try {
             if (groups != null) {
                 mask = groupMask(cl, p, n, groups);
+            } else if ("all".equals(decisions)) {
+                BlockLayout layout = config == null ? BlockLayout.plain(p.layers())
+                        : InspectCommand.describe(DiffusersConfig.read(config)).layout();
+                DecisionPlanner planner = new DecisionPlanner(CellErrorModel.fromProfile(p, n), layout,
+                        EnumSet.allOf(CellDecision.class));
+                mask = budget != null ? planner.planForBudget(budget) : planner.planForTarget(target);
             } else {
                 mask = budget != null ? MaskPlanner.forBudget(p, n, budget) : MaskPlanner.forTarget(p, n, target);
             }
@@ -119,8 +145,10 @@ final class PolicyCommand implements Callable<Integer> {
                 mask.computedFraction(), mask.computedCount(), (long) mask.steps() * mask.layers(),
                 budget != null ? "budget " + budget : groups != null ? "group budgets " + groups
                         : "target error " + target));
-        o.println(String.format(Locale.ROOT, "estimated error %.6g (summed %s distance of reused blocks since "
-                + "they last computed)", mask.estimatedError(), ReuseErrorModel.SERIES));
+        o.println(mask.hasDecisions() ? String.format(Locale.ROOT, "estimated error %.6g (summed relative L1 "
+                + "distance of every reused value, block residual or part output, since it last computed)",
+                mask.estimatedError()) : String.format(Locale.ROOT, "estimated error %.6g (summed %s distance of "
+                + "reused blocks since they last computed)", mask.estimatedError(), ReuseErrorModel.SERIES));
         o.println("wrote " + out.toAbsolutePath());
         o.flush();
         return 0;

@@ -1,12 +1,17 @@
 package io.ditcache.cli;
 
+import io.ditcache.BlockLayout;
 import io.ditcache.CachePolicy;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.bench.ShootoutCase;
+import io.ditcache.policy.CellDecision;
+import io.ditcache.policy.CellErrorModel;
+import io.ditcache.policy.DecisionPlanner;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.Policies;
 import io.ditcache.policy.ProfileGuidedPolicy;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +28,25 @@ final class PolicySweeps {
     private PolicySweeps() {
     }
 
+    /** The whole-block-only planner of earlier releases (compute or reuse each block), known but not default. */
+    static final String GUIDED_BLOCK = GUIDED + "-block";
     /**
-     * Every policy family the shootout runs by default, in table order. {@code profile-guided+taylor2} is known
-     * but not in the default list: on the irregular spacing of a mask, second-order forecasts measured worse
-     * than first-order ones (50 DDIM steps, default model: 25 dB against 39 dB at a budget of 0.4).
+     * How long the bench's per-cell planner may reuse a value. Measured on the default model (10 DDIM steps, 20
+     * samples, step-weighted errors): 3 steps gave a median per-sample PSNR of 23.0 dB at 60 % skipped and 20.1 dB
+     * at 65 %, against 20.1 and 18.5 dB with the planner's default of 10 (the model charges long reuse too little).
+     */
+    static final int MAX_STALENESS = 3;
+    /** The per-cell planner restricted to part reuse (FORA's decisions, planned), known but not default. */
+    static final String GUIDED_PARTS = GUIDED + "-parts";
+
+    /**
+     * Every policy family the shootout runs by default, in table order. {@code profile-guided} plans each cell's
+     * decision (compute, reuse attention and/or feed-forward, reuse or forecast the block: {@link DecisionPlanner});
+     * {@code profile-guided+taylor1} plans the same and approximates every reuse by a first-order forecast.
+     * {@code profile-guided+taylor2}, {@value #GUIDED_BLOCK} (whole-block reuse only, {@link MaskPlanner}) and
+     * {@value #GUIDED_PARTS} (part reuse only) are known but not in the default list (the second: on the irregular
+     * spacing of a mask, second-order forecasts measured worse than first-order ones, 50 DDIM steps, default model:
+     * 25 dB against 39 dB at a budget of 0.4).
      */
     static List<String> names() {
         List<String> out = new ArrayList<>(Policies.names().stream().filter(n -> !n.equals(Policies.NONE)).toList());
@@ -39,6 +59,8 @@ final class PolicySweeps {
     static List<String> known() {
         List<String> out = new ArrayList<>(names());
         out.add(GUIDED + "+taylor2");
+        out.add(GUIDED_BLOCK);
+        out.add(GUIDED_PARTS);
         return out;
     }
 
@@ -46,8 +68,12 @@ final class PolicySweeps {
      * The cases of {@code family}.
      *
      * @param profile calibration profile (same steps as the run) for TeaCache, MagCache and profile-guided
+     * @param layout  the model's blocks (their parts and costs), for the profile-guided planners
+     * @param weights per step, how much an error there counts for the per-cell planner
+     *                ({@link io.ditcache.sched.StepSensitivity}), or null for all alike
      */
-    static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps) {
+    static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps, BlockLayout layout,
+            double[] weights) {
         List<Map<String, Object>> sweep = switch (family) {
             case "fora" -> each("interval", 2, 3);
             case "delta-dit" -> each("interval", 2, 3).stream().map(m -> with(m, "firstBlock", 1)).toList();
@@ -59,7 +85,8 @@ final class PolicySweeps {
             case "magcache" -> each("threshold", 0.02, 0.05, 0.1, 0.2).stream().map(m -> with(m, "maxSkips", 3))
                     .toList();
             case "taylorseer" -> each("interval", 2, 3, 4);
-            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2" -> each("budget", 0.6, 0.5, 0.4, 0.35);
+            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget", 0.6,
+                    0.5, 0.4, 0.35);
             default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
                     + names());
         };
@@ -67,22 +94,43 @@ final class PolicySweeps {
         for (Map<String, Object> params : sweep) {
             String text = params.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                     .collect(Collectors.joining(" "));
-            out.add(new ShootoutCase(family, text, factory(family, params, profile, steps)));
+            out.add(new ShootoutCase(family, text, factory(family, params, profile, steps, layout, weights)));
         }
         return out;
     }
 
     private static java.util.function.Supplier<CachePolicy> factory(String family, Map<String, Object> params,
-            RedundancyProfile profile, int steps) {
+            RedundancyProfile profile, int steps, BlockLayout layout, double[] weights) {
         if (family.startsWith(GUIDED)) {
-            ProfileGuidedPolicy p = new ProfileGuidedPolicy(MaskPlanner.forBudget(profile, steps,
-                    ((Number) params.get("budget")).doubleValue()));
+            double budget = ((Number) params.get("budget")).doubleValue();
+            CellErrorModel errors = CellErrorModel.fromProfile(profile, steps);
+            if (weights != null) {
+                errors = errors.withStepWeights(weights);
+            }
+            ProfileGuidedPolicy p = new ProfileGuidedPolicy(family.equals(GUIDED_BLOCK)
+                    ? MaskPlanner.forBudget(profile, layout, steps, budget)
+                    : new DecisionPlanner(errors, layout, family.equals(GUIDED_PARTS)
+                            ? EnumSet.of(CellDecision.REUSE_ATTENTION, CellDecision.REUSE_FEED_FORWARD,
+                                    CellDecision.REUSE_PARTS) : EnumSet.allOf(CellDecision.class),
+                            staleness(steps, budget)).planForBudget(budget));
             CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
                     : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
             return () -> policy;
         }
         CachePolicy check = Policies.create(family, params, profile); // fails now, not mid-run, on a bad setting
         return () -> Policies.create(check.describe());
+    }
+
+    /**
+     * {@link #MAX_STALENESS}, or more where a run so short needs longer reuse to meet {@code budget} (a block
+     * computed every {@code s + 1} steps computes {@code ceil(steps / (s + 1))} of them).
+     */
+    static int staleness(int steps, double budget) {
+        int s = MAX_STALENESS;
+        while (s < steps - 1 && Math.ceil(steps / (s + 1.0)) / steps > budget) {
+            s++;
+        }
+        return s;
     }
 
     private static List<Map<String, Object>> each(String key, Object... values) {

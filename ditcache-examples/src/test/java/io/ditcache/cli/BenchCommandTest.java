@@ -29,8 +29,9 @@ class BenchCommandTest {
                 "--policies", "fora,fbcache,profile-guided+taylor1", "--out", out.toString());
         assertEquals(0, r.exitCode(), r::toString);
         List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
-        assertEquals("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,fd,speedup_min,"
-                + "speedup_median,speedup_max,timed_pairs,speedup_ceiling,note", csv.get(0));
+        assertTrue(csv.get(0).startsWith("policy,params,speedup,skipped_fraction,psnr,ssim,max_abs_err,class_accuracy,"
+                + "fd,speedup_min,speedup_median,speedup_max,timed_pairs,speedup_ceiling,note,psnr_median,psnr_p10,"
+                + "class_changed,"), csv.get(0));
         for (String line : csv.subList(1, csv.size())) {
             // every row: the spread of its pairs, and a speedup its skipped share explains or a flag
             String[] c = line.split(",", -1);
@@ -57,6 +58,8 @@ class BenchCommandTest {
         assertEquals(0.4, Double.parseDouble(fora[3]), 1e-12, "steps 1 and 3 of 5 reuse");
         assertTrue(Double.parseDouble(fora[4]) > 0, "psnr of reused samples is finite");
         assertEquals("", fora[7], "no digit judge for this model");
+        assertTrue(Double.parseDouble(fora[15]) >= Double.parseDouble(fora[16]), "median >= 10th percentile PSNR");
+        assertEquals("", fora[17], "no class changes without a judge");
         JsonNode json = new ObjectMapper().readTree(out.resolve("shootout.json").toFile());
         assertEquals("ditcache-shootout/1", json.path("format").asText());
         assertEquals(10, json.path("rows").size());

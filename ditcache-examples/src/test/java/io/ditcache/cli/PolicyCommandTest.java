@@ -60,6 +60,35 @@ class PolicyCommandTest {
     }
 
     @Test
+    void plansPerCellDecisionsWhenAllAreAllowed() throws IOException {
+        // attention and feed-forward outputs change half as much as the residual: part reuse is the cheaper skip
+        Random r = new Random(2);
+        for (int l = 0; l < 4; l++) {
+            for (int s = 0; s < 11; s++) {
+                double d = profile.series(ReuseErrorModel.SERIES).orElseThrow().mean(l, s);
+                profile.add(io.ditcache.policy.CellErrorModel.ATTENTION, l, s, d * (0.4 + 0.2 * r.nextDouble()));
+                profile.add(io.ditcache.policy.CellErrorModel.FEED_FORWARD, l, s, d * (0.4 + 0.2 * r.nextDouble()));
+            }
+        }
+        profile.writeJson(profileFile);
+        CliRun run = CliRun.of("policy", "--profile", profileFile.toString(), "--budget", "0.5", "--decisions", "all",
+                "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.toString());
+        ComputeMask mask = ComputeMask.read(out);
+        assertTrue(mask.hasDecisions(), mask.grid());
+        assertTrue(Files.readString(out).contains(ComputeMask.DECISIONS_FORMAT));
+        assertTrue(mask.computedFraction() <= 0.5);
+        assertEquals(io.ditcache.policy.DecisionPlanner.forBudget(RedundancyProfile.readJson(profileFile),
+                io.ditcache.BlockLayout.plain(4), 12, 0.5), mask);
+        assertTrue(mask.estimatedError() < MaskPlanner.forBudget(profile, 12, 0.5).estimatedError(),
+                "cheaper skips, less error at the same budget");
+        assertTrue(run.out().contains(mask.grid()), run.toString());
+        out = dir.resolve("masks/other.json");
+        assertBadOption("--decisions some: expected block or all", "--profile", profileFile.toString(), "--budget",
+                "0.5", "--decisions", "some", "--out", out.toString());
+    }
+
+    @Test
     void plansForATargetAtAnotherStepCount() throws IOException {
         CliRun run = CliRun.of("policy", "--profile", profileFile.toString(), "--target-error", "0.3", "--steps",
                 "6", "--out", out.toString());

@@ -68,10 +68,12 @@ final class RelativeChange implements AutoCloseable {
                 ref = ref.to(ScalarType.Float).contiguous();
             }
             long per = now.numel() / n;
+            long[] offsets = new long[n];
             for (int r = 0; r < n; r++) {
-                // the reference is the comparison's "a": sumAbsA is then sum|b| of this class
-                acc.add(ref, r * per, now, r * per, per);
+                offsets[r] = r * per;
             }
+            // the reference is the comparison's "a": sumAbsA is then sum|b| of this class
+            acc.addRows(ref, offsets, now, offsets, n, per);
         }
         List<DistanceSums> sums = acc.drain();
         double[] out = new double[n];

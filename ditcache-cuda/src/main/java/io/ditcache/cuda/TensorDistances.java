@@ -44,8 +44,17 @@ final class TensorDistances implements DistanceAccumulator {
 
     @Override
     public void add(Tensor a, long aOffset, Tensor b, long bOffset, long length) {
-        DistanceAccumulator.checkRange("a", a.numel(), aOffset, length);
-        DistanceAccumulator.checkRange("b", b.numel(), bOffset, length);
+        addRows(a, new long[] {aOffset}, b, new long[] {bOffset}, 1, length);
+    }
+
+    /** Every row of one tensor pair: the checks, the stream and the references once, then one pair per row. */
+    @Override
+    public void addRows(Tensor a, long[] aOffsets, Tensor b, long[] bOffsets, int count, long length) {
+        DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
+        for (int r = 0; r < count; r++) {
+            DistanceAccumulator.checkRange("a", a.numel(), aOffsets[r], length);
+            DistanceAccumulator.checkRange("b", b.numel(), bOffsets[r], length);
+        }
         ElementType type = type(a);
         if (type == null || type != type(b) || !a.is_contiguous() || !b.is_contiguous()) {
             throw new IllegalArgumentException("the CUDA distance kernels compare two contiguous tensors of one type "
@@ -69,12 +78,15 @@ final class TensorDistances implements DistanceAccumulator {
             stream = s;
         }
         long elem = type.bytes();
-        // the ranges were checked against the tensors' sizes above
-        distances.addTrusted(a.data_ptr().address() + aOffset * elem, b.data_ptr().address() + bOffset * elem,
-                length, type, 0);
+        long pa = a.data_ptr().address();
+        long pb = b.data_ptr().address();
+        for (int r = 0; r < count; r++) {
+            // the ranges were checked against the tensors' sizes above
+            distances.addTrusted(pa + aOffsets[r] * elem, pb + bOffsets[r] * elem, length, type, 0);
+        }
         held.add(new Tensor(a));
         held.add(new Tensor(b));
-        heldBytes += a.numel() * elem + b.numel() * elem;
+        heldBytes += (a.numel() + b.numel()) * elem;
         if (heldBytes > HELD_BYTES_LIMIT) {
             submit();
         }

@@ -85,8 +85,10 @@ class BenchCommandTest {
         assertTrue(lines.size() >= 2, "one line per run: " + lines);
         int runs = lines.size();
         for (int i = 0; i < runs; i++) {
-            assertTrue(lines.get(i).startsWith("bench: " + (i + 1) + "/" + runs + " runs done"), lines::toString);
+            // the total grows where a row is re-measured (a busy machine); the count goes up by one each line
+            assertTrue(lines.get(i).startsWith("bench: " + (i + 1) + "/"), lines::toString);
         }
+        assertTrue(lines.get(runs - 1).startsWith("bench: " + runs + "/" + runs + " runs done"), lines::toString);
     }
 
     @Test

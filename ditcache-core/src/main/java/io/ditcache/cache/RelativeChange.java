@@ -7,6 +7,7 @@ import io.ditcache.backend.DistanceSums;
 import io.ditcache.internal.Tensors;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -19,6 +20,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 final class RelativeChange implements AutoCloseable {
     private DistanceBackend backend;
     private DistanceAccumulator device;
+    /** The device type found to have no device backend (its tensors are summed on the host). */
+    private DeviceType hostOnly;
 
     /**
      * Per row: {@code sum|a - b| / sum|b|} over all but the first dimension of both streams together, accumulated
@@ -45,15 +48,21 @@ final class RelativeChange implements AutoCloseable {
 
     /** The accumulator of a device backend for this tensor, or null where the host sums it. */
     private DistanceAccumulator deviceAccumulator(Tensor t) {
-        if (backend == null || !backend.accepts(t)) {
-            close();
-            DistanceBackend b = DistanceBackends.forActivation(t);
-            if (b.priority() <= 0) {
-                return null; // only the CPU backend: the host loop below is the same arithmetic, in float64
-            }
-            backend = b;
-            device = b.newAccumulator();
+        if (backend != null && backend.accepts(t)) {
+            return device;
         }
+        DeviceType type = t.device().type().intern();
+        if (type == hostOnly) {
+            return null; // asked once per device type, not at every signal of every step
+        }
+        close();
+        DistanceBackend b = DistanceBackends.forActivation(t);
+        if (b.priority() <= 0) {
+            hostOnly = type; // only the CPU backend: the host loop below is the same arithmetic, in float64
+            return null;
+        }
+        backend = b;
+        device = b.newAccumulator();
         return device;
     }
 

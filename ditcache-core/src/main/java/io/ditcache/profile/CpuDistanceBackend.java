@@ -5,7 +5,6 @@ import io.ditcache.backend.DistanceBackend;
 import io.ditcache.backend.DistanceSums;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -63,7 +62,7 @@ public final class CpuDistanceBackend implements DistanceBackend {
         }
 
         private static Tensor onHost(Tensor t) {
-            if (t.device().type().intern() == DeviceType.CPU) {
+            if (t.is_cpu()) {
                 return t;
             }
             if (!warnedCopy) {

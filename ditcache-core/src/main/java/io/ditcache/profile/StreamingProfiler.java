@@ -34,8 +34,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * measures, per sample, what a first-order forecast from steps i-1 and i misses at step i+1; that sum is taken on the
  * CPU (activations on a device are copied to host memory for it).
  *
- * <p>The previous activation is kept by reference (the model's own tensor, retained until the next call of the
- * same site), not copied: the kernel then only reads, which halves its memory traffic. Models must therefore not
+ * <p>The previous activation is kept by reference (a tensor handle of the profiler's own that shares the model's
+ * storage until the next call of the same site), not copied: the kernel then only reads, which halves its memory
+ * traffic. Models must therefore not
  * modify an activation in place after reporting it (ditcache's models never do).
  *
  * <p>Observing a site looks nothing up by hash and allocates nothing per row: the rows' branches and samples are
@@ -72,8 +73,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         final int layer;
         /** {@code [branch][metric]}, the forecast error's key last. */
         final SeriesKey[][] keys;
-        final Call previous = new Call();
-        final Call older = new Call();
+        Call previous = new Call();
+        Call older = new Call();
 
         SiteState(Site site) {
             layer = site.layer();
@@ -86,36 +87,64 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
                         DistanceMetric.FORECAST_L1_REL);
             }
         }
+
+        /** The previous call becomes the older one; the old older one's handle is reused for the next call. */
+        void age() {
+            Call reused = older;
+            reused.release();
+            older = previous;
+            previous = reused;
+        }
     }
 
-    /** One call's activation of a site: the retained tensor, its elements per row, its step and its rows. */
+    /**
+     * One call's activation of a site, its elements per row, its step and its rows. The activation is held by a
+     * tensor handle of the profiler's own, made once and assigned each call (it shares the activation's storage):
+     * holding an activation then allocates nothing, not even a JavaCPP object (each of which costs a check of the
+     * process's memory use).
+     */
     private static final class Call {
+        /** The handle, made on first use; defined while an activation is held. */
         Tensor tensor;
+        boolean held;
         long perRow;
         int step = -1;
         RowLayout rows;
 
-        void set(Tensor t, long perRow, int step, RowLayout rows) {
-            this.tensor = t;
+        void hold(Tensor activation, long perRow, int step, RowLayout rows) {
+            if (tensor == null) {
+                tensor = new Tensor();
+                tensor.retainReference(); // outlives the caller's pointer scope
+            }
+            tensor.put(activation);
+            held = true;
             this.perRow = perRow;
             this.step = step;
             this.rows = rows;
         }
 
-        void moveTo(Call other) {
-            other.set(tensor, perRow, step, rows);
-            tensor = null;
+        /** Whether this call holds the activation of {@code atStep} with {@code perRow} elements per row. */
+        boolean holds(int atStep, long withPerRow) {
+            return held && step == atStep && perRow == withPerRow;
+        }
+
+        /** Lets the activation go (the handle stays for the next call). */
+        void release() {
+            if (held) {
+                tensor.reset();
+            }
+            held = false;
             step = -1;
             rows = null;
         }
 
-        void release() {
+        /** Lets the activation and the handle go. */
+        void free() {
+            release();
             if (tensor != null) {
                 tensor.releaseReference();
+                tensor = null;
             }
-            tensor = null;
-            step = -1;
-            rows = null;
         }
     }
 
@@ -189,11 +218,11 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         RowLayout rows = layoutOf(step);
         runSamples = Math.max(runSamples, rows.samples);
         DistanceAccumulator acc = accumulatorFor(activation);
-        Tensor c = backend.reads(activation) ? new Tensor(activation) : activation.to(ScalarType.Float).contiguous();
+        Tensor c = backend.reads(activation) ? activation : activation.to(ScalarType.Float).contiguous();
         long perRow = c.numel() / batch;
         SiteState s = state(site);
         Call prev = s.previous;
-        if (prev.tensor != null && prev.step == step.index() - 1 && prev.perRow == perRow) {
+        if (prev.holds(step.index() - 1, perRow)) {
             RowLayout.Pairs pairs = rows.pairsWith(prev.rows);
             int n = pairs.count();
             if (aOffsets.length < n) {
@@ -206,8 +235,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
             }
             acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
             Call older = s.older;
-            boolean forecast = forecastError && older.tensor != null && older.step == step.index() - 2
-                    && older.perRow == perRow;
+            boolean forecast = forecastError && older.holds(step.index() - 2, perRow);
             ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
             for (int k = 0; k < n; k++) {
                 int p = forecast ? older.rows.rowOf(pairs.branch()[k], pairs.sample()[k]) : -1;
@@ -215,14 +243,12 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
                 pending.add(s.keys[pairs.branch()[k]], s.layer, step.index() - 1, p >= 0, miss);
             }
         }
-        c.retainReference();
         if (forecastError) {
-            s.older.release();
-            prev.moveTo(s.older);
+            s.age();
         } else {
-            prev.release();
+            s.previous.release();
         }
-        prev.set(c, perRow, step.index(), rows);
+        s.previous.hold(c, perRow, step.index(), rows);
     }
 
     /** The three activations of a forecast, as float32 in host memory (the model's own tensors on the CPU). */
@@ -333,8 +359,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         for (SiteState[] byLayer : sites) {
             for (SiteState s : byLayer) {
                 if (s != null) {
-                    s.previous.release();
-                    s.older.release();
+                    s.previous.free();
+                    s.older.free();
                 }
             }
         }

@@ -36,7 +36,7 @@ public final class FusedDistances {
      * and {@link #KERNEL_PROPERTY} does not ask for the scalar loop.
      */
     static final boolean VECTOR = vectorKernel(System.getProperty(KERNEL_PROPERTY, "auto"),
-            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && byteBufferLoads());
     /**
      * Whether {@link Math#fma} is a CPU instruction here. A float product is exact in double, so {@code fma(a, b, s)}
      * and {@code s + a * b} give the same bits; fma is one instruction instead of two, but without hardware support
@@ -46,8 +46,12 @@ public final class FusedDistances {
 
     static {
         if (!VECTOR && !"scalar".equals(System.getProperty(KERNEL_PROPERTY))) {
-            LoggerFactory.getLogger(FusedDistances.class).info("distance kernel: scalar loop; start the JVM with "
-                    + "--add-modules jdk.incubator.vector for the SIMD kernel (about 3x faster)");
+            LoggerFactory.getLogger(FusedDistances.class).info(
+                    ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                            ? "distance kernel: scalar loop; this JDK's jdk.incubator.vector no longer loads vectors "
+                                    + "from byte buffers (JDK 20 and later), which the SIMD kernel needs (JDK 17 to 19)"
+                            : "distance kernel: scalar loop; start the JVM with --add-modules jdk.incubator.vector "
+                                    + "for the SIMD kernel (about 3x faster)");
         }
     }
 
@@ -200,6 +204,22 @@ public final class FusedDistances {
             default -> throw new IllegalArgumentException("system property " + KERNEL_PROPERTY + " = '" + property
                     + "': expected auto or scalar");
         };
+    }
+
+    /**
+     * Whether the incubating Vector API loads vectors from byte buffers, as {@link VectorDistances} does: JDK 17 to 19
+     * do; JDK 20 and later replaced those methods with memory-segment ones, and calling them would fail with
+     * {@link NoSuchMethodError} mid-run.
+     */
+    private static boolean byteBufferLoads() {
+        try {
+            Class<?> floats = Class.forName("jdk.incubator.vector.FloatVector");
+            floats.getMethod("fromByteBuffer", Class.forName("jdk.incubator.vector.VectorSpecies"), ByteBuffer.class,
+                    int.class, ByteOrder.class);
+            return true;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
     }
 
     private static boolean hardwareFma() {

@@ -86,7 +86,7 @@ final class PolicySweeps {
                     .toList();
             case "taylorseer" -> each("interval", 2, 3, 4);
             case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget", 0.6,
-                    0.5, 0.4, 0.35);
+                    0.5, 0.4, 0.33, 0.25);
             default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
                     + names());
         };
@@ -106,6 +106,9 @@ final class PolicySweeps {
             CellErrorModel errors = CellErrorModel.fromProfile(profile, steps);
             if (weights != null) {
                 errors = errors.withStepWeights(weights);
+            }
+            if (family.endsWith("+taylor1")) {
+                errors = errors.withForecastedReuse(); // the runtime forecasts every reused value: charge that
             }
             ProfileGuidedPolicy p = new ProfileGuidedPolicy(family.equals(GUIDED_BLOCK)
                     ? MaskPlanner.forBudget(profile, layout, steps, budget)

@@ -120,6 +120,28 @@ public final class CellErrorModel {
         return new CellErrorModel(this, stepWeights, true);
     }
 
+    /**
+     * This model for a plan whose every step treats every block alike ({@link AlignedPlanner}): one layer whose
+     * residual and forecast distances are the sums over the layers, with the same step weights and reuse. Every
+     * whole-block charge is linear in the distances, so a one-layer plan costs here what the same decisions at
+     * every layer cost in this model; there are no part series (part reuse is not planned alike).
+     */
+    CellErrorModel summedOverLayers() {
+        double[][] r = new double[1][residual[0].length];
+        double[][] f = measuredForecast ? new double[1][forecast[0].length] : null;
+        for (int l = 0; l < residual.length; l++) {
+            for (int s = 0; s < r[0].length; s++) {
+                r[0][s] += residual[l][s];
+                if (f != null) {
+                    f[0][s] += forecast[l][s];
+                }
+            }
+        }
+        CellErrorModel m = new CellErrorModel(r, null, null, f, source + ", summed over " + residual.length
+                + " layers");
+        return new CellErrorModel(m, stepWeights, forecastedReuse);
+    }
+
     /** Whether every reused value is forecast ({@link #withForecastedReuse()}). */
     public boolean forecastedReuse() {
         return forecastedReuse;

@@ -4,8 +4,10 @@ import io.ditcache.BlockLayout;
 import io.ditcache.CachePolicy;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.bench.ShootoutCase;
+import io.ditcache.policy.AlignedPlanner;
 import io.ditcache.policy.CellDecision;
 import io.ditcache.policy.CellErrorModel;
+import io.ditcache.policy.ComputeMask;
 import io.ditcache.policy.DecisionPlanner;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.Policies;
@@ -85,7 +87,7 @@ final class PolicySweeps {
             case "magcache" -> each("threshold", 0.02, 0.05, 0.1, 0.2).stream().map(m -> with(m, "maxSkips", 3))
                     .toList();
             case "taylorseer" -> each("interval", 2, 3, 4);
-            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget", 0.6,
+            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget", 0.7,
                     0.5, 0.4, 0.33, 0.25);
             default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
                     + names());
@@ -104,18 +106,20 @@ final class PolicySweeps {
         if (family.startsWith(GUIDED)) {
             double budget = ((Number) params.get("budget")).doubleValue();
             CellErrorModel errors = CellErrorModel.fromProfile(profile, steps);
-            if (weights != null) {
-                errors = errors.withStepWeights(weights);
+            ComputeMask mask;
+            if (family.equals(GUIDED + "+taylor1")) {
+                // every block alike at each step, every reuse a forecast, errors unweighted by step (see ALIGNED)
+                mask = new AlignedPlanner(errors.withForecastedReuse(), layout, EnumSet.allOf(CellDecision.class),
+                        staleness(steps, budget)).planForBudget(budget);
+            } else if (family.equals(GUIDED_BLOCK)) {
+                mask = MaskPlanner.forBudget(profile, layout, steps, budget);
+            } else {
+                mask = new DecisionPlanner(weights == null ? errors : errors.withStepWeights(weights), layout,
+                        family.equals(GUIDED_PARTS) ? EnumSet.of(CellDecision.REUSE_ATTENTION,
+                                CellDecision.REUSE_FEED_FORWARD, CellDecision.REUSE_PARTS)
+                                : EnumSet.allOf(CellDecision.class), staleness(steps, budget)).planForBudget(budget);
             }
-            if (family.endsWith("+taylor1")) {
-                errors = errors.withForecastedReuse(); // the runtime forecasts every reused value: charge that
-            }
-            ProfileGuidedPolicy p = new ProfileGuidedPolicy(family.equals(GUIDED_BLOCK)
-                    ? MaskPlanner.forBudget(profile, layout, steps, budget)
-                    : new DecisionPlanner(errors, layout, family.equals(GUIDED_PARTS)
-                            ? EnumSet.of(CellDecision.REUSE_ATTENTION, CellDecision.REUSE_FEED_FORWARD,
-                                    CellDecision.REUSE_PARTS) : EnumSet.allOf(CellDecision.class),
-                            staleness(steps, budget)).planForBudget(budget));
+            ProfileGuidedPolicy p = new ProfileGuidedPolicy(mask);
             CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
                     : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
             return () -> policy;

@@ -50,7 +50,7 @@ class BenchCommandTest {
                 assertEquals(7, pairs, "--repeats 1, then two re-measurements of 3 pairs: " + line);
             }
         }
-        assertEquals(1 + 2 + 4 + 4, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x4");
+        assertEquals(1 + 2 + 4 + 5, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x5");
         String[] fora = csv.get(1).split(",", -1);
         assertEquals("fora", fora[0]);
         assertEquals("interval=2", fora[1]);

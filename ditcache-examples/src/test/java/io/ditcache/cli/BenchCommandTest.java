@@ -62,7 +62,7 @@ class BenchCommandTest {
         assertEquals("", fora[17], "no class changes without a judge");
         JsonNode json = new ObjectMapper().readTree(out.resolve("shootout.json").toFile());
         assertEquals("ditcache-shootout/1", json.path("format").asText());
-        assertEquals(10, json.path("rows").size());
+        assertEquals(11, json.path("rows").size());
         assertTrue(json.path("rows").get(0).path("cache").path("skipped_fraction").isNumber());
         assertTrue(json.path("rows").get(0).path("speedup_spread").path("pairs").asInt() >= 1);
         assertTrue(json.path("machine").path("cores").asInt() >= 1, "the machine's load is recorded");

@@ -74,7 +74,8 @@ class DecisionPlannerTest {
             for (int t = 1; t < plan.length; t++) {
                 CellDecision d = plan[t];
                 double w = weights == null ? 1 : weights[t];
-                boolean forecasts = d == CellDecision.FORECAST_BLOCK || forecastedReuse && d == CellDecision.REUSE_BLOCK;
+                boolean forecasts = d == CellDecision.FORECAST_BLOCK
+                        || forecastedReuse && d == CellDecision.REUSE_BLOCK;
                 if (d == CellDecision.COMPUTE) {
                     previous = kb;
                     kb = t;

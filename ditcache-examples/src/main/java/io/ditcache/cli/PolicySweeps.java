@@ -44,7 +44,11 @@ final class PolicySweeps {
     /**
      * Every policy family the shootout runs by default, in table order. {@code profile-guided} plans each cell's
      * decision (compute, reuse attention and/or feed-forward, reuse or forecast the block: {@link DecisionPlanner});
-     * {@code profile-guided+taylor1} plans the same and approximates every reuse by a first-order forecast.
+     * {@code profile-guided+taylor1} forecasts every reused value to first order and plans which steps compute, every
+     * block alike ({@link AlignedPlanner}), charging each forecast by how far it reaches past the last two computed
+     * steps, errors unweighted by step. Measured on the default model (50 DDIM steps, 20 samples): per-block plans
+     * of that model reached a median per-sample PSNR of 48.5 dB at 46 % skipped, aligned ones 51.1 dB; weighting
+     * the errors by {@link io.ditcache.sched.StepSensitivity} (which puts the reuse into the last steps) 45.9 dB.
      * {@code profile-guided+taylor2}, {@value #GUIDED_BLOCK} (whole-block reuse only, {@link MaskPlanner}) and
      * {@value #GUIDED_PARTS} (part reuse only) are known but not in the default list (the second: on the irregular
      * spacing of a mask, second-order forecasts measured worse than first-order ones, 50 DDIM steps, default model:
@@ -108,7 +112,7 @@ final class PolicySweeps {
             CellErrorModel errors = CellErrorModel.fromProfile(profile, steps);
             ComputeMask mask;
             if (family.equals(GUIDED + "+taylor1")) {
-                // every block alike at each step, every reuse a forecast, errors unweighted by step (see ALIGNED)
+                // every block alike at each step, every reuse a forecast, errors unweighted by step (see names)
                 mask = new AlignedPlanner(errors.withForecastedReuse(), layout, EnumSet.allOf(CellDecision.class),
                         staleness(steps, budget)).planForBudget(budget);
             } else if (family.equals(GUIDED_BLOCK)) {

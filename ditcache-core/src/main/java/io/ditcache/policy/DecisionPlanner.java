@@ -22,9 +22,10 @@ import java.util.Set;
  * charged by a measured forecast error also how far apart the residual's last two computes are (a forecast's error
  * grows with both, {@link CellErrorModel}), and how much of the block has run so far, giving the least error for
  * every amount of compute the block can spend; the blocks are then combined by merging those fronts (least error
- * for each total compute, dominated totals dropped), and the budget or target picks a point. A cached value is reused at most {@code maxStaleness} steps after it was
- * computed, and forecast only from two computes at most {@code maxStaleness + 1} steps apart; with
- * {@code maxStaleness >= steps - 1} the plan is the optimum over all assignments. Step 0 computes.
+ * for each total compute, dominated totals dropped), and the budget or target picks a point. A cached value is
+ * reused at most {@code maxStaleness} steps after it was computed, and forecast only from two computes at most
+ * {@code maxStaleness + 1} steps apart; with {@code maxStaleness >= steps - 1} the plan is the optimum over all
+ * assignments. Step 0 computes.
  * Ties go to the decision listed first in {@link CellDecision} (compute before part reuse before whole-block reuse
  * before forecasting): a forecast charged as plain reuse (no forecast series) is never chosen over it.
  */

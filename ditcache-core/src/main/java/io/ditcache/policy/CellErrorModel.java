@@ -23,8 +23,13 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>{@code REUSE_BLOCK}: {@code r(l, k) + ... + r(l, t-1)}, {@code k} the block's last computed step;</li>
- *   <li>{@code FORECAST_BLOCK}: {@code f(l, k) + ... + f(l, t-1)} where two computed residuals are cached
- *       ({@code k >= 1}), else as {@code REUSE_BLOCK} (the runtime reuses the one it has);</li>
+ *   <li>{@code FORECAST_BLOCK}: where two computed residuals are cached, at steps {@code k - g} and {@code k},
+ *       the miss of the line through them at {@code t = k + h}: under a constant curvature {@code c} per step
+ *       squared that is {@code c h (h + g) / 2}, and {@code f} measures {@code c} (the miss at {@code h = g = 1}),
+ *       so the cell costs {@code h (h + g) / 2} times the mean of {@code f(l, k-g+1) .. f(l, t-1)}: a forecast far
+ *       from stale derivatives costs quadratically more than one step ahead. With only one computed residual
+ *       ({@code k = 0}), or without a forecast series, as {@code REUSE_BLOCK} (the runtime reuses the one it
+ *       has);</li>
  *   <li>reusing attention: {@code w_a (a(l, k_a) + ... + a(l, t-1))}, {@code k_a} the last step the attention
  *       ran (a compute, or a step that reused only the feed-forward), {@code w_a} the attention parts' share of the
  *       block's parts; feed-forward alike with {@code m}, {@code k_m} and {@code w_m}; reusing both, the sum.</li>
@@ -32,6 +37,10 @@ import java.util.Optional;
  *
  * The part errors are relative changes of the part outputs weighed by their share, so that reusing every part
  * (current modulation, stale parts) and reusing the whole block are charged on the same scale.
+ *
+ * <p>Under a policy that forecasts every reused value ({@link #withForecastedReuse()}, what
+ * {@code profile-guided+taylor1} runs), {@code REUSE_BLOCK} is charged as {@code FORECAST_BLOCK}, and part reuse,
+ * which the model cannot charge there, is not allowed.
  */
 public final class CellErrorModel {
     /** The series of whole-block reuse. */
@@ -49,6 +58,8 @@ public final class CellErrorModel {
     private final String source;
     /** Per step, how much an error made there counts; null for all 1. */
     private final double[] stepWeights;
+    /** Whether the runtime forecasts every reused value (order 1), a whole-block reuse included. */
+    private final boolean forecastedReuse;
 
     /**
      * @param residual    {@code [layer][transition]} block-residual distances, finite and >= 0
@@ -66,9 +77,10 @@ public final class CellErrorModel {
         this.measuredForecast = forecast != null;
         this.forecast = forecast == null ? this.residual : checkedForecast(forecast);
         this.stepWeights = null;
+        this.forecastedReuse = false;
     }
 
-    private CellErrorModel(CellErrorModel m, double[] stepWeights) {
+    private CellErrorModel(CellErrorModel m, double[] stepWeights, boolean forecastedReuse) {
         this.residual = m.residual;
         this.attention = m.attention;
         this.feedForward = m.feedForward;
@@ -76,6 +88,7 @@ public final class CellErrorModel {
         this.measuredForecast = m.measuredForecast;
         this.source = m.source;
         this.stepWeights = stepWeights;
+        this.forecastedReuse = forecastedReuse;
     }
 
     /**
@@ -95,7 +108,66 @@ public final class CellErrorModel {
                         + ", expected a finite number >= 0");
             }
         }
-        return new CellErrorModel(this, weights.clone());
+        return new CellErrorModel(this, weights.clone(), forecastedReuse);
+    }
+
+    /**
+     * This model for a policy whose runtime forecasts every reused value by a first-order Taylor expansion
+     * ({@code Approximation.taylor(1)}): a whole-block reuse is charged as a forecast, and part reuse (whose
+     * forecasts this model does not charge) is not allowed ({@link #allows}).
+     */
+    public CellErrorModel withForecastedReuse() {
+        return new CellErrorModel(this, stepWeights, true);
+    }
+
+    /**
+     * This model for a plan whose every step treats every block alike ({@link AlignedPlanner}): one layer whose
+     * residual and forecast distances are the sums over the layers, with the same step weights and reuse. Every
+     * whole-block charge is linear in the distances, so a one-layer plan costs here what the same decisions at
+     * every layer cost in this model; there are no part series (part reuse is not planned alike).
+     */
+    CellErrorModel summedOverLayers() {
+        double[][] r = new double[1][residual[0].length];
+        double[][] f = measuredForecast ? new double[1][forecast[0].length] : null;
+        for (int l = 0; l < residual.length; l++) {
+            for (int s = 0; s < r[0].length; s++) {
+                r[0][s] += residual[l][s];
+                if (f != null) {
+                    f[0][s] += forecast[l][s];
+                }
+            }
+        }
+        CellErrorModel m = new CellErrorModel(r, null, null, f, source + ", summed over " + residual.length
+                + " layers");
+        return new CellErrorModel(m, stepWeights, forecastedReuse);
+    }
+
+    /** Whether every reused value is forecast ({@link #withForecastedReuse()}). */
+    public boolean forecastedReuse() {
+        return forecastedReuse;
+    }
+
+    /** Whether this model can charge {@code decision}: part reuse not where every reused value is forecast. */
+    public boolean allows(CellDecision decision) {
+        return !(forecastedReuse && decision.reusesParts());
+    }
+
+    /** Whether {@code decision} runs as a forecast of the block residual under this model. */
+    boolean forecasts(CellDecision decision) {
+        return decision == CellDecision.FORECAST_BLOCK || forecastedReuse && decision == CellDecision.REUSE_BLOCK;
+    }
+
+    /**
+     * The charge of a whole-block cell at step {@code t} whose block last computed at {@code k}, and {@code g}
+     * steps before that ({@code g = 0}: never), from the cumulative residual and forecast distances of its layer.
+     */
+    double blockCharge(boolean forecast, double[] cumBlock, double[] cumForecast, int k, int g, int t) {
+        if (!forecast || g == 0 || !measuredForecast) {
+            return cumBlock[t] - cumBlock[k];
+        }
+        int h = t - k;
+        double mean = (cumForecast[t] - cumForecast[k - g + 1]) / (h + g - 1);
+        return 0.5 * h * (h + g) * mean;
     }
 
     /** How much an error at step {@code t} counts (1 unless {@link #withStepWeights} said otherwise). */
@@ -229,20 +301,28 @@ public final class CellErrorModel {
             throw new IllegalArgumentException("a plan of " + steps() + " steps starting with COMPUTE expected, got "
                     + Arrays.toString(plan));
         }
+        double[] cumBlock = cumulative(Chain.BLOCK, layer);
+        double[] cumForecast = cumulative(Chain.FORECAST, layer);
         int kb = 0;
+        int gb = 0;
         int ka = 0;
         int km = 0;
         double error = 0;
         for (int t = 1; t < plan.length; t++) {
+            if (!allows(plan[t])) {
+                throw new IllegalArgumentException(plan[t] + " at step " + t + ": part reuse is not charged where "
+                        + "every reused value is forecast");
+            }
             double before = error;
             switch (plan[t]) {
                 case COMPUTE -> {
+                    gb = t - kb;
                     kb = t;
                     ka = t;
                     km = t;
                 }
-                case REUSE_BLOCK -> error += sum(residual[layer], kb, t);
-                case FORECAST_BLOCK -> error += sum(kb == 0 ? residual[layer] : forecast[layer], kb, t);
+                case REUSE_BLOCK, FORECAST_BLOCK -> error += blockCharge(forecasts(plan[t]), cumBlock, cumForecast,
+                        kb, gb, t);
                 case REUSE_ATTENTION -> {
                     error += attentionShare * sum(attention(), layer, ka, t);
                     km = t;

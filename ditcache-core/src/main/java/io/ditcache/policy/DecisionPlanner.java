@@ -18,11 +18,14 @@ import java.util.Set;
  * a compute budget or an error target.
  *
  * <p>Exact for its model: each block is planned by dynamic programming over its steps, whose state is how long ago
- * each cached value (the residual, the attention and the feed-forward outputs) was computed and how much of the
- * block has run so far, giving the least error for every amount of compute the block can spend; the blocks are
- * then combined by merging those fronts (least error for each total compute, dominated totals dropped), and the
- * budget or target picks a point. A cached value is reused at most {@code maxStaleness} steps after it was
- * computed; with {@code maxStaleness >= steps - 1} the plan is the optimum over all assignments. Step 0 computes.
+ * each cached value (the residual, the attention and the feed-forward outputs) was computed, where forecasts are
+ * charged by a measured forecast error also how far apart the residual's last two computes are (a forecast's error
+ * grows with both, {@link CellErrorModel}), and how much of the block has run so far, giving the least error for
+ * every amount of compute the block can spend; the blocks are then combined by merging those fronts (least error
+ * for each total compute, dominated totals dropped), and the budget or target picks a point. A cached value is
+ * reused at most {@code maxStaleness} steps after it was computed, and forecast only from two computes at most
+ * {@code maxStaleness + 1} steps apart; with {@code maxStaleness >= steps - 1} the plan is the optimum over all
+ * assignments. Step 0 computes.
  * Ties go to the decision listed first in {@link CellDecision} (compute before part reuse before whole-block reuse
  * before forecasting): a forecast charged as plain reuse (no forecast series) is never chosen over it.
  */
@@ -275,6 +278,14 @@ public final class DecisionPlanner {
         final double[] feedForward;
         /** Ages 1 .. maxStaleness + 1 (the last: too old to reuse); dimensions of the state. */
         final int ages = maxStaleness + 1;
+        /**
+         * Ages of the residual: as {@link #ages}, or one more where forecasts need the gap between the last two
+         * computes (up to {@code maxStaleness + 1} exactly, the last age then meaning "older").
+         */
+        final int agesB;
+        /** Gaps between the residual's last two computes: 0 (one compute so far), 1 .. agesB (agesB: too old). */
+        final int dg;
+        final boolean trackGap;
         final int da;
         final int df;
         final int states;
@@ -297,7 +308,7 @@ public final class DecisionPlanner {
                     case REUSE_PARTS -> chargeA && chargeF;
                     default -> true;
                 };
-                can[d.ordinal()] = ok;
+                can[d.ordinal()] = ok && model.allows(d);
                 unitsOf[d.ordinal()] = (int) Math.round(d.computedShare(parts) * units);
             }
             unitsOf[CellDecision.COMPUTE.ordinal()] = units;
@@ -309,9 +320,13 @@ public final class DecisionPlanner {
             forecast = model.cumulative(CellErrorModel.Chain.FORECAST, layer);
             attention = trackAttention ? model.cumulative(CellErrorModel.Chain.ATTENTION, layer) : null;
             feedForward = trackFeedForward ? model.cumulative(CellErrorModel.Chain.FEED_FORWARD, layer) : null;
+            trackGap = model.hasForecast() && (can[CellDecision.FORECAST_BLOCK.ordinal()]
+                    || model.forecastedReuse() && can[CellDecision.REUSE_BLOCK.ordinal()]);
+            agesB = trackGap ? ages + 1 : ages;
+            dg = trackGap ? agesB + 1 : 1;
             da = trackAttention ? ages : 1;
             df = trackFeedForward ? ages : 1;
-            states = ages * da * df;
+            states = agesB * dg * da * df;
             costs = steps * units + 1;
         }
 
@@ -358,19 +373,21 @@ public final class DecisionPlanner {
         private double[] run(int[][] back) {
             double[] dp = new double[states * costs];
             Arrays.fill(dp, Double.POSITIVE_INFINITY);
-            dp[state(1, 1, 1) * costs + units] = 0;
+            dp[state(1, 0, 1, 1) * costs + units] = 0;
             for (int t = 1; t < steps; t++) {
                 double[] next = new double[states * costs];
                 Arrays.fill(next, Double.POSITIVE_INFINITY);
                 int[] from = back == null ? null : new int[states * costs];
                 int reach = t * units; // the most units spent before step t
-                for (int ab = 1; ab <= ages; ab++) {
-                    for (int aa = 1; aa <= da; aa++) {
-                        for (int af = 1; af <= df; af++) {
-                            int s = state(ab, aa, af);
-                            for (CellDecision d : ORDER) {
-                                if (can[d.ordinal()]) {
-                                    relax(t, s, ab, aa, af, d, dp, next, from, reach);
+                for (int ab = 1; ab <= agesB; ab++) {
+                    for (int gb = 0; gb < dg; gb++) {
+                        for (int aa = 1; aa <= da; aa++) {
+                            for (int af = 1; af <= df; af++) {
+                                int s = state(ab, gb, aa, af);
+                                for (CellDecision d : ORDER) {
+                                    if (can[d.ordinal()]) {
+                                        relax(t, s, ab, gb, aa, af, d, dp, next, from, reach);
+                                    }
                                 }
                             }
                         }
@@ -384,26 +401,28 @@ public final class DecisionPlanner {
             return dp;
         }
 
-        private void relax(int t, int s, int ab, int aa, int af, CellDecision d, double[] dp, double[] next,
+        private void relax(int t, int s, int ab, int gb, int aa, int af, CellDecision d, double[] dp, double[] next,
                 int[] from, int reach) {
             double err;
-            int nb = older(ab);
+            int nb = Math.min(ab + 1, agesB);
+            int ng = gb;
             int na = older(aa);
             int nf = older(af);
             switch (d) {
                 case COMPUTE -> {
                     err = 0;
                     nb = 1;
+                    ng = trackGap ? ab : 0;
                     na = 1;
                     nf = 1;
                 }
                 case REUSE_BLOCK, FORECAST_BLOCK -> {
-                    if (ab > maxStaleness || ab > t) {
+                    boolean forecasts = model.forecasts(d);
+                    if (ab > maxStaleness || ab > t || trackGap && (t - ab - gb < 0 || forecasts && gb == agesB)) {
+                        // too old, or a state no plan reaches (a gap reaching before step 0)
                         return;
                     }
-                    int k = t - ab;
-                    double[] cum = d == CellDecision.FORECAST_BLOCK && k > 0 ? forecast : block;
-                    err = cum[t] - cum[k];
+                    err = model.blockCharge(forecasts, block, forecast, t - ab, trackGap ? gb : 0, t);
                 }
                 case REUSE_ATTENTION -> {
                     if (!fresh(aa, t, trackAttention)) {
@@ -434,7 +453,7 @@ public final class DecisionPlanner {
             if (!trackFeedForward) {
                 nf = 1;
             }
-            int ns = state(nb, na, nf);
+            int ns = state(nb, ng, na, nf);
             int du = unitsOf[d.ordinal()];
             int base = s * costs;
             int nbase = ns * costs;
@@ -465,8 +484,8 @@ public final class DecisionPlanner {
             return Math.min(age + 1, ages);
         }
 
-        private int state(int ab, int aa, int af) {
-            return ((ab - 1) * da + (aa - 1)) * df + (af - 1);
+        private int state(int ab, int gb, int aa, int af) {
+            return (((ab - 1) * dg + gb) * da + (aa - 1)) * df + (af - 1);
         }
     }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * The decision planner against exhaustive search: on small grids, for each decision type alone and for all of
  * them, every budget and every target reaches the objective of the best of all assignments, as counted here by
  * following the cached values step by step. On whole-block reuse alone it charges what {@link ReuseErrorModel}
- * charges and never does worse than the greedy {@link MaskPlanner}.
+ * charges and never does worse than the greedy {@link MaskPlanner}. Forecasts are charged by how far past their
+ * last compute and how far apart their two computes are, and where every reuse is forecast, whole-block reuse too.
  */
 class DecisionPlannerTest {
     /** A block with self-attention, cross-attention and feed-forward, twice as costly: shares 2/3 and 1/3. */
@@ -39,15 +40,21 @@ class DecisionPlannerTest {
     }
 
     private record Problem(double[][] block, double[][] attention, double[][] feedForward, double[][] forecast,
-            BlockLayout layout, double[] weights) {
+            BlockLayout layout, double[] weights, boolean forecastedReuse) {
         Problem(double[][] block, double[][] attention, double[][] feedForward, double[][] forecast,
                 BlockLayout layout) {
-            this(block, attention, feedForward, forecast, layout, null);
+            this(block, attention, feedForward, forecast, layout, null, false);
+        }
+
+        Problem(double[][] block, double[][] attention, double[][] feedForward, double[][] forecast,
+                BlockLayout layout, double[] weights) {
+            this(block, attention, feedForward, forecast, layout, weights, false);
         }
 
         CellErrorModel model() {
             CellErrorModel m = new CellErrorModel(block, attention, feedForward, forecast, "test");
-            return weights == null ? m : m.withStepWeights(weights);
+            m = weights == null ? m : m.withStepWeights(weights);
+            return forecastedReuse ? m.withForecastedReuse() : m;
         }
 
         int steps() {
@@ -60,20 +67,31 @@ class DecisionPlannerTest {
             double wa = parts.stream().filter(BlockPart::isAttention).count() / (double) parts.size();
             double wf = parts.stream().filter(BlockPart::isFeedForward).count() / (double) parts.size();
             int kb = 0;
+            int previous = -1; // the compute before kb
             int ka = 0;
             int kf = 0;
             double e = 0;
             for (int t = 1; t < plan.length; t++) {
                 CellDecision d = plan[t];
                 double w = weights == null ? 1 : weights[t];
+                boolean forecasts = d == CellDecision.FORECAST_BLOCK
+                        || forecastedReuse && d == CellDecision.REUSE_BLOCK;
                 if (d == CellDecision.COMPUTE) {
+                    previous = kb;
                     kb = t;
                     ka = t;
                     kf = t;
-                } else if (d == CellDecision.REUSE_BLOCK || d == CellDecision.FORECAST_BLOCK && kb == 0) {
+                } else if (d.skipsBlock() && (!forecasts || previous < 0 || forecast == null)) {
                     e += w * path(block[l], kb, t);
-                } else if (d == CellDecision.FORECAST_BLOCK) {
-                    e += w * path(forecast == null ? block[l] : forecast[l], kb, t);
+                } else if (d.skipsBlock()) {
+                    // the line through the residuals at previous and kb, missing curvature c per step squared
+                    // by c h (h + g) / 2 at kb + h; c the mean measured one-step miss from previous + 1 to t - 1
+                    int h = t - kb;
+                    int g = kb - previous;
+                    double c = path(forecast[l], previous + 1, t) / (t - previous - 1);
+                    e += w * c * h * (h + g) / 2;
+                } else if (forecastedReuse) {
+                    return Double.NaN; // part reuse is not charged where reuse is forecast
                 } else {
                     if (d != CellDecision.REUSE_FEED_FORWARD) {
                         e += w * wa * path(attention[l], ka, t);
@@ -148,7 +166,10 @@ class DecisionPlannerTest {
                     int l = c % layers;
                     grid[1 + c / layers][l] = options.get(l).get(digit[c]);
                 }
-                out.add(new double[] {fraction(grid), error(grid)});
+                double err = error(grid);
+                if (!Double.isNaN(err)) {
+                    out.add(new double[] {fraction(grid), err});
+                }
                 int c = 0;
                 while (c < cells && ++digit[c] == options.get(c % layers).size()) {
                     digit[c++] = 0;
@@ -316,5 +337,57 @@ class DecisionPlannerTest {
             }
         }
         assertTrue(mask.computedFraction() < 0.5, "cheap reuse is taken: " + mask.grid());
+    }
+
+    @Test
+    void forecastsAcrossGapsAreChargedByTheirHorizonAndReachTheOptimumOnFiveSteps() {
+        Random r = new Random(20);
+        Problem p = new Problem(random(r, 2, 5), random(r, 2, 5), random(r, 2, 5), random(r, 2, 5),
+                BlockLayout.plain(2));
+        assertMatchesExhaustiveSearch(p, EnumSet.of(CellDecision.REUSE_BLOCK, CellDecision.FORECAST_BLOCK));
+    }
+
+    @Test
+    void whereEveryReuseIsForecastWholeBlockReuseIsChargedAsAForecastAndPartsAreNotReused() {
+        Random r = new Random(21);
+        for (BlockLayout layout : List.of(BlockLayout.plain(2), MIXED)) {
+            Problem p = new Problem(random(r, 2, 5), random(r, 2, 5), random(r, 2, 5), random(r, 2, 5), layout,
+                    new double[] {1, 2, 0.5, 1.5, 0.2}, true);
+            assertMatchesExhaustiveSearch(p, EnumSet.allOf(CellDecision.class));
+            for (double budget : new double[] {0.4, 0.6, 0.8}) {
+                ComputeMask mask = new DecisionPlanner(p.model(), layout, EnumSet.allOf(CellDecision.class))
+                        .planForBudget(budget);
+                for (CellDecision[] row : mask.decisions()) {
+                    for (CellDecision d : row) {
+                        assertTrue(!d.reusesParts(), mask.grid());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aForecastIsChargedTheMissOfTheLineThroughItsLastTwoComputes() {
+        int steps = 8;
+        double[][] residual = new double[1][steps - 1];
+        double[][] forecast = new double[1][steps - 1];
+        java.util.Arrays.fill(residual[0], 1);
+        java.util.Arrays.fill(forecast[0], 0.1);
+        CellErrorModel m = new CellErrorModel(residual, null, null, forecast, "test");
+        CellDecision c = CellDecision.COMPUTE;
+        CellDecision f = CellDecision.FORECAST_BLOCK;
+        // computes at 0, 1, 3, 5, 7: forecasts one step ahead, once after a gap of 1, twice after a gap of 2
+        assertEquals(0.1 * 1 * 2 / 2 + 2 * 0.1 * 1 * 3 / 2,
+                m.layerError(new CellDecision[] {c, c, f, c, f, c, f, c}, 0, 0.5, 0.5), 1e-12);
+        // computes at 0, 1, 4: forecasts 1 and 2 steps ahead after a gap of 1, then 1, 2, 3 after a gap of 3
+        assertEquals(0.1 * (1 * 2 + 2 * 3) / 2 + 0.1 * (1 * 4 + 2 * 5 + 3 * 6) / 2,
+                m.layerError(new CellDecision[] {c, c, f, f, c, f, f, f}, 0, 0.5, 0.5), 1e-12);
+        // with only step 0 computed a forecast is a reuse (its path); a plain reuse is charged its path ...
+        CellDecision b = CellDecision.REUSE_BLOCK;
+        CellDecision[] mixed = {c, f, f, c, b, b, c, c};
+        assertEquals(1 + 2 + 1 + 2, m.layerError(mixed, 0, 0.5, 0.5), 1e-12);
+        // ... unless every reuse is forecast: then it is a forecast 1 and 2 steps past a gap of 3
+        assertEquals(1 + 2 + 0.1 * (1 * 4 + 2 * 5) / 2, m.withForecastedReuse().layerError(mixed, 0, 0.5, 0.5),
+                1e-12);
     }
 }

@@ -2,6 +2,7 @@ package io.ditcache.cli;
 
 import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
+import io.ditcache.SiteKind;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutCase;
 import io.ditcache.io.Checkpoint;
@@ -22,10 +23,12 @@ import io.ditcache.study.Profiling;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -183,8 +186,10 @@ final class BenchCommand implements Callable<Integer> {
                     List<Integer> labels = IntStream.range(0, Math.min(10, dit.info().classes())).boxed().toList();
                     calib = SamplingOptions.grid(labels, List.of(CALIBRATION_SEED));
                 }
+                // with the forecast error: the profile-guided planner charges its forecasts by it
                 calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(),
-                        new SamplingOptions(calib, steps, guidance), null);
+                        new SamplingOptions(calib, steps, guidance), null, UnaryOperator.identity(),
+                        EnumSet.allOf(SiteKind.class), true);
             }
             // an error at a step counts as much as that step's output moves the final sample
             double[] weights = StepSensitivity.of(schedulers, steps, dit.imageTokens(shape));

@@ -50,7 +50,7 @@ class BenchCommandTest {
                 assertEquals(7, pairs, "--repeats 1, then two re-measurements of 3 pairs: " + line);
             }
         }
-        assertEquals(1 + 2 + 4 + 4, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x4");
+        assertEquals(1 + 2 + 4 + 5, csv.size(), "fora x2, fbcache x4, profile-guided+taylor1 x5");
         String[] fora = csv.get(1).split(",", -1);
         assertEquals("fora", fora[0]);
         assertEquals("interval=2", fora[1]);
@@ -62,7 +62,7 @@ class BenchCommandTest {
         assertEquals("", fora[17], "no class changes without a judge");
         JsonNode json = new ObjectMapper().readTree(out.resolve("shootout.json").toFile());
         assertEquals("ditcache-shootout/1", json.path("format").asText());
-        assertEquals(10, json.path("rows").size());
+        assertEquals(11, json.path("rows").size());
         assertTrue(json.path("rows").get(0).path("cache").path("skipped_fraction").isNumber());
         assertTrue(json.path("rows").get(0).path("speedup_spread").path("pairs").asInt() >= 1);
         assertTrue(json.path("machine").path("cores").asInt() >= 1, "the machine's load is recorded");

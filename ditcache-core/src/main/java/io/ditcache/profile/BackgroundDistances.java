@@ -11,17 +11,27 @@ import org.bytedeco.pytorch.Tensor;
  * The CPU backend's accumulator that sums on a thread of its own, beside the model's next work: {@link #addRows}
  * takes a reference to both tensors (into a tensor handle made once per queue slot, so nothing is allocated per
  * call), copies the offsets and returns; the worker runs {@link FusedDistances#computeRows} on each queued pair in
- * the order added, then lets the tensors go. The results are the bits the calling thread would get: the same kernel
- * over the same ranges, summed in the same order.
+ * the order added. The results are the bits the calling thread would get: the same kernel over the same ranges,
+ * summed in the same order.
+ *
+ * <p>The worker only reads: the producer drops the references of finished comparisons at its next call. So memory
+ * is freed on the thread that allocated it, as without a profiler (a free from another thread takes the C
+ * library's lock on the allocating thread's arena, which the model's own allocations then wait for).
  *
  * <p>One producer (the profiler, which is not thread-safe) and one worker share a ring of {@value #SLOTS} slots; a
  * full ring makes the producer wait. The worker thread ({@code ditcache-distances}, a daemon) starts on the first
- * comparison and ends after {@value #IDLE_MILLIS} ms without work, so an accumulator that is never closed leaves no
+ * comparison and ends after {@value #IDLE_MILLIS} ms without work (a parked one is woken once {@value #WAKE_BATCH}
+ * comparisons wait, at each {@link #submit()} and by {@link #drain()}), so an accumulator that is never closed leaves no
  * thread behind. An error in the kernel is rethrown by the next {@link #drain()}.
  */
 final class BackgroundDistances implements DistanceAccumulator {
     /** Queued comparisons at most: a site's rows per slot, so about two steps of a 6-block model's 37 sites. */
     static final int SLOTS = 64;
+    /**
+     * Comparisons queued before a parked worker is woken (and at every {@link #submit()}, once a step): waking a
+     * thread costs the profiling thread a system call and, on a small machine, often its core for a moment.
+     */
+    static final int WAKE_BATCH = 8;
     /** How long the worker waits for work before its thread ends. */
     static final long IDLE_MILLIS = 1000;
     private static final long WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -52,6 +62,8 @@ final class BackgroundDistances implements DistanceAccumulator {
     private volatile long submitted;
     /** Comparisons done; written by the worker only. */
     private volatile long completed;
+    /** Comparisons whose tensor references the producer has dropped; the producer's own. */
+    private long released;
     /** Whether the worker is parked or gone: the producer then wakes or starts it (under {@link #lifecycle}). */
     private volatile boolean idle = true;
     /** The worker thread, or null while there is none; changed under {@link #lifecycle}. */
@@ -85,6 +97,7 @@ final class BackgroundDistances implements DistanceAccumulator {
         while (n - completed >= SLOTS) {
             await(n - SLOTS + 1);
         }
+        release();
         int at = (int) (n % SLOTS);
         Slot s = slots[at];
         if (s == null) {
@@ -104,7 +117,15 @@ final class BackgroundDistances implements DistanceAccumulator {
         s.count = count;
         s.length = length;
         submitted = n + 1; // publishes the slot to the worker
-        if (idle) {
+        if (idle && n + 1 - completed >= WAKE_BATCH) {
+            wake();
+        }
+    }
+
+    /** Wakes the worker for what is queued (the profiler calls this once a step). */
+    @Override
+    public void submit() {
+        if (idle && completed < submitted) {
             wake();
         }
     }
@@ -157,7 +178,7 @@ final class BackgroundDistances implements DistanceAccumulator {
         }
     }
 
-    /** Sums one slot's rows into the results, then drops the references to its tensors. */
+    /** Sums one slot's rows into the results. */
     private void run(Slot s) {
         try {
             if (failure == null) {
@@ -166,9 +187,23 @@ final class BackgroundDistances implements DistanceAccumulator {
             }
         } catch (Throwable t) { // kept for drain(): later results would no longer line up with their comparisons
             failure = t;
-        } finally {
+        }
+    }
+
+    /** Drops the tensor references of the comparisons the worker has finished (on the producer's thread). */
+    private void release() {
+        long done = completed;
+        for (; released < done; released++) {
+            Slot s = slots[(int) (released % SLOTS)];
             s.a.reset();
             s.b.reset();
+        }
+    }
+
+    /** Whether a worker thread is running (it ends after {@value #IDLE_MILLIS} ms without work). */
+    boolean hasWorker() {
+        synchronized (lifecycle) {
+            return worker != null;
         }
     }
 
@@ -195,6 +230,7 @@ final class BackgroundDistances implements DistanceAccumulator {
     @Override
     public List<DistanceSums> drain() {
         await(submitted);
+        release();
         Throwable t = failure;
         if (t != null) {
             failure = null;
@@ -211,6 +247,7 @@ final class BackgroundDistances implements DistanceAccumulator {
             return;
         }
         await(submitted);
+        release();
         closed = true;
         failure = null;
         results.clear();

@@ -8,17 +8,17 @@ import org.bytedeco.pytorch.Tensor;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend: {@link FusedDistances} over the tensors' native memory. By default the sums are taken on a
- * thread of their own ({@link BackgroundDistances}), beside the model's next work, so the profiled model waits only
- * for handing over two tensor references; with {@value #THREAD_PROPERTY}{@code =caller} they are taken in the call.
+ * The CPU backend: {@link FusedDistances} over the tensors' native memory, taken in the call by default; with
+ * {@value #THREAD_PROPERTY}{@code =worker} on a thread of their own ({@link BackgroundDistances}), beside the
+ * model's next work (on 2 cores, where libtorch already keeps both busy, that measured no faster).
  * Either way the sums wait in a queue until {@link DistanceAccumulator#drain()}, with the same bits. It accepts
  * tensors on any device: one that is not on the CPU is copied to host memory first, which costs a transfer per
  * activation; a device backend (ditcache-cuda) avoids it.
  */
 public final class CpuDistanceBackend implements DistanceBackend {
     /**
-     * System property that chooses where the sums are taken: {@code worker} (unset: a thread of the backend's own)
-     * or {@code caller} (the profiling thread, in the call; CI runs the suite once that way).
+     * System property that chooses where the sums are taken: {@code caller} (unset: the profiling thread, in
+     * the call) or {@code worker} (a thread of the backend's own; CI runs the suite once that way).
      */
     public static final String THREAD_PROPERTY = "ditcache.distance.thread";
     private static volatile boolean warnedCopy;
@@ -26,7 +26,7 @@ public final class CpuDistanceBackend implements DistanceBackend {
 
     /** The backend, with the thread that {@value #THREAD_PROPERTY} chooses. */
     public CpuDistanceBackend() {
-        this(background(System.getProperty(THREAD_PROPERTY, "worker")));
+        this(background(System.getProperty(THREAD_PROPERTY, "caller")));
     }
 
     /** The backend, summing on a thread of its own when {@code background}, else in the call. */

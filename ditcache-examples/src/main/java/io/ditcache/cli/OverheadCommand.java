@@ -160,7 +160,7 @@ final class OverheadCommand implements Callable<Integer> {
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         m.put("distance_kernel", new io.ditcache.profile.CpuDistanceBackend().name());
         m.put("distance_thread", System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY,
-                "worker"));
+                "caller"));
         for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MALLOC_MMAP_THRESHOLD_",
                 "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
             m.put(v.toLowerCase(Locale.ROOT), System.getenv().getOrDefault(v, ""));

@@ -105,7 +105,7 @@ class ProbeCostCommandsTest {
         assertEquals("k,v,a", s.get("kinds").asText());
         assertEquals(2, s.get("repeats").asInt());
         assertEquals(1, s.get("warmup_pairs").asInt());
-        assertEquals(System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY, "worker"),
+        assertEquals(System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY, "caller"),
                 root.get("machine").get("distance_thread").asText());
         assertTrue(root.get("machine").has("load_average_before"), root::toString);
         assertTrue(r.out().contains("with profiler"), r::toString);

@@ -8,12 +8,45 @@ import org.bytedeco.pytorch.Tensor;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CPU backend: {@link FusedDistances} over the tensors' native memory, computed at once (the sums wait in a
- * queue until {@link DistanceAccumulator#drain()}). It accepts tensors on any device: one that is not on the CPU is
- * copied to host memory first, which costs a transfer per activation; a device backend (ditcache-cuda) avoids it.
+ * The CPU backend: {@link FusedDistances} over the tensors' native memory, taken in the call by default; with
+ * {@value #THREAD_PROPERTY}{@code =worker} on a thread of their own ({@link BackgroundDistances}), beside the
+ * model's next work (on 2 cores, where libtorch already keeps both busy, that measured no faster).
+ * Either way the sums wait in a queue until {@link DistanceAccumulator#drain()}, with the same bits. It accepts
+ * tensors on any device: one that is not on the CPU is copied to host memory first, which costs a transfer per
+ * activation; a device backend (ditcache-cuda) avoids it.
  */
 public final class CpuDistanceBackend implements DistanceBackend {
+    /**
+     * System property that chooses where the sums are taken: {@code caller} (unset: the profiling thread, in
+     * the call) or {@code worker} (a thread of the backend's own; CI runs the suite once that way).
+     */
+    public static final String THREAD_PROPERTY = "ditcache.distance.thread";
     private static volatile boolean warnedCopy;
+    private final boolean background;
+
+    /** The backend, with the thread that {@value #THREAD_PROPERTY} chooses. */
+    public CpuDistanceBackend() {
+        this(background(System.getProperty(THREAD_PROPERTY, "caller")));
+    }
+
+    /** The backend, summing on a thread of its own when {@code background}, else in the call. */
+    CpuDistanceBackend(boolean background) {
+        this.background = background;
+    }
+
+    /**
+     * Whether a value of {@link #THREAD_PROPERTY} asks for the background thread.
+     *
+     * @throws IllegalArgumentException for a value other than {@code worker} or {@code caller}
+     */
+    static boolean background(String property) {
+        return switch (property) {
+            case "worker" -> true;
+            case "caller" -> false;
+            default -> throw new IllegalArgumentException("system property " + THREAD_PROPERTY + " = '" + property
+                    + "': expected worker or caller");
+        };
+    }
 
     @Override
     public String name() {
@@ -27,9 +60,10 @@ public final class CpuDistanceBackend implements DistanceBackend {
 
     @Override
     public DistanceAccumulator newAccumulator() {
-        return new Accumulator();
+        return background ? new BackgroundDistances() : new Accumulator();
     }
 
+    /** The accumulator that sums in the call. */
     private static final class Accumulator implements DistanceAccumulator {
         private final SumsQueue queued = new SumsQueue();
 
@@ -61,19 +95,6 @@ public final class CpuDistanceBackend implements DistanceBackend {
                     count, length, queued);
         }
 
-        private static Tensor onHost(Tensor t) {
-            if (t.is_cpu()) {
-                return t;
-            }
-            if (!warnedCopy) {
-                warnedCopy = true;
-                LoggerFactory.getLogger(CpuDistanceBackend.class).info("distances of {} tensors are computed on the "
-                        + "CPU after a copy per activation; add io.ditcache:ditcache-cuda for on-device distances",
-                        t.device().type().intern());
-            }
-            return t.cpu();
-        }
-
         @Override
         public List<DistanceSums> drain() {
             return queued.drain();
@@ -83,5 +104,19 @@ public final class CpuDistanceBackend implements DistanceBackend {
         public void close() {
             queued.clear();
         }
+    }
+
+    /** The tensor itself where it is in host memory, else a host copy (said once per process). */
+    static Tensor onHost(Tensor t) {
+        if (t.is_cpu()) {
+            return t;
+        }
+        if (!warnedCopy) {
+            warnedCopy = true;
+            LoggerFactory.getLogger(CpuDistanceBackend.class).info("distances of {} tensors are computed on the "
+                    + "CPU after a copy per activation; add io.ditcache:ditcache-cuda for on-device distances",
+                    t.device().type().intern());
+        }
+        return t.cpu();
     }
 }

@@ -303,6 +303,9 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
                 distances.close();
             }
             backend = DistanceBackends.forActivation(activation);
+            distances = null;
+        }
+        if (distances == null) {
             distances = backend.newAccumulator();
         }
         return distances;
@@ -352,10 +355,17 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         runSamples = 0;
     }
 
-    /** Reads back the distances still queued into the profile and releases the activations still held. */
+    /**
+     * Reads back the distances still queued into the profile and releases the activations still held and the
+     * backend's accumulator (the next observation starts a new one).
+     */
     @Override
     public void close() {
         flush();
+        if (distances != null) {
+            distances.close();
+            distances = null;
+        }
         for (SiteState[] byLayer : sites) {
             for (SiteState s : byLayer) {
                 if (s != null) {

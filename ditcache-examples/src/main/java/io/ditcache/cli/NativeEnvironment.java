@@ -29,6 +29,18 @@ public final class NativeEnvironment {
     /** How long a child asked to end may take before it is killed. */
     static final long STOP_GRACE_MS = 5_000;
 
+    /**
+     * glibc malloc settings (ignored by other C libraries): freed memory stays in the process for the next step's
+     * tensors instead of going back to the kernel and returning as fresh pages, each faulted in and zeroed. Without
+     * them the default model's steps fault about 80 MB of pages each on a DiT-XL shape, and more while a profiler
+     * holds every site's activation for a step: up to 4.5 % of a step. Allocations over 32 MiB (glibc's highest
+     * threshold) are still mapped on their own; the heap keeps its peak size.
+     */
+    static final Map<String, String> MALLOC = Map.of(
+            "MALLOC_MMAP_THRESHOLD_", Long.toString(32L << 20),
+            "MALLOC_TRIM_THRESHOLD_", Long.toString(4L << 30),
+            "MALLOC_TOP_PAD_", Long.toString(64L << 20));
+
     private NativeEnvironment() {
     }
 
@@ -44,6 +56,11 @@ public final class NativeEnvironment {
         if (!env.containsKey("OMP_WAIT_POLICY")) {
             out.put("OMP_WAIT_POLICY", "PASSIVE");
         }
+        new java.util.TreeMap<>(MALLOC).forEach((key, value) -> {
+            if (!env.containsKey(key)) {
+                out.put(key, value);
+            }
+        });
         return out;
     }
 

@@ -30,7 +30,6 @@ final class OverheadCommand implements Callable<Integer> {
     /** The file written into {@code --out}. */
     static final String FILE = "overhead.json";
     /** Untimed pairs before the timed ones. */
-    static final int WARMUP_PAIRS = 1;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @CommandLine.Spec
@@ -61,6 +60,10 @@ final class OverheadCommand implements Callable<Integer> {
             + "then one without (default: ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = "--warmups", defaultValue = "3", description = "untimed pairs first: the first runs are slower "
+            + "while the JIT compiles (default: ${DEFAULT-VALUE})")
+    int warmups;
+
     @Option(names = "--forecast-error", description = "measure the profiler with the forecast error on")
     boolean forecastError;
 
@@ -74,6 +77,7 @@ final class OverheadCommand implements Callable<Integer> {
                 + "change");
         OptionChecks.count(cl, "--samples", samples, 1, 100_000, "conditions sampled side by side");
         OptionChecks.count(cl, "--repeats", repeats, 1, 1_000, "timed pairs");
+        OptionChecks.count(cl, "--warmups", warmups, 0, 1_000, "untimed pairs");
         if (guidance != null) {
             OptionChecks.guidance(cl, guidance);
         }
@@ -96,11 +100,11 @@ final class OverheadCommand implements Callable<Integer> {
         }
         SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
         String loadBefore = BenchEnvironment.loadAverage();
-        int total = 2 * (WARMUP_PAIRS + repeats);
+        int total = 2 * (warmups + repeats);
         PrintWriter err = cl.getErr();
         ProbeOverhead.Figures f = ProbeOverhead.measure(dit, ModelSource.name(model), choice::create, options,
-                kinds.kinds(), forecastError, WARMUP_PAIRS, repeats, run -> {
-                    err.printf(Locale.ROOT, "overhead: run %d of %d%s%n", run, total, run <= 2 * WARMUP_PAIRS
+                kinds.kinds(), forecastError, warmups, repeats, run -> {
+                    err.printf(Locale.ROOT, "overhead: run %d of %d%s%n", run, total, run <= 2 * warmups
                             ? " (warm-up)" : "");
                     err.flush();
                 });
@@ -148,14 +152,17 @@ final class OverheadCommand implements Callable<Integer> {
         s.put("kinds", kinds.describe());
         s.put("forecast_error", forecastError);
         s.put("repeats", repeats);
-        s.put("warmup_pairs", WARMUP_PAIRS);
+        s.put("warmup_pairs", warmups);
         s.put("dtype", dtype.type.label());
         ObjectNode m = root.putObject("machine");
         m.put("cpu", BenchEnvironment.cpuModel());
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         m.put("distance_kernel", new io.ditcache.profile.CpuDistanceBackend().name());
-        for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY")) {
+        m.put("distance_thread", System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY,
+                "caller"));
+        for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MALLOC_MMAP_THRESHOLD_",
+                "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
             m.put(v.toLowerCase(Locale.ROOT), System.getenv().getOrDefault(v, ""));
         }
         m.put("load_average_before", loadBefore);
@@ -186,7 +193,7 @@ final class OverheadCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%d samples x %d steps, guidance %s, kinds %s%s; %d pairs after %d "
                         + "warm-up%n", options.conditions().size(), options.steps(), options.guidance(),
-                kinds.describe(), forecastError ? " + forecast error" : "", repeats, WARMUP_PAIRS));
+                kinds.describe(), forecastError ? " + forecast error" : "", repeats, warmups));
         b.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s%n", "ms per step", "min", "median", "max"));
         b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "with profiler",
                 ProbeOverhead.min(f.withProbe()), ProbeOverhead.median(f.withProbe()),

@@ -76,8 +76,8 @@ class ProbeCostCommandsTest {
     void overheadWritesBothArmsSettingsAndAFiniteOverhead() throws Exception {
         Path out = dir.resolve("overhead");
         CliRun r = CliRun.of("overhead", "--model", FixtureDit.checkpoint(dir.resolve("dit")).toString(), "--steps",
-                "3", "--samples", "2", "--guidance", "1.25", "--kinds", "k,v,a", "--repeats", "2", "--out",
-                out.toString());
+                "3", "--samples", "2", "--guidance", "1.25", "--kinds", "k,v,a", "--repeats", "2", "--warmups",
+                "1", "--out", out.toString());
         assertEquals(0, r.exitCode(), r::toString);
         JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
         for (String key : List.of("with_probe_ms_per_step", "without_probe_ms_per_step", "overhead",
@@ -104,8 +104,14 @@ class ProbeCostCommandsTest {
         assertEquals(1.25, s.get("guidance").asDouble());
         assertEquals("k,v,a", s.get("kinds").asText());
         assertEquals(2, s.get("repeats").asInt());
+        assertEquals(1, s.get("warmup_pairs").asInt());
+        assertEquals(System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY, "caller"),
+                root.get("machine").get("distance_thread").asText());
         assertTrue(root.get("machine").has("load_average_before"), root::toString);
         assertTrue(r.out().contains("with profiler"), r::toString);
         assertTrue(r.out().contains("overhead"), r::toString);
+        CliRun bad = CliRun.of("overhead", "--warmups", "-1", "--out", dir.resolve("bad").toString());
+        assertEquals(2, bad.exitCode(), bad::toString);
+        assertTrue(bad.err().contains("--warmups -1: expected 0..1000 (untimed pairs)"), bad::toString);
     }
 }

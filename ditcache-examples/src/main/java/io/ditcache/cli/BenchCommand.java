@@ -3,6 +3,7 @@ package io.ditcache.cli;
 import io.ditcache.BlockLayout;
 import io.ditcache.RedundancyProfile;
 import io.ditcache.SiteKind;
+import io.ditcache.bench.SegmentCalibration;
 import io.ditcache.bench.Shootout;
 import io.ditcache.bench.ShootoutCase;
 import io.ditcache.io.Checkpoint;
@@ -10,6 +11,7 @@ import io.ditcache.model.ClassLabels;
 import io.ditcache.model.Denoiser;
 import io.ditcache.model.LatentSize;
 import io.ditcache.model.ModelLoader;
+import io.ditcache.policy.SegmentErrors;
 import io.ditcache.quality.DigitClassifier;
 import io.ditcache.quality.ReferenceFeatures;
 import io.ditcache.report.ShootoutReport;
@@ -24,7 +26,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -93,7 +97,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--policies", split = ",", description = "policy families to run (default: all: "
             + "fora, delta-dit, pab, fbcache, dbcache, teacache, magcache, taylorseer, profile-guided, "
-            + "profile-guided+taylor1)")
+            + "profile-guided+taylor1; on request also profile-guided+taylor2, profile-guided-block, "
+            + "profile-guided-parts, and lemica, which first calibrates on 4 conditions with one run per segment of "
+            + "up to 5 steps, writing " + SEGMENTS + ")")
     List<String> policies;
 
     @Option(names = "--profile", description = "calibration profile.json for TeaCache, MagCache and profile-guided, "
@@ -170,6 +176,15 @@ final class BenchCommand implements Callable<Integer> {
                         + choice.describe(prompts));
             }
             RedundancyProfile calibration;
+            List<Condition> calib = new ArrayList<>();
+            if (prompts != null) {
+                for (int p = 0; p < Math.min(10, prompts.prompts()); p++) {
+                    calib.add(prompts.condition(p, CALIBRATION_SEED + p, size));
+                }
+            } else {
+                List<Integer> labels = IntStream.range(0, Math.min(10, dit.info().classes())).boxed().toList();
+                calib = SamplingOptions.grid(labels, List.of(CALIBRATION_SEED));
+            }
             if (profile != null) {
                 calibration = RedundancyProfile.readJson(profile);
                 if (calibration.steps() != steps || calibration.layers() != dit.layers()) {
@@ -177,26 +192,25 @@ final class BenchCommand implements Callable<Integer> {
                             + " layers x " + calibration.steps() + " steps, expected " + dit.layers() + " x " + steps);
                 }
             } else {
-                List<Condition> calib = new ArrayList<>();
-                if (prompts != null) {
-                    for (int p = 0; p < Math.min(10, prompts.prompts()); p++) {
-                        calib.add(prompts.condition(p, CALIBRATION_SEED + p, size));
-                    }
-                } else {
-                    List<Integer> labels = IntStream.range(0, Math.min(10, dit.info().classes())).boxed().toList();
-                    calib = SamplingOptions.grid(labels, List.of(CALIBRATION_SEED));
-                }
+                long start = System.nanoTime();
                 // with the forecast error: the profile-guided planner charges its forecasts by it
                 calibration = Profiling.run(dit, ModelSource.name(model), schedulers.get(),
                         new SamplingOptions(calib, steps, guidance), null, UnaryOperator.identity(),
                         EnumSet.allOf(SiteKind.class), true);
+                o.printf("calibration: profile of %d conditions, 1 run, %.1f s%n", calib.size(),
+                        (System.nanoTime() - start) / 1e9);
+            }
+            SegmentErrors segments = null;
+            if (families.contains(PolicySweeps.LEMICA)) {
+                segments = lemica(new SamplingOptions(calib.subList(0, Math.min(PolicySweeps.LEMICA_CONDITIONS,
+                        calib.size())), steps, guidance), dit, schedulers, o);
             }
             // an error at a step counts as much as that step's output moves the final sample
             double[] weights = StepSensitivity.of(schedulers, steps, dit.imageTokens(shape));
             List<ShootoutCase> cases = new ArrayList<>();
             for (String f : families) {
                 try {
-                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights));
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights, segments));
                 } catch (IllegalArgumentException e) {
                     // a calibration the policies cannot use: name the file it came from
                     throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
@@ -274,6 +288,64 @@ final class BenchCommand implements Callable<Integer> {
             return new io.ditcache.bench.PixelFidelity.Pictures(d.values(), d.channels(), d.height(), d.width());
         };
     }
+
+    /**
+     * LeMiCa's calibration: the measured error of caching each candidate segment, written to
+     * {@value #SEGMENTS} with what it cost (runs, seconds), and its cost printed.
+     */
+    private SegmentErrors lemica(SamplingOptions options, Denoiser dit, Supplier<Scheduler> schedulers,
+            PrintWriter o) throws java.io.IOException {
+        Progress[] bar = new Progress[1];
+        SegmentCalibration.Result r;
+        try {
+            r = SegmentCalibration.measure(dit, schedulers, options, PolicySweeps.lemicaMaxSegment(options.steps()),
+                    ModelSource.name(model), new SegmentCalibration.Listener() {
+                        @Override
+                        public void planned(int runs) {
+                            bar[0] = new Progress("lemica calibration", "runs", runs, 0, runs, 0,
+                                    Progress.terminal(), Progress.stderr());
+                        }
+
+                        @Override
+                        public void runDone() {
+                            bar[0].step();
+                        }
+                    });
+        } finally {
+            if (bar[0] != null) {
+                bar[0].close();
+            }
+        }
+        SegmentErrors e = r.errors();
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("format", "ditcache-segment-errors/1");
+        root.put("source", e.source());
+        root.put("steps", e.steps());
+        root.put("max_segment", e.maxLength());
+        root.put("conditions", options.conditions().size());
+        root.put("guidance", options.guidance());
+        root.put("runs", r.runs());
+        root.put("seconds", r.seconds());
+        root.put("error", "relative L1 of the final samples against uncached, caching only steps from+1..to-1");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int[] c : SegmentErrors.candidates(e.steps(), e.maxLength())) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("from", c[0]);
+            row.put("to", c[1]);
+            row.put("error", e.error(c[0], c[1]));
+            rows.add(row);
+        }
+        root.put("segments", rows);
+        io.ditcache.io.AtomicFiles.writeString(out.resolve(SEGMENTS),
+                new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                        .writeValueAsString(root) + "\n");
+        o.printf("calibration: lemica, %d conditions, %d runs of %d steps, %.1f s (%s)%n",
+                options.conditions().size(), r.runs(), options.steps(), r.seconds(), SEGMENTS);
+        return e;
+    }
+
+    /** LeMiCa's measured segment errors, written where {@code --policies} has lemica. */
+    static final String SEGMENTS = "lemica-segments.json";
 
     /** A class-label model's sample shape. */
     private long[] classShape(Denoiser dit) {

@@ -12,6 +12,8 @@ import io.ditcache.policy.DecisionPlanner;
 import io.ditcache.policy.MaskPlanner;
 import io.ditcache.policy.Policies;
 import io.ditcache.policy.ProfileGuidedPolicy;
+import io.ditcache.policy.SegmentErrors;
+import io.ditcache.policy.SegmentPlanner;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -40,6 +42,8 @@ final class PolicySweeps {
     static final int MAX_STALENESS = 3;
     /** The per-cell planner restricted to part reuse (FORA's decisions, planned), known but not default. */
     static final String GUIDED_PARTS = GUIDED + "-parts";
+    /** The budgets of the planners' sweeps (the share of steps, or of block compute, that computes). */
+    private static final double[] BUDGETS = {0.7, 0.5, 0.4, 0.33, 0.25};
 
     /**
      * Every policy family the shootout runs by default, in table order. {@code profile-guided} plans each cell's
@@ -61,13 +65,30 @@ final class PolicySweeps {
         return out;
     }
 
+    /**
+     * LeMiCa (NeurIPS 2025): step-aligned plans over the measured error of caching each segment of steps
+     * ({@link SegmentPlanner}), plain reuse. Known but not default: its calibration runs one sampling run per
+     * candidate segment ({@link io.ditcache.bench.SegmentCalibration}), minutes where the profile takes one run.
+     */
+    static final String LEMICA = "lemica";
+    /** The longest segment LeMiCa's calibration measures: budget 0.25 of 50 steps computes 12, segments of 5 reach. */
+    static final int LEMICA_MAX_SEGMENT = 5;
+    /** Conditions of LeMiCa's calibration runs (it calibrates on a few prompts). */
+    static final int LEMICA_CONDITIONS = 4;
+
     /** The default families and those only run on request. */
     static List<String> known() {
         List<String> out = new ArrayList<>(names());
         out.add(GUIDED + "+taylor2");
         out.add(GUIDED_BLOCK);
         out.add(GUIDED_PARTS);
+        out.add(LEMICA);
         return out;
+    }
+
+    /** LeMiCa's longest segment for a run of {@code steps}. */
+    static int lemicaMaxSegment(int steps) {
+        return Math.min(LEMICA_MAX_SEGMENT, steps);
     }
 
     /**
@@ -77,9 +98,26 @@ final class PolicySweeps {
      * @param layout  the model's blocks (their parts and costs), for the profile-guided planners
      * @param weights per step, how much an error there counts for the per-cell planner
      *                ({@link io.ditcache.sched.StepSensitivity}), or null for all alike
+     * @param segments LeMiCa's measured segment errors (same steps), or null where {@code family} is not LeMiCa
      */
     static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps, BlockLayout layout,
-            double[] weights) {
+            double[] weights, SegmentErrors segments) {
+        if (family.equals(LEMICA)) {
+            if (segments == null || segments.steps() != steps) {
+                throw new IllegalArgumentException("lemica needs segment errors measured at " + steps + " steps");
+            }
+            SegmentPlanner planner = new SegmentPlanner(segments);
+            List<ShootoutCase> out = new ArrayList<>();
+            for (double budget : BUDGETS) {
+                if (Math.floor(budget * steps + 1e-9) < planner.minComputes()) {
+                    continue; // fewer computes than segments of the longest measured length can span
+                }
+                ComputeMask mask = planner.planForBudget(budget, layout.size());
+                CachePolicy policy = new ProfileGuidedPolicy(mask);
+                out.add(new ShootoutCase(family, "budget=" + budget, () -> policy));
+            }
+            return out;
+        }
         List<Map<String, Object>> sweep = switch (family) {
             case "fora" -> each("interval", 2, 3);
             case "delta-dit" -> each("interval", 2, 3).stream().map(m -> with(m, "firstBlock", 1)).toList();
@@ -91,8 +129,8 @@ final class PolicySweeps {
             case "magcache" -> each("threshold", 0.02, 0.05, 0.1, 0.2).stream().map(m -> with(m, "maxSkips", 3))
                     .toList();
             case "taylorseer" -> each("interval", 2, 3, 4);
-            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget", 0.7,
-                    0.5, 0.4, 0.33, 0.25);
+            case GUIDED, GUIDED + "+taylor1", GUIDED + "+taylor2", GUIDED_BLOCK, GUIDED_PARTS -> each("budget",
+                    java.util.Arrays.stream(BUDGETS).boxed().toArray());
             default -> throw new IllegalArgumentException("unknown policy '" + family + "'; expected one of "
                     + names());
         };

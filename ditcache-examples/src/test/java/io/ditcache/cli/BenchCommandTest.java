@@ -75,6 +75,37 @@ class BenchCommandTest {
                 + "accuracy and FD not measured (no digit classifier for this model's samples)")), r::toString);
     }
 
+    /**
+     * LeMiCa on request: its calibration's segment errors are written with their cost, and its plans at the budgets
+     * 6 steps allow (segments of at most 5 steps: at least 2 computes) run as rows of whole skipped steps.
+     */
+    @Test
+    void lemicaCalibratesThenPlansOverItsSegments() throws Exception {
+        Path model = FixtureDit.checkpoint(dir.resolve("dit"));
+        Path out = dir.resolve("l");
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--steps", "6", "--samples", "2", "--repeats", "1",
+                "--policies", "lemica", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonNode seg = new ObjectMapper().readTree(out.resolve(BenchCommand.SEGMENTS).toFile());
+        assertEquals("ditcache-segment-errors/1", seg.path("format").asText());
+        assertEquals(6, seg.path("steps").asInt());
+        assertEquals(5, seg.path("max_segment").asInt());
+        // from 0: lengths 2..5; from 1: 2..5; from 2: 2..4; from 3: 2..3; from 4: 2
+        assertEquals(4 + 4 + 3 + 2 + 1, seg.path("segments").size());
+        assertEquals(seg.path("segments").size() + 1, seg.path("runs").asInt(), "and one uncached run");
+        assertTrue(seg.path("seconds").asDouble() > 0);
+        for (JsonNode s : seg.path("segments")) {
+            assertTrue(s.path("error").asDouble() > 0, s::toString);
+        }
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("calibration: lemica, 4 conditions, 15 runs of 6 "
+                + "steps, ")), r::toString);
+        List<String> csv = Files.readAllLines(out.resolve("shootout.csv"));
+        // budgets 0.7, 0.5, 0.4, 0.33 compute 4, 3, 2, 1 steps of 6: the last is below the 2 that segments of 5 need
+        assertEquals(List.of("budget=0.7", "budget=0.5", "budget=0.4"), csv.subList(1, csv.size()).stream()
+                .map(l -> l.split(",", -1)[1]).toList());
+        assertEquals(1 - 4 / 6.0, Double.parseDouble(csv.get(1).split(",", -1)[3]), 1e-12, "2 of 6 steps reused");
+    }
+
     @Test
     void progressIsALinePerRunInLogs() throws Exception {
         Path model = FixtureDit.checkpoint(dir.resolve("dit"));

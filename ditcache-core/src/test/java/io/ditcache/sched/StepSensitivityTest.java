@@ -38,4 +38,24 @@ class StepSensitivityTest {
         assertEquals(steps, sum, 1e-9);
         assertTrue(w[steps - 1] < w[0], java.util.Arrays.toString(w));
     }
+
+    /**
+     * DDIM's clip_sample caps the early steps' weights (the unit response saturates at the clip), which the planner
+     * relies on (see the class); without clipping the response is the scheduler's derivative, falling all the way.
+     */
+    @Test
+    void ddimClippingCapsTheEarlyWeights() {
+        int steps = 50;
+        double[] clipped = StepSensitivity.of(() -> Schedulers.create("ddim", Map.of()), steps, 49);
+        double[] free = StepSensitivity.of(() -> Schedulers.create("ddim", Map.of("clip_sample", false)), steps, 49);
+        for (int i = 1; i < 29; i++) {
+            assertEquals(clipped[0], clipped[i], 1e-6, "capped: step " + i);
+        }
+        assertEquals(1.53, clipped[0], 0.01);
+        assertTrue(clipped[40] < 0.2, java.util.Arrays.toString(clipped));
+        for (int i = 1; i < 45; i++) {
+            assertTrue(free[i] < free[i - 1], "falling: step " + i + " " + java.util.Arrays.toString(free));
+        }
+        assertEquals(8.9, free[0], 0.05);
+    }
 }

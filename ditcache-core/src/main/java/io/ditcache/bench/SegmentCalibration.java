@@ -1,5 +1,6 @@
 package io.ditcache.bench;
 
+import io.ditcache.Approximation;
 import io.ditcache.CacheStats;
 import io.ditcache.model.Denoiser;
 import io.ditcache.policy.ComputeMask;
@@ -15,7 +16,7 @@ import java.util.function.Supplier;
 /**
  * Measures {@link SegmentErrors} as LeMiCa (NeurIPS 2025) calibrates: one uncached run of a few calibration
  * conditions, then one run per candidate segment that caches only that segment (every block reuses its output of the
- * segment's first step), each error the relative L1 distance of its final samples from the uncached ones,
+ * segment's first step, as it is or extrapolated by an {@link Approximation}), each error the relative L1 distance of its final samples from the uncached ones,
  * {@code sum |x - ref| / sum |ref|}. The calibration costs one full sampling run per candidate: about
  * {@code steps * (maxLength - 1)} of them.
  */
@@ -43,12 +44,15 @@ public final class SegmentCalibration {
     /**
      * Calibrates on {@code options}' conditions, steps and guidance.
      *
-     * @param maxLength the longest segment, in [2, steps]
-     * @param source    names what was calibrated (model, scheduler) in the result
+     * @param maxLength     the longest segment, in [2, steps]
+     * @param approximation how the reused outputs are used ({@link Approximation#REUSE}: as they are, LeMiCa's way);
+     *                      the plans over these errors must run with the same one
+     * @param source        names what was calibrated (model, scheduler) in the result
      */
     public static Result measure(Denoiser model, Supplier<Scheduler> schedulers, SamplingOptions options,
-            int maxLength, String source, Listener listener) {
+            int maxLength, Approximation approximation, String source, Listener listener) {
         Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(approximation, "approximation");
         Objects.requireNonNull(schedulers, "schedulers");
         int steps = options.steps();
         if (steps < 2 || maxLength < 2 || maxLength > steps) {
@@ -80,7 +84,8 @@ public final class SegmentCalibration {
             }
             ComputeMask mask = new ComputeMask(compute,
                     new ComputeMask.Budget((steps - (c[1] - c[0] - 1)) / (double) steps), 0, source);
-            float[] cached = new Sampler(model, schedulers.get()).sample(options, null, new ProfileGuidedPolicy(mask),
+            float[] cached = new Sampler(model, schedulers.get()).sample(options, null,
+                    new ProfileGuidedPolicy(mask, approximation),
                     new CacheStats()).values();
             double diff = 0;
             for (int i = 0; i < cached.length; i++) {

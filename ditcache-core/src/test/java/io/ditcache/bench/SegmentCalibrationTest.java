@@ -38,7 +38,7 @@ class SegmentCalibrationTest {
             AtomicInteger planned = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
             SegmentCalibration.Result r = SegmentCalibration.measure(model, () -> Schedulers.create("ddim", Map.of()),
-                    options, 3, "default", new SegmentCalibration.Listener() {
+                    options, 3, io.ditcache.Approximation.REUSE, "default", new SegmentCalibration.Listener() {
                         @Override
                         public void planned(int runs) {
                             planned.set(runs);
@@ -87,13 +87,45 @@ class SegmentCalibrationTest {
         }
     }
 
+    /** Calibrated with first-order forecasts, a segment's error is that of a run forecasting through it. */
+    @Test
+    void aForecastCalibrationRunsTheForecast() throws Exception {
+        Denoiser model = DefaultModel.load();
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+            SamplingOptions options = new SamplingOptions(List.of(new Condition(5, 2)), STEPS, 1.0);
+            io.ditcache.Approximation taylor = io.ditcache.Approximation.taylor(1);
+            SegmentErrors forecast = SegmentCalibration.measure(model, () -> Schedulers.create("ddim", Map.of()),
+                    options, 2, taylor, "default", SegmentCalibration.Listener.NONE).errors();
+            SegmentErrors reuse = SegmentCalibration.measure(model, () -> Schedulers.create("ddim", Map.of()),
+                    options, 2, io.ditcache.Approximation.REUSE, "default", SegmentCalibration.Listener.NONE).errors();
+            float[] ref = new Sampler(model, Schedulers.create("ddim", Map.of())).sample(options, ActivationProbe.NONE)
+                    .values();
+            boolean[][] compute = new boolean[STEPS][model.layers()];
+            for (int s = 0; s < STEPS; s++) {
+                java.util.Arrays.fill(compute[s], s != 3); // segment 2..4: computes 2, forecasts 3 from 1 and 2
+            }
+            float[] cached = new Sampler(model, Schedulers.create("ddim", Map.of())).sample(options, null,
+                    new ProfileGuidedPolicy(new ComputeMask(compute, new ComputeMask.Budget(5.0 / STEPS), 0, "t"),
+                            taylor), new CacheStats()).values();
+            double diff = 0;
+            double norm = 0;
+            for (int i = 0; i < ref.length; i++) {
+                diff += Math.abs((double) cached[i] - ref[i]);
+                norm += Math.abs(ref[i]);
+            }
+            assertEquals(diff / norm, forecast.error(2, 4), 1e-12);
+            assertTrue(forecast.error(2, 4) != reuse.error(2, 4), "the forecast ran, not plain reuse");
+        }
+    }
+
     @Test
     void refusesASegmentLongerThanTheRun() throws Exception {
         Denoiser model = DefaultModel.load();
         try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
             SamplingOptions options = new SamplingOptions(List.of(new Condition(3, 0)), STEPS, 1.0);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SegmentCalibration
-                    .measure(model, () -> Schedulers.create("ddim", Map.of()), options, STEPS + 1, "default",
+                    .measure(model, () -> Schedulers.create("ddim", Map.of()), options, STEPS + 1, io.ditcache.Approximation.REUSE,
+                            "default",
                             SegmentCalibration.Listener.NONE));
             assertTrue(e.getMessage().contains("max segment length 7 for 6 steps"), e.getMessage());
         }

@@ -98,8 +98,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--policies", split = ",", description = "policy families to run (default: all: "
             + "fora, delta-dit, pab, fbcache, dbcache, teacache, magcache, taylorseer, profile-guided, "
             + "profile-guided+taylor1; on request also profile-guided+taylor2, profile-guided-block, "
-            + "profile-guided-parts, and lemica, which first calibrates on 4 conditions with one run per segment of "
-            + "up to 5 steps, writing " + SEGMENTS + ")")
+            + "profile-guided-parts, lemica and lemica+taylor1, which first calibrate on 4 conditions with one run "
+            + "per segment of up to 5 steps, writing lemica-segments.json, lemica+taylor1-segments.json)")
     List<String> policies;
 
     @Option(names = "--profile", description = "calibration profile.json for TeaCache, MagCache and profile-guided, "
@@ -200,17 +200,19 @@ final class BenchCommand implements Callable<Integer> {
                 o.printf("calibration: profile of %d conditions, 1 run, %.1f s%n", calib.size(),
                         (System.nanoTime() - start) / 1e9);
             }
-            SegmentErrors segments = null;
-            if (families.contains(PolicySweeps.LEMICA)) {
-                segments = lemica(new SamplingOptions(calib.subList(0, Math.min(PolicySweeps.LEMICA_CONDITIONS,
-                        calib.size())), steps, guidance), dit, schedulers, o);
+            Map<String, SegmentErrors> segments = new LinkedHashMap<>();
+            for (String f : families) {
+                if (PolicySweeps.lemica(f) && !segments.containsKey(f)) {
+                    segments.put(f, lemica(f, new SamplingOptions(calib.subList(0, Math.min(
+                            PolicySweeps.LEMICA_CONDITIONS, calib.size())), steps, guidance), dit, schedulers, o));
+                }
             }
             // an error at a step counts as much as that step's output moves the final sample
             double[] weights = StepSensitivity.of(schedulers, steps, dit.imageTokens(shape));
             List<ShootoutCase> cases = new ArrayList<>();
             for (String f : families) {
                 try {
-                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights, segments));
+                    cases.addAll(PolicySweeps.cases(f, calibration, steps, layout, weights, segments.get(f)));
                 } catch (IllegalArgumentException e) {
                     // a calibration the policies cannot use: name the file it came from
                     throw profile == null ? e : new IllegalArgumentException("--profile " + profile + ": " + f + ": "
@@ -290,19 +292,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * LeMiCa's calibration: the measured error of caching each candidate segment, written to
-     * {@value #SEGMENTS} with what it cost (runs, seconds), and its cost printed.
+     * The calibration of a LeMiCa family: the measured error of caching each candidate segment with the family's
+     * approximation, written to {@link #segmentsFile} with what it cost (runs, seconds), and its cost printed.
      */
-    private SegmentErrors lemica(SamplingOptions options, Denoiser dit, Supplier<Scheduler> schedulers,
+    private SegmentErrors lemica(String family, SamplingOptions options, Denoiser dit, Supplier<Scheduler> schedulers,
             PrintWriter o) throws java.io.IOException {
         Progress[] bar = new Progress[1];
         SegmentCalibration.Result r;
         try {
             r = SegmentCalibration.measure(dit, schedulers, options, PolicySweeps.lemicaMaxSegment(options.steps()),
-                    ModelSource.name(model), new SegmentCalibration.Listener() {
+                    PolicySweeps.approximation(family), ModelSource.name(model), new SegmentCalibration.Listener() {
                         @Override
                         public void planned(int runs) {
-                            bar[0] = new Progress("lemica calibration", "runs", runs, 0, runs, 0,
+                            bar[0] = new Progress(family + " calibration", "runs", runs, 0, runs, 0,
                                     Progress.terminal(), Progress.stderr());
                         }
 
@@ -319,6 +321,8 @@ final class BenchCommand implements Callable<Integer> {
         SegmentErrors e = r.errors();
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("format", "ditcache-segment-errors/1");
+        root.put("policy", family);
+        root.put("approximation", PolicySweeps.approximation(family).toString());
         root.put("source", e.source());
         root.put("steps", e.steps());
         root.put("max_segment", e.maxLength());
@@ -336,16 +340,19 @@ final class BenchCommand implements Callable<Integer> {
             rows.add(row);
         }
         root.put("segments", rows);
-        io.ditcache.io.AtomicFiles.writeString(out.resolve(SEGMENTS),
+        String file = segmentsFile(family);
+        io.ditcache.io.AtomicFiles.writeString(out.resolve(file),
                 new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
                         .writeValueAsString(root) + "\n");
-        o.printf("calibration: lemica, %d conditions, %d runs of %d steps, %.1f s (%s)%n",
-                options.conditions().size(), r.runs(), options.steps(), r.seconds(), SEGMENTS);
+        o.printf("calibration: %s, %d conditions, %d runs of %d steps, %.1f s (%s)%n", family,
+                options.conditions().size(), r.runs(), options.steps(), r.seconds(), file);
         return e;
     }
 
-    /** LeMiCa's measured segment errors, written where {@code --policies} has lemica. */
-    static final String SEGMENTS = "lemica-segments.json";
+    /** Where a LeMiCa family's measured segment errors are written: {@code lemica-segments.json}, ... */
+    static String segmentsFile(String family) {
+        return family + "-segments.json";
+    }
 
     /** A class-label model's sample shape. */
     private long[] classShape(Denoiser dit) {

@@ -67,8 +67,9 @@ final class PolicySweeps {
 
     /**
      * LeMiCa (NeurIPS 2025): step-aligned plans over the measured error of caching each segment of steps
-     * ({@link SegmentPlanner}), plain reuse. Known but not default: its calibration runs one sampling run per
-     * candidate segment ({@link io.ditcache.bench.SegmentCalibration}), minutes where the profile takes one run.
+     * ({@link SegmentPlanner}), plain reuse; {@code lemica+taylor1} calibrates and runs first-order forecasts
+     * instead. Known but not default: each calibration runs one sampling run per candidate segment
+     * ({@link io.ditcache.bench.SegmentCalibration}), minutes where the profile takes one run.
      */
     static final String LEMICA = "lemica";
     /** The longest segment LeMiCa's calibration measures: budget 0.25 of 50 steps computes 12, segments of 5 reach. */
@@ -83,7 +84,19 @@ final class PolicySweeps {
         out.add(GUIDED_BLOCK);
         out.add(GUIDED_PARTS);
         out.add(LEMICA);
+        out.add(LEMICA + "+taylor1");
         return out;
+    }
+
+    /** Whether {@code family} is one of LeMiCa's, planned over measured segment errors. */
+    static boolean lemica(String family) {
+        return family.equals(LEMICA) || family.equals(LEMICA + "+taylor1");
+    }
+
+    /** How a family's reused values are used: Taylor 1 for the {@code +taylor1} families, else plain reuse. */
+    static io.ditcache.Approximation approximation(String family) {
+        return family.endsWith("+taylor1") ? io.ditcache.Approximation.taylor(1)
+                : family.endsWith("+taylor2") ? io.ditcache.Approximation.taylor(2) : io.ditcache.Approximation.REUSE;
     }
 
     /** LeMiCa's longest segment for a run of {@code steps}. */
@@ -98,13 +111,14 @@ final class PolicySweeps {
      * @param layout  the model's blocks (their parts and costs), for the profile-guided planners
      * @param weights per step, how much an error there counts for the per-cell planner
      *                ({@link io.ditcache.sched.StepSensitivity}), or null for all alike
-     * @param segments LeMiCa's measured segment errors (same steps), or null where {@code family} is not LeMiCa
+     * @param segments the family's measured segment errors (same steps, calibrated with its approximation), or
+     *                 null where {@code family} is not one of {@linkplain #lemica LeMiCa's}
      */
     static List<ShootoutCase> cases(String family, RedundancyProfile profile, int steps, BlockLayout layout,
             double[] weights, SegmentErrors segments) {
-        if (family.equals(LEMICA)) {
+        if (lemica(family)) {
             if (segments == null || segments.steps() != steps) {
-                throw new IllegalArgumentException("lemica needs segment errors measured at " + steps + " steps");
+                throw new IllegalArgumentException(family + " needs segment errors measured at " + steps + " steps");
             }
             SegmentPlanner planner = new SegmentPlanner(segments);
             List<ShootoutCase> out = new ArrayList<>();
@@ -113,7 +127,7 @@ final class PolicySweeps {
                     continue; // fewer computes than segments of the longest measured length can span
                 }
                 ComputeMask mask = planner.planForBudget(budget, layout.size());
-                CachePolicy policy = new ProfileGuidedPolicy(mask);
+                CachePolicy policy = new ProfileGuidedPolicy(mask, approximation(family));
                 out.add(new ShootoutCase(family, "budget=" + budget, () -> policy));
             }
             return out;
@@ -161,9 +175,7 @@ final class PolicySweeps {
                                 CellDecision.REUSE_FEED_FORWARD, CellDecision.REUSE_PARTS)
                                 : EnumSet.allOf(CellDecision.class), staleness(steps, budget)).planForBudget(budget);
             }
-            ProfileGuidedPolicy p = new ProfileGuidedPolicy(mask);
-            CachePolicy policy = family.endsWith("+taylor1") ? p.withApproximation(io.ditcache.Approximation.taylor(1))
-                    : family.endsWith("+taylor2") ? p.withApproximation(io.ditcache.Approximation.taylor(2)) : p;
+            CachePolicy policy = new ProfileGuidedPolicy(mask, approximation(family));
             return () -> policy;
         }
         CachePolicy check = Policies.create(family, params, profile); // fails now, not mid-run, on a bad setting

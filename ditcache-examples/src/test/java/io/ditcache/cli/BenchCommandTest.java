@@ -86,9 +86,10 @@ class BenchCommandTest {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--steps", "6", "--samples", "2", "--repeats", "1",
                 "--policies", "lemica", "--out", out.toString());
         assertEquals(0, r.exitCode(), r::toString);
-        JsonNode seg = new ObjectMapper().readTree(out.resolve(BenchCommand.SEGMENTS).toFile());
+        JsonNode seg = new ObjectMapper().readTree(out.resolve(BenchCommand.segmentsFile("lemica")).toFile());
         assertEquals("ditcache-segment-errors/1", seg.path("format").asText());
         assertEquals(6, seg.path("steps").asInt());
+        assertEquals("reuse", seg.path("approximation").asText());
         assertEquals(5, seg.path("max_segment").asInt());
         // from 0: lengths 2..5; from 1: 2..5; from 2: 2..4; from 3: 2..3; from 4: 2
         assertEquals(4 + 4 + 3 + 2 + 1, seg.path("segments").size());

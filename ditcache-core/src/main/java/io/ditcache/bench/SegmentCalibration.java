@@ -16,8 +16,8 @@ import java.util.function.Supplier;
 /**
  * Measures {@link SegmentErrors} as LeMiCa (NeurIPS 2025) calibrates: one uncached run of a few calibration
  * conditions, then one run per candidate segment that caches only that segment (every block reuses its output of the
- * segment's first step, as it is or extrapolated by an {@link Approximation}), each error the relative L1 distance of its final samples from the uncached ones,
- * {@code sum |x - ref| / sum |ref|}. The calibration costs one full sampling run per candidate: about
+ * segment's first step, as it is or extrapolated by an {@link Approximation}), each error the relative L1 distance
+ * of its final samples from the uncached ones, {@code sum |x - ref| / sum |ref|}. The calibration costs one full sampling run per candidate: about
  * {@code steps * (maxLength - 1)} of them.
  */
 public final class SegmentCalibration {
@@ -85,8 +85,7 @@ public final class SegmentCalibration {
             ComputeMask mask = new ComputeMask(compute,
                     new ComputeMask.Budget((steps - (c[1] - c[0] - 1)) / (double) steps), 0, source);
             float[] cached = new Sampler(model, schedulers.get()).sample(options, null,
-                    new ProfileGuidedPolicy(mask, approximation),
-                    new CacheStats()).values();
+                    new ProfileGuidedPolicy(mask, approximation), new CacheStats()).values();
             double diff = 0;
             for (int i = 0; i < cached.length; i++) {
                 diff += Math.abs((double) cached[i] - reference[i]);

@@ -22,6 +22,16 @@ public final class SegmentPlanner {
         return (errors.steps() + errors.maxLength() - 1) / errors.maxLength();
     }
 
+    /** The computed steps a plan for {@code budget} has: {@code floor(budget * steps)}. */
+    public int computesFor(double budget) {
+        return (int) Math.floor(budget * errors.steps() + 1e-9);
+    }
+
+    /** Whether a plan for {@code budget} exists: its computed steps can span the run in segments of measured length. */
+    public boolean allows(double budget) {
+        return computesFor(budget) >= minComputes();
+    }
+
     /**
      * The computed steps, ascending from 0, of the plan that computes exactly {@code computes} steps.
      *
@@ -102,8 +112,8 @@ public final class SegmentPlanner {
             throw new IllegalArgumentException("layers " + layers + ": expected >= 1");
         }
         int n = errors.steps();
-        int computes = (int) Math.floor(budget * n + 1e-9);
-        if (computes < minComputes()) {
+        int computes = computesFor(budget);
+        if (!allows(budget)) {
             throw new IllegalArgumentException("budget " + budget + " computes " + computes + " of " + n
                     + " steps, but segments of at most " + errors.maxLength() + " steps need " + minComputes());
         }

@@ -107,6 +107,9 @@ class SegmentPlannerTest {
             assertEquals(m.computes(s, 0), m.computes(s, 2));
             assertEquals(m.computes(s, 0) ? CellDecision.COMPUTE : CellDecision.REUSE_BLOCK, m.decision(s, 1));
         }
+        assertEquals(5, new SegmentPlanner(e).computesFor(0.5));
+        assertTrue(new SegmentPlanner(e).allows(0.3), "3 computes, segments of 4 span 10 steps");
+        assertTrue(!new SegmentPlanner(e).allows(0.2), "2 computes cannot");
         IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
                 () -> new SegmentPlanner(e).planForBudget(0.2, 3));
         assertTrue(small.getMessage().contains("segments of at most 4 steps need 3"), small.getMessage());

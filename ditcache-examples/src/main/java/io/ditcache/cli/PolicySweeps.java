@@ -123,7 +123,7 @@ final class PolicySweeps {
             SegmentPlanner planner = new SegmentPlanner(segments);
             List<ShootoutCase> out = new ArrayList<>();
             for (double budget : BUDGETS) {
-                if (Math.floor(budget * steps + 1e-9) < planner.minComputes()) {
+                if (!planner.allows(budget)) {
                     continue; // fewer computes than segments of the longest measured length can span
                 }
                 ComputeMask mask = planner.planForBudget(budget, layout.size());

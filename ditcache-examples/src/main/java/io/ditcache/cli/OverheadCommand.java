@@ -119,6 +119,15 @@ final class OverheadCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code value}, or null where it is not finite (JSON has no NaN or infinity). */
+    private static void putFinite(ObjectNode n, String key, double value) {
+        if (Double.isFinite(value)) {
+            n.put(key, value);
+        } else {
+            n.putNull(key);
+        }
+    }
+
     private ObjectNode json(Denoiser dit, SamplingOptions options, ProbeOverhead.Figures f, String loadBefore,
             String loadAfter) {
         ObjectNode root = JSON.createObjectNode();
@@ -129,13 +138,13 @@ final class OverheadCommand implements Callable<Integer> {
         if (f.withProbeCpu().length > 0) {
             root.put("with_probe_cpu_ms_per_step", ProbeOverhead.median(f.withProbeCpu()));
             root.put("without_probe_cpu_ms_per_step", ProbeOverhead.median(f.withoutProbeCpu()));
-            root.put("cpu_overhead", f.cpuOverhead());
+            putFinite(root, "cpu_overhead", f.cpuOverhead()); // null: too little CPU time to measure
         }
         if (f.insideProbe().length > 0) {
             // the profiler's own CPU time per step, against a step's CPU time without it: steadier under load
             root.put("inside_probe_cpu_ms_per_step", ProbeOverhead.median(f.insideProbe()));
             if (f.withoutProbeCpu().length > 0) {
-                root.put("inside_probe_share", ProbeOverhead.median(f.insideProbe())
+                putFinite(root, "inside_probe_share", ProbeOverhead.median(f.insideProbe())
                         / ProbeOverhead.median(f.withoutProbeCpu()));
             }
         }
@@ -214,9 +223,10 @@ final class OverheadCommand implements Callable<Integer> {
                     ProbeOverhead.min(f.insideProbe()), ProbeOverhead.median(f.insideProbe()),
                     ProbeOverhead.max(f.insideProbe())));
         }
-        b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %+.1f %% (CPU "
-                        + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), 100 * f.cpuOverhead(),
-                BenchEnvironment.loadAverage()));
+        double cpu = f.cpuOverhead();
+        b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %s (CPU "
+                        + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), Double.isFinite(cpu)
+                        ? String.format(Locale.ROOT, "%+.1f %%", 100 * cpu) : "n/a", BenchEnvironment.loadAverage()));
         if (!f.sameSamples()) {
             b.append(String.format("%nwarning: the samples differ with and without the profiler"));
         }

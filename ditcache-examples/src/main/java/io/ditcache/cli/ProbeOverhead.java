@@ -59,10 +59,12 @@ final class ProbeOverhead {
 
         /**
          * As {@link #overhead()} in CPU time: on a machine that other processes keep busy, wall time measures them
-         * too, CPU time much less. NaN where CPU time is unknown.
+         * too, CPU time much less. NaN where CPU time is unknown, or where the arm without the profiler measured none
+         * (runs shorter than the clock's resolution: the process CPU clock counts in ticks of 10 ms on Linux).
          */
         double cpuOverhead() {
-            return withProbeCpu.length == 0 ? Double.NaN : median(withProbeCpu) / median(withoutProbeCpu) - 1;
+            return withProbeCpu.length == 0 || !(median(withoutProbeCpu) > 0) ? Double.NaN
+                    : median(withProbeCpu) / median(withoutProbeCpu) - 1;
         }
     }
 

@@ -72,6 +72,18 @@ class ProbeCostCommandsTest {
         assertTrue(again.err().contains("kinds [K, V, ATTN_OUT] vs [K]"), again::toString);
     }
 
+    /** No CPU time measured without the profiler (runs under the clock's 10 ms tick): no CPU overhead, not infinity. */
+    @Test
+    void cpuOverheadIsUnknownWhereTheArmWithoutTheProfilerMeasuredNone() {
+        double[] wall = {2, 2};
+        assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[] {3.3, 0}, new double[] {0, 0},
+                new double[0], true).cpuOverhead()));
+        assertEquals(1.0, new ProbeOverhead.Figures(wall, wall, new double[] {4, 4}, new double[] {2, 2},
+                new double[0], true).cpuOverhead(), 1e-12);
+        assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[0], new double[0], new double[0],
+                true).cpuOverhead()), "CPU time unknown");
+    }
+
     @Test
     void overheadWritesBothArmsSettingsAndAFiniteOverhead() throws Exception {
         Path out = dir.resolve("overhead");
@@ -81,9 +93,16 @@ class ProbeCostCommandsTest {
         assertEquals(0, r.exitCode(), r::toString);
         JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
         for (String key : List.of("with_probe_ms_per_step", "without_probe_ms_per_step", "overhead",
-                "pair_overhead_median", "with_probe_cpu_ms_per_step", "without_probe_cpu_ms_per_step",
-                "cpu_overhead")) {
+                "pair_overhead_median", "with_probe_cpu_ms_per_step", "without_probe_cpu_ms_per_step")) {
             assertTrue(root.get(key).isNumber() && Double.isFinite(root.get(key).asDouble()), key + ": " + root);
+        }
+        // runs this short may measure no process CPU time at all (10 ms ticks): then there is no CPU overhead
+        if (root.get("without_probe_cpu_ms_per_step").asDouble() > 0) {
+            assertTrue(root.get("cpu_overhead").isNumber() && Double.isFinite(root.get("cpu_overhead").asDouble()),
+                    "cpu_overhead: " + root);
+        } else {
+            assertTrue(root.get("cpu_overhead").isNull(), "cpu_overhead: " + root);
+            assertTrue(r.out().contains("n/a (CPU time)"), r::toString);
         }
         assertTrue(root.get("with_probe_ms_per_step").asDouble() > 0);
         assertEquals(root.get("with_probe_ms_per_step").asDouble() / root.get("without_probe_ms_per_step").asDouble()

@@ -34,10 +34,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * measures, per sample, what a first-order forecast from steps i-1 and i misses at step i+1; that sum is taken on the
  * CPU (activations on a device are copied to host memory for it).
  *
- * <p>The previous activation is kept by reference (a tensor handle of the profiler's own that shares the model's
- * storage until the next call of the same site), not copied: the kernel then only reads, which halves its memory
- * traffic. Models must therefore not
- * modify an activation in place after reporting it (ditcache's models never do).
+ * <p>The previous activation is kept by reference ({@link HeldActivation}: a tensor handle of the profiler's own that
+ * shares the model's storage until the next call of the same site), not copied: the kernel then only reads, which
+ * halves its memory traffic. Models must therefore not modify an activation in place after reporting it
+ * (ditcache's models never do).
  *
  * <p>Observing a site looks nothing up by hash and allocates nothing per row: the rows' branches and samples are
  * worked out once per distinct row list ({@link RowLayout}), sites are found by index, and the backend gets every
@@ -73,8 +73,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         final int layer;
         /** {@code [branch][metric]}, the forecast error's key last. */
         final SeriesKey[][] keys;
-        Call previous = new Call();
-        Call older = new Call();
+        HeldActivation previous = new HeldActivation();
+        HeldActivation older = new HeldActivation();
 
         SiteState(Site site) {
             layer = site.layer();
@@ -90,61 +90,10 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
         /** The previous call becomes the older one; the old older one's handle is reused for the next call. */
         void age() {
-            Call reused = older;
+            HeldActivation reused = older;
             reused.release();
             older = previous;
             previous = reused;
-        }
-    }
-
-    /**
-     * One call's activation of a site, its elements per row, its step and its rows. The activation is held by a
-     * tensor handle of the profiler's own, made once and assigned each call (it shares the activation's storage):
-     * holding an activation then allocates nothing, not even a JavaCPP object (each of which costs a check of the
-     * process's memory use).
-     */
-    private static final class Call {
-        /** The handle, made on first use; defined while an activation is held. */
-        Tensor tensor;
-        boolean held;
-        long perRow;
-        int step = -1;
-        RowLayout rows;
-
-        void hold(Tensor activation, long perRow, int step, RowLayout rows) {
-            if (tensor == null) {
-                tensor = new Tensor();
-                tensor.retainReference(); // outlives the caller's pointer scope
-            }
-            tensor.put(activation);
-            held = true;
-            this.perRow = perRow;
-            this.step = step;
-            this.rows = rows;
-        }
-
-        /** Whether this call holds the activation of {@code atStep} with {@code perRow} elements per row. */
-        boolean holds(int atStep, long withPerRow) {
-            return held && step == atStep && perRow == withPerRow;
-        }
-
-        /** Lets the activation go (the handle stays for the next call). */
-        void release() {
-            if (held) {
-                tensor.reset();
-            }
-            held = false;
-            step = -1;
-            rows = null;
-        }
-
-        /** Lets the activation and the handle go. */
-        void free() {
-            release();
-            if (tensor != null) {
-                tensor.releaseReference();
-                tensor = null;
-            }
         }
     }
 
@@ -221,7 +170,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         Tensor c = backend.reads(activation) ? activation : activation.to(ScalarType.Float).contiguous();
         long perRow = c.numel() / batch;
         SiteState s = state(site);
-        Call prev = s.previous;
+        HeldActivation prev = s.previous;
         if (prev.holds(step.index() - 1, perRow)) {
             RowLayout.Pairs pairs = rows.pairsWith(prev.rows);
             int n = pairs.count();
@@ -234,7 +183,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
                 bOffsets[k] = pairs.rows()[k] * perRow;
             }
             acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
-            Call older = s.older;
+            HeldActivation older = s.older;
             boolean forecast = forecastError && older.holds(step.index() - 2, perRow);
             ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
             for (int k = 0; k < n; k++) {

@@ -57,7 +57,7 @@ final class OverheadCommand implements Callable<Integer> {
     Double guidance;
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed pairs, each a run with the profiler "
-            + "then one without (default: ${DEFAULT-VALUE})")
+            + "then one without (and one with the read-floor probe under --floor) (default: ${DEFAULT-VALUE})")
     int repeats;
 
     @Option(names = "--warmups", defaultValue = "3", description = "untimed pairs first: the first runs are slower "
@@ -66,6 +66,11 @@ final class OverheadCommand implements Callable<Integer> {
 
     @Option(names = "--forecast-error", description = "measure the profiler with the forecast error on")
     boolean forecastError;
+
+    @Option(names = "--floor", description = "a third run per pair with a probe that only holds the same "
+            + "activations and reads each consecutive pair once: the memory traffic that any exact step-to-step "
+            + "profile pays, beside the profiler's cost")
+    boolean floor;
 
     @Option(names = "--out", required = true, description = "output directory for " + FILE)
     Path out;
@@ -100,11 +105,12 @@ final class OverheadCommand implements Callable<Integer> {
         }
         SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
         String loadBefore = BenchEnvironment.loadAverage();
-        int total = 2 * (warmups + repeats);
+        int perPair = floor ? 3 : 2;
+        int total = perPair * (warmups + repeats);
         PrintWriter err = cl.getErr();
         ProbeOverhead.Figures f = ProbeOverhead.measure(dit, ModelSource.name(model), choice::create, options,
-                kinds.kinds(), forecastError, warmups, repeats, run -> {
-                    err.printf(Locale.ROOT, "overhead: run %d of %d%s%n", run, total, run <= 2 * warmups
+                kinds.kinds(), forecastError, floor, warmups, repeats, run -> {
+                    err.printf(Locale.ROOT, "overhead: run %d of %d%s%n", run, total, run <= perPair * warmups
                             ? " (warm-up)" : "");
                     err.flush();
                 });
@@ -148,8 +154,17 @@ final class OverheadCommand implements Callable<Integer> {
                         / ProbeOverhead.median(f.withoutProbeCpu()));
             }
         }
+        if (f.readFloor().length > 0) {
+            // holding and reading the same activations once, nothing else: the memory floor of exact profiling
+            root.put("read_floor_ms_per_step", ProbeOverhead.median(f.readFloor()));
+            root.put("read_floor_overhead", f.floorOverhead());
+            root.put("read_floor_pair_overhead_median", f.pairFloorOverhead());
+        }
         arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
         arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
+        if (f.readFloor().length > 0) {
+            arm(root.putObject("read_floor"), f.readFloor(), new double[0]);
+        }
         root.put("same_samples", f.sameSamples());
         ObjectNode s = root.putObject("settings");
         s.put("model", ModelSource.name(model));
@@ -160,6 +175,7 @@ final class OverheadCommand implements Callable<Integer> {
         s.put("guidance", options.guidance());
         s.put("kinds", kinds.describe());
         s.put("forecast_error", forecastError);
+        s.put("read_floor", floor);
         s.put("repeats", repeats);
         s.put("warmup_pairs", warmups);
         s.put("dtype", dtype.type.label());
@@ -200,9 +216,10 @@ final class OverheadCommand implements Callable<Integer> {
 
     private String table(ProbeOverhead.Figures f, SamplingOptions options) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%d samples x %d steps, guidance %s, kinds %s%s; %d pairs after %d "
+        b.append(String.format(Locale.ROOT, "%d samples x %d steps, guidance %s, kinds %s%s; %d %s after %d "
                         + "warm-up%n", options.conditions().size(), options.steps(), options.guidance(),
-                kinds.describe(), forecastError ? " + forecast error" : "", repeats, warmups));
+                kinds.describe(), forecastError ? " + forecast error" : "", repeats, floor ? "triples" : "pairs",
+                warmups));
         b.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s%n", "ms per step", "min", "median", "max"));
         b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "with profiler",
                 ProbeOverhead.min(f.withProbe()), ProbeOverhead.median(f.withProbe()),
@@ -210,6 +227,11 @@ final class OverheadCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "without",
                 ProbeOverhead.min(f.withoutProbe()), ProbeOverhead.median(f.withoutProbe()),
                 ProbeOverhead.max(f.withoutProbe())));
+        if (f.readFloor().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "read floor",
+                    ProbeOverhead.min(f.readFloor()), ProbeOverhead.median(f.readFloor()),
+                    ProbeOverhead.max(f.readFloor())));
+        }
         if (f.withProbeCpu().length > 0) {
             b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, with",
                     ProbeOverhead.min(f.withProbeCpu()), ProbeOverhead.median(f.withProbeCpu()),
@@ -227,8 +249,13 @@ final class OverheadCommand implements Callable<Integer> {
         b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %s (CPU "
                         + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), Double.isFinite(cpu)
                         ? String.format(Locale.ROOT, "%+.1f %%", 100 * cpu) : "n/a", BenchEnvironment.loadAverage()));
+        if (f.readFloor().length > 0) {
+            b.append(String.format(Locale.ROOT, "%nread floor %+.1f %% (medians), %+.1f %% (median of triples): "
+                    + "holding the same activations and reading each pair once, nothing else",
+                    100 * f.floorOverhead(), 100 * f.pairFloorOverhead()));
+        }
         if (!f.sameSamples()) {
-            b.append(String.format("%nwarning: the samples differ with and without the profiler"));
+            b.append(String.format("%nwarning: the samples differ with and without the probes"));
         }
         return b.toString();
     }

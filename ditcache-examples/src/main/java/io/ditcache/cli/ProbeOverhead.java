@@ -7,6 +7,7 @@ import io.ditcache.SiteKind;
 import io.ditcache.Step;
 import io.ditcache.examples.bench.BenchEnvironment;
 import io.ditcache.model.Denoiser;
+import io.ditcache.profile.ReadFloorProbe;
 import io.ditcache.profile.StreamingProfiler;
 import io.ditcache.sample.Sampler;
 import io.ditcache.sample.SamplingOptions;
@@ -23,8 +24,10 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * What profiling costs, measured: the same conditions sampled with the {@link StreamingProfiler} attached (arm A)
- * and with {@link ActivationProbe#NONE} (arm B), as A/B pairs in one process after untimed warm-up pairs. The
- * profiler's profile is made before each timed run, so a run's time is sampling plus probing only.
+ * and with {@link ActivationProbe#NONE} (arm B), as A/B pairs in one process after untimed warm-up pairs; on
+ * request a third run per pair (arm C) with a {@link ReadFloorProbe} on the same kinds, which only holds and reads
+ * the activations that any exact step-to-step profile must: the memory floor beside the profiler. Each run's probe
+ * is made before the run, so a run's time is sampling plus probing only.
  */
 final class ProbeOverhead {
     private ProbeOverhead() {
@@ -39,10 +42,11 @@ final class ProbeOverhead {
      * @param withoutProbeCpu arm B's runs in CPU time of this process
      * @param insideProbe     arm A's runs: CPU time of the sampling thread spent inside the profiler's calls (its
      *                        own cost, without what the model spends making the activations it asks for)
-     * @param sameSamples     whether every pair's two runs produced bit-identical final latents
+     * @param readFloor       arm C's runs (wall time), or empty where not measured
+     * @param sameSamples     whether every pair's runs produced bit-identical final latents
      */
     record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
-            double[] insideProbe, boolean sameSamples) {
+            double[] insideProbe, double[] readFloor, boolean sameSamples) {
         /** Median of arm A over median of arm B, minus 1. */
         double overhead() {
             return median(withProbe) / median(withoutProbe) - 1;
@@ -50,9 +54,23 @@ final class ProbeOverhead {
 
         /** The median over the pairs of {@code A / B - 1}: robust to drift between pairs. */
         double pairOverhead() {
-            double[] r = new double[withProbe.length];
+            return pairMedian(withProbe, withoutProbe);
+        }
+
+        /** Median of arm C over median of arm B, minus 1: what holding and reading alone costs; NaN unmeasured. */
+        double floorOverhead() {
+            return readFloor.length == 0 ? Double.NaN : median(readFloor) / median(withoutProbe) - 1;
+        }
+
+        /** The median over the pairs of {@code C / B - 1}; NaN where arm C was not measured. */
+        double pairFloorOverhead() {
+            return readFloor.length == 0 ? Double.NaN : pairMedian(readFloor, withoutProbe);
+        }
+
+        private static double pairMedian(double[] arm, double[] base) {
+            double[] r = new double[arm.length];
             for (int i = 0; i < r.length; i++) {
-                r[i] = withProbe[i] / withoutProbe[i] - 1;
+                r[i] = arm[i] / base[i] - 1;
             }
             return median(r);
         }
@@ -69,14 +87,15 @@ final class ProbeOverhead {
     }
 
     /**
-     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs (A then B).
+     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs (A then B, then C when {@code floor}).
      *
      * @param schedulers a fresh scheduler per run
      * @param onRun      told 1, 2, ... after each run (warm-up runs included), for a progress line
      */
     static Figures measure(Denoiser model, String name, Supplier<Scheduler> schedulers, SamplingOptions options,
-            Set<SiteKind> kinds, boolean forecastError, int warmups, int repeats, IntConsumer onRun) {
+            Set<SiteKind> kinds, boolean forecastError, boolean floor, int warmups, int repeats, IntConsumer onRun) {
         double[] with = new double[repeats];
+        double[] floorRuns = new double[floor ? repeats : 0];
         double[] without = new double[repeats];
         double[] withCpu = new double[repeats];
         double[] withoutCpu = new double[repeats];
@@ -102,6 +121,19 @@ final class ProbeOverhead {
             long c3 = BenchEnvironment.processCpuNanos();
             onRun.accept(++runs);
             same &= Arrays.equals(probed, plain);
+            if (floor) {
+                try (ReadFloorProbe reader = new ReadFloorProbe(kinds)) {
+                    Sampler c = new Sampler(model, schedulers.get());
+                    long t4 = System.nanoTime();
+                    float[] read = c.sample(options, reader).values();
+                    long t5 = System.nanoTime();
+                    onRun.accept(++runs);
+                    same &= Arrays.equals(read, plain);
+                    if (p >= 0) {
+                        floorRuns[p] = (t5 - t4) / 1e6 / options.steps();
+                    }
+                }
+            }
             if (p >= 0) {
                 with[p] = (t1 - t0) / 1e6 / options.steps();
                 without[p] = (t3 - t2) / 1e6 / options.steps();
@@ -112,7 +144,7 @@ final class ProbeOverhead {
         }
         boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
         return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
-                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], same);
+                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], floorRuns, same);
     }
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();

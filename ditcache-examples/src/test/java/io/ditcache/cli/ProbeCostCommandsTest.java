@@ -77,11 +77,25 @@ class ProbeCostCommandsTest {
     void cpuOverheadIsUnknownWhereTheArmWithoutTheProfilerMeasuredNone() {
         double[] wall = {2, 2};
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[] {3.3, 0}, new double[] {0, 0},
-                new double[0], true).cpuOverhead()));
+                new double[0], new double[0], true).cpuOverhead()));
         assertEquals(1.0, new ProbeOverhead.Figures(wall, wall, new double[] {4, 4}, new double[] {2, 2},
-                new double[0], true).cpuOverhead(), 1e-12);
+                new double[0], new double[0], true).cpuOverhead(), 1e-12);
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[0], new double[0], new double[0],
-                true).cpuOverhead()), "CPU time unknown");
+                new double[0], true).cpuOverhead()), "CPU time unknown");
+    }
+
+    /** The read floor against the arm without a probe: medians, and the median of per-triple ratios. */
+    @Test
+    void readFloorOverheadIsAgainstTheArmWithoutAProbe() {
+        double[] without = {10, 20, 10};
+        ProbeOverhead.Figures f = new ProbeOverhead.Figures(new double[] {12, 22, 11}, without, new double[0],
+                new double[0], new double[0], new double[] {11, 30, 10.5}, true);
+        assertEquals(11.0 / 10 - 1, f.floorOverhead(), 1e-12);
+        assertEquals(0.1, f.pairFloorOverhead(), 1e-12, "ratios 0.1, 0.5, 0.05");
+        assertEquals(0.1, f.pairOverhead(), 1e-12, "ratios 0.2, 0.1, 0.1");
+        ProbeOverhead.Figures none = new ProbeOverhead.Figures(without, without, new double[0], new double[0],
+                new double[0], new double[0], true);
+        assertTrue(Double.isNaN(none.floorOverhead()) && Double.isNaN(none.pairFloorOverhead()), "not measured");
     }
 
     @Test
@@ -129,8 +143,32 @@ class ProbeCostCommandsTest {
         assertTrue(root.get("machine").has("load_average_before"), root::toString);
         assertTrue(r.out().contains("with profiler"), r::toString);
         assertTrue(r.out().contains("overhead"), r::toString);
+        assertFalse(root.has("read_floor") || root.has("read_floor_overhead"), "no floor unless asked");
+        assertFalse(s.get("read_floor").asBoolean());
         CliRun bad = CliRun.of("overhead", "--warmups", "-1", "--out", dir.resolve("bad").toString());
         assertEquals(2, bad.exitCode(), bad::toString);
         assertTrue(bad.err().contains("--warmups -1: expected 0..1000 (untimed pairs)"), bad::toString);
+    }
+
+    @Test
+    void overheadWithTheFloorTimesAThirdArmThatSamplesTheSame() throws Exception {
+        Path out = dir.resolve("floor");
+        CliRun r = CliRun.of("overhead", "--model", FixtureDit.checkpoint(dir.resolve("dit-floor")).toString(),
+                "--steps", "3", "--samples", "2", "--kinds", "k,out", "--repeats", "2", "--warmups", "1", "--floor",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r::toString);
+        JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
+        JsonNode floor = root.get("read_floor");
+        assertEquals(2, floor.get("runs_ms_per_step").size(), root::toString);
+        assertEquals(floor.get("median_ms_per_step").asDouble(), root.get("read_floor_ms_per_step").asDouble(), 0.0);
+        assertEquals(root.get("read_floor_ms_per_step").asDouble() / root.get("without_probe_ms_per_step")
+                .asDouble() - 1, root.get("read_floor_overhead").asDouble(), 1e-9);
+        assertTrue(root.get("read_floor_pair_overhead_median").isNumber(), root::toString);
+        assertTrue(root.get("settings").get("read_floor").asBoolean());
+        assertTrue(root.get("same_samples").asBoolean(), "neither probe changes the samples");
+        assertTrue(r.out().contains("2 triples after 1 warm-up"), r::toString);
+        assertTrue(r.out().contains("read floor"), r::toString);
+        assertTrue(r.err().contains("run 9 of 9") && r.err().contains("run 3 of 9 (warm-up)")
+                && !r.err().contains("run 4 of 9 (warm-up)"), r::toString);
     }
 }

@@ -159,6 +159,9 @@ final class OverheadCommand implements Callable<Integer> {
             root.put("read_floor_ms_per_step", ProbeOverhead.median(f.readFloor()));
             root.put("read_floor_overhead", f.floorOverhead());
             root.put("read_floor_pair_overhead_median", f.pairFloorOverhead());
+            if (f.insideFloor().length > 0) {
+                root.put("inside_floor_cpu_ms_per_step", ProbeOverhead.median(f.insideFloor()));
+            }
         }
         arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
         arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
@@ -244,6 +247,11 @@ final class OverheadCommand implements Callable<Integer> {
             b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in profiler",
                     ProbeOverhead.min(f.insideProbe()), ProbeOverhead.median(f.insideProbe()),
                     ProbeOverhead.max(f.insideProbe())));
+        }
+        if (f.insideFloor().length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in floor",
+                    ProbeOverhead.min(f.insideFloor()), ProbeOverhead.median(f.insideFloor()),
+                    ProbeOverhead.max(f.insideFloor())));
         }
         double cpu = f.cpuOverhead();
         b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %s (CPU "

@@ -43,10 +43,12 @@ final class ProbeOverhead {
      * @param insideProbe     arm A's runs: CPU time of the sampling thread spent inside the profiler's calls (its
      *                        own cost, without what the model spends making the activations it asks for)
      * @param readFloor       arm C's runs (wall time), or empty where not measured
+     * @param insideFloor     arm C's runs: CPU time of the sampling thread inside the read-floor probe's calls, or
+     *                        empty
      * @param sameSamples     whether every pair's runs produced bit-identical final latents
      */
     record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
-            double[] insideProbe, double[] readFloor, boolean sameSamples) {
+            double[] insideProbe, double[] readFloor, double[] insideFloor, boolean sameSamples) {
         /** Median of arm A over median of arm B, minus 1. */
         double overhead() {
             return median(withProbe) / median(withoutProbe) - 1;
@@ -96,6 +98,7 @@ final class ProbeOverhead {
             Set<SiteKind> kinds, boolean forecastError, boolean floor, int warmups, int repeats, IntConsumer onRun) {
         double[] with = new double[repeats];
         double[] floorRuns = new double[floor ? repeats : 0];
+        double[] insideFloor = new double[floor ? repeats : 0];
         double[] without = new double[repeats];
         double[] withCpu = new double[repeats];
         double[] withoutCpu = new double[repeats];
@@ -122,7 +125,8 @@ final class ProbeOverhead {
             onRun.accept(++runs);
             same &= Arrays.equals(probed, plain);
             if (floor) {
-                try (ReadFloorProbe reader = new ReadFloorProbe(kinds)) {
+                try (ReadFloorProbe floorProbe = new ReadFloorProbe(kinds)) {
+                    TimedProbe reader = new TimedProbe(floorProbe);
                     Sampler c = new Sampler(model, schedulers.get());
                     long t4 = System.nanoTime();
                     float[] read = c.sample(options, reader).values();
@@ -131,6 +135,7 @@ final class ProbeOverhead {
                     same &= Arrays.equals(read, plain);
                     if (p >= 0) {
                         floorRuns[p] = (t5 - t4) / 1e6 / options.steps();
+                        insideFloor[p] = reader.nanos / 1e6 / options.steps();
                     }
                 }
             }
@@ -144,17 +149,18 @@ final class ProbeOverhead {
         }
         boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
         return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
-                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], floorRuns, same);
+                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], floorRuns,
+                THREADS.isCurrentThreadCpuTimeSupported() ? insideFloor : new double[0], same);
     }
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-    /** Passes everything to the profiler and adds up the calling thread's CPU time inside its calls. */
+    /** Passes everything to a probe and adds up the calling thread's CPU time inside its calls. */
     private static final class TimedProbe implements ActivationProbe {
-        private final StreamingProfiler inner;
+        private final ActivationProbe inner;
         long nanos;
 
-        TimedProbe(StreamingProfiler inner) {
+        TimedProbe(ActivationProbe inner) {
             this.inner = inner;
         }
 

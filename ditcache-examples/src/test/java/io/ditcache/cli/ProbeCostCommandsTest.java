@@ -77,11 +77,11 @@ class ProbeCostCommandsTest {
     void cpuOverheadIsUnknownWhereTheArmWithoutTheProfilerMeasuredNone() {
         double[] wall = {2, 2};
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[] {3.3, 0}, new double[] {0, 0},
-                new double[0], new double[0], true).cpuOverhead()));
+                new double[0], new double[0], new double[0], true).cpuOverhead()));
         assertEquals(1.0, new ProbeOverhead.Figures(wall, wall, new double[] {4, 4}, new double[] {2, 2},
-                new double[0], new double[0], true).cpuOverhead(), 1e-12);
+                new double[0], new double[0], new double[0], true).cpuOverhead(), 1e-12);
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[0], new double[0], new double[0],
-                new double[0], true).cpuOverhead()), "CPU time unknown");
+                new double[0], new double[0], true).cpuOverhead()), "CPU time unknown");
     }
 
     /** The read floor against the arm without a probe: medians, and the median of per-triple ratios. */
@@ -89,12 +89,12 @@ class ProbeCostCommandsTest {
     void readFloorOverheadIsAgainstTheArmWithoutAProbe() {
         double[] without = {10, 20, 10};
         ProbeOverhead.Figures f = new ProbeOverhead.Figures(new double[] {12, 22, 11}, without, new double[0],
-                new double[0], new double[0], new double[] {11, 30, 10.5}, true);
+                new double[0], new double[0], new double[] {11, 30, 10.5}, new double[0], true);
         assertEquals(11.0 / 10 - 1, f.floorOverhead(), 1e-12);
         assertEquals(0.1, f.pairFloorOverhead(), 1e-12, "ratios 0.1, 0.5, 0.05");
         assertEquals(0.1, f.pairOverhead(), 1e-12, "ratios 0.2, 0.1, 0.1");
         ProbeOverhead.Figures none = new ProbeOverhead.Figures(without, without, new double[0], new double[0],
-                new double[0], new double[0], true);
+                new double[0], new double[0], new double[0], true);
         assertTrue(Double.isNaN(none.floorOverhead()) && Double.isNaN(none.pairFloorOverhead()), "not measured");
     }
 
@@ -168,6 +168,8 @@ class ProbeCostCommandsTest {
         assertTrue(root.get("same_samples").asBoolean(), "neither probe changes the samples");
         assertTrue(r.out().contains("2 triples after 1 warm-up"), r::toString);
         assertTrue(r.out().contains("read floor"), r::toString);
+        assertTrue(root.get("inside_floor_cpu_ms_per_step").asDouble() >= 0, root::toString);
+        assertTrue(r.out().contains("cpu, in floor"), r::toString);
         assertTrue(r.err().contains("run 9 of 9") && r.err().contains("run 3 of 9 (warm-up)")
                 && !r.err().contains("run 4 of 9 (warm-up)"), r::toString);
     }

@@ -31,6 +31,17 @@ public interface ActivationProbe {
     void observe(Step step, Site site, Tensor activation);
 
     /**
+     * Observes a block's residual at a {@link SiteKind#BLOCK_RESIDUAL} site: {@code output - input}, two tensors of
+     * one shape. Models call it (only for a wanted site) instead of subtracting themselves; the default subtracts and
+     * calls {@link #observe}. A probe that can read the residual from both tensors overrides it and saves the
+     * subtraction, a tensor per block and step (the {@code StreamingProfiler} does, on the CPU). Both tensors are
+     * only valid during the call, as in {@link #observe}.
+     */
+    default void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+        observe(step, site, output.sub(input));
+    }
+
+    /**
      * This probe, with {@code onStep} told the index of each step as its first activation arrives (progress bars,
      * periodic measurements). The listener only hears steps at which {@code inner} wants some site.
      */

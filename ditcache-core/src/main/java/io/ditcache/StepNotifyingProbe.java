@@ -22,11 +22,21 @@ final class StepNotifyingProbe implements ActivationProbe {
 
     @Override
     public void observe(Step step, Site site, Tensor activation) {
+        tellStep(step);
+        inner.observe(step, site, activation);
+    }
+
+    @Override
+    public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+        tellStep(step);
+        inner.observeResidual(step, site, output, input);
+    }
+
+    private void tellStep(Step step) {
         if (step.index() != lastStep) {
             lastStep = step.index();
             onStep.accept(step.index());
         }
-        inner.observe(step, site, activation);
     }
 
     @Override

@@ -23,4 +23,28 @@ class StepNotifyingProbeTest {
         assertEquals(List.of(0, 1, 2, 0), steps, "a new run starts afresh");
         assertEquals(List.of("0:0", "0:1", "1:0", "1:1", "2:0", "2:1", "0:0"), seen);
     }
+
+    @Test
+    void residualsPassThroughAsResiduals() {
+        List<String> seen = new ArrayList<>();
+        ActivationProbe inner = new ActivationProbe() {
+            @Override
+            public void observe(Step step, Site site, org.bytedeco.pytorch.Tensor t) {
+                seen.add("observe " + step.index());
+            }
+
+            @Override
+            public void observeResidual(Step step, Site site, org.bytedeco.pytorch.Tensor out,
+                    org.bytedeco.pytorch.Tensor in) {
+                seen.add("residual " + step.index());
+            }
+        };
+        List<Integer> steps = new ArrayList<>();
+        ActivationProbe p = ActivationProbe.onEachStep(inner, steps::add);
+        p.observeResidual(Step.conditional(0, 2, 0, 1), Site.of(0, SiteKind.BLOCK_RESIDUAL), null, null);
+        p.observe(Step.conditional(1, 2, 0, 1), Site.of(0, SiteKind.K), null);
+        p.observeResidual(Step.conditional(1, 2, 0, 1), Site.of(0, SiteKind.BLOCK_RESIDUAL), null, null);
+        assertEquals(List.of("residual 0", "observe 1", "residual 1"), seen, "not turned into a subtraction");
+        assertEquals(List.of(0, 1), steps, "a residual can begin a step");
+    }
 }

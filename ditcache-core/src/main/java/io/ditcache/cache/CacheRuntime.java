@@ -468,14 +468,14 @@ public final class CacheRuntime implements AutoCloseable {
         if (block.residual()) {
             Site residual = new Site(index, SiteKind.BLOCK_RESIDUAL, TokenStream.IMAGE);
             if (probe.wants(residual)) {
-                probe.observe(step, residual, out.image().sub(input.image()));
+                probe.observeResidual(step, residual, out.image(), input.image());
             }
         }
         if (out.hasContext()) {
             observe(step, new Site(index, SiteKind.BLOCK_OUT, TokenStream.TEXT), out.context());
             Site residual = new Site(index, SiteKind.BLOCK_RESIDUAL, TokenStream.TEXT);
             if (block.residual() && input.hasContext() && probe.wants(residual)) {
-                probe.observe(step, residual, out.context().sub(input.context()));
+                probe.observeResidual(step, residual, out.context(), input.context());
             }
         }
     }

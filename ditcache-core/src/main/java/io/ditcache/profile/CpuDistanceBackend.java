@@ -3,8 +3,11 @@ package io.ditcache.profile;
 import io.ditcache.backend.DistanceAccumulator;
 import io.ditcache.backend.DistanceBackend;
 import io.ditcache.backend.DistanceSums;
+import io.ditcache.internal.Tensors;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -63,8 +66,11 @@ public final class CpuDistanceBackend implements DistanceBackend {
         return background ? new BackgroundDistances() : new Accumulator();
     }
 
-    /** The accumulator that sums in the call. */
-    private static final class Accumulator implements DistanceAccumulator {
+    /**
+     * The accumulator that sums in the call; it also takes blocks' residuals from their outputs and inputs
+     * ({@link #addResidualRows}), which the profiler then need not store.
+     */
+    static final class Accumulator implements DistanceAccumulator {
         private final SumsQueue queued = new SumsQueue();
 
         @Override
@@ -93,6 +99,43 @@ public final class CpuDistanceBackend implements DistanceBackend {
             Tensor hb = onHost(b);
             FusedDistances.computeRows(ha.data_ptr_float(), aNumel, aOffsets, hb.data_ptr_float(), bNumel, bOffsets,
                     count, length, queued);
+        }
+
+        /**
+         * Whether {@link #addResidualRows} takes a block's output and input with rows of {@code length} floats:
+         * both float32, contiguous, in host memory and of one shape, of a size {@link FusedDistances#takesResiduals}
+         * takes. (Each call's pair is checked in its own call, the earlier one when it was the later.)
+         */
+        boolean takesResiduals(Tensor output, Tensor input, long length) {
+            return plain(output) && plain(input) && Arrays.equals(Tensors.shape(output),
+                    Tensors.shape(input)) && FusedDistances.takesResiduals(output.numel(), output.numel(),
+                            length);
+        }
+
+        private static boolean plain(Tensor t) {
+            return t.is_cpu() && t.scalar_type().intern() == ScalarType.Float && t.is_contiguous();
+        }
+
+        /**
+         * Queues the sums of {@code count} row pairs of two blocks' residuals, {@code aOut - aIn} (step i) against
+         * {@code bOut - bIn} (step i+1), exactly as {@link #addRows} over the stored residuals would, without
+         * storing them. Each pair must be one {@link #takesResiduals} took.
+         *
+         * @throws IllegalArgumentException when a range lies outside its tensor
+         */
+        void addResidualRows(Tensor aOut, Tensor aIn, long[] aOffsets, Tensor bOut, Tensor bIn, long[] bOffsets,
+                int count, long length) {
+            DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
+            long aNumel = aOut.numel();
+            long bNumel = bOut.numel();
+            for (int r = 0; r < count; r++) {
+                DistanceAccumulator.checkRange("a", aNumel, aOffsets[r], length);
+                DistanceAccumulator.checkRange("b", bNumel, bOffsets[r], length);
+            }
+            if (count > 0) {
+                FusedDistances.computeResidualRows(aOut.data_ptr_float(), aIn.data_ptr_float(), aNumel, aOffsets,
+                        bOut.data_ptr_float(), bIn.data_ptr_float(), bNumel, bOffsets, count, length, queued);
+            }
         }
 
         @Override

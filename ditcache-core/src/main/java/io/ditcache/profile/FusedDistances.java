@@ -154,14 +154,27 @@ public final class FusedDistances {
 
     /** The scalar loop: block by block through heap copies, two accumulators per sum. */
     static DistanceSums scalar(FloatBuffer a, FloatBuffer b, int length) {
+        return scalar(a, null, b, null, length);
+    }
+
+    /**
+     * The scalar loop over {@code a - aIn} against {@code b - bIn} where the inputs are given (both or neither):
+     * the differences are taken in float, block by block, so a residual gets the bits its stored copy would.
+     */
+    private static DistanceSums scalar(FloatBuffer a, FloatBuffer aIn, FloatBuffer b, FloatBuffer bIn, int length) {
         int size = Math.min(BLOCK, length);
         float[] x = new float[size];
         float[] y = new float[size];
+        float[] in = aIn == null ? null : new float[size];
         double d0 = 0, d1 = 0, abs0 = 0, abs1 = 0, dot0 = 0, dot1 = 0, aa0 = 0, aa1 = 0, bb0 = 0, bb1 = 0;
         for (int base = 0; base < length; base += size) {
             int n = Math.min(size, length - base);
             a.get(base, x, 0, n);
             b.get(base, y, 0, n);
+            if (in != null) {
+                subtract(x, aIn, base, in, n);
+                subtract(y, bIn, base, in, n);
+            }
             int i = 0;
             for (; i + 1 < n; i += 2) {
                 double a0 = x[i];
@@ -190,6 +203,50 @@ public final class FusedDistances {
             }
         }
         return new DistanceSums(length, d0 + d1, abs0 + abs1, dot0 + dot1, aa0 + aa1, bb0 + bb1);
+    }
+
+    /** {@code x[k] -= in[base + k]} for {@code k < n}, in float, through {@code scratch}. */
+    private static void subtract(float[] x, FloatBuffer in, int base, float[] scratch, int n) {
+        in.get(base, scratch, 0, n);
+        for (int k = 0; k < n; k++) {
+            x[k] -= scratch[k];
+        }
+    }
+
+    /**
+     * Whether {@link #computeResidualRows} takes rows of {@code length} floats of tensors of these sizes: rows under
+     * two chunks, tensors under 2 GiB (larger ones are summed chunk by chunk, from a stored residual).
+     */
+    static boolean takesResiduals(long aNumel, long bNumel, long length) {
+        return length < 2L * CHUNK && aNumel <= Integer.MAX_VALUE / 4 && bNumel <= Integer.MAX_VALUE / 4;
+    }
+
+    /**
+     * As {@link #computeRows} over two blocks' residuals, {@code aOut - aIn} against {@code bOut - bIn}, without
+     * storing them: each input has its output's size and row offsets. Each row gets the bits {@link #computeRows}
+     * gives the stored residuals (libtorch's {@code sub} rounds each difference to float, and so does this). Sizes
+     * must be ones {@link #takesResiduals} takes, and ranges must have been checked.
+     */
+    static void computeResidualRows(FloatPointer aOut, FloatPointer aIn, long aNumel, long[] aOffsets,
+            FloatPointer bOut, FloatPointer bIn, long bNumel, long[] bOffsets, int count, long length,
+            SumsQueue out) {
+        int n = (int) length;
+        if (!VECTOR) {
+            for (int r = 0; r < count; r++) {
+                out.add(scalar(floats(window(aOut, aOffsets[r], n), 0, n), floats(window(aIn, aOffsets[r], n), 0, n),
+                        floats(window(bOut, bOffsets[r], n), 0, n), floats(window(bIn, bOffsets[r], n), 0, n), n));
+            }
+            return;
+        }
+        ByteBuffer ao = window(aOut, 0, (int) aNumel);
+        ByteBuffer ai = window(aIn, 0, (int) aNumel);
+        ByteBuffer bo = window(bOut, 0, (int) bNumel);
+        ByteBuffer bi = window(bIn, 0, (int) bNumel);
+        for (int r = 0; r < count; r++) {
+            int at = out.claim(n);
+            VectorDistances.residualInto(ao, ai, (int) (4 * aOffsets[r]), bo, bi, (int) (4 * bOffsets[r]), n,
+                    out.values(), at);
+        }
     }
 
     /**

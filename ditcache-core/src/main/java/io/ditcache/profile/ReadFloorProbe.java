@@ -18,7 +18,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The least that an exact step-to-step profile of the same sites costs on the CPU, as a probe: it keeps each wanted
  * site's previous activation exactly as {@link StreamingProfiler} does (by reference, {@link HeldActivation}) and
- * reads it and the current one once, side by side, adding the floats (one addition per vector) into a checksum,
+ * reads it and the current one once, side by side, adding the floats (one addition per vector) into a checksum
+ * (a residual as the profiler takes it on the CPU: the block's output and input, four tensors per comparison),
  * and does nothing else: no per-sample sums, no profile. Any exact distance between two steps' activations has to
  * keep the earlier one and load both, so sampling with this probe against sampling without one measures the memory
  * traffic that no faster kernel removes; {@code ditcache overhead --floor} puts the profiler beside it.
@@ -30,6 +31,8 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
     private static final int WINDOW = 1 << 28;
     private final Set<SiteKind> kinds;
     private final Map<Site, HeldActivation> held = new HashMap<>();
+    /** The block inputs held beside residual sites' outputs ({@link #observeResidual}). */
+    private final Map<Site, HeldActivation> inputs = new HashMap<>();
     private double checksum;
     private long elementsRead;
 
@@ -59,12 +62,7 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
      */
     @Override
     public void observe(Step step, Site site, Tensor activation) {
-        if (!activation.is_cpu()) {
-            throw new IllegalArgumentException("read floor: the activation at " + site + " is on "
-                    + activation.device().type().intern() + ", expected host memory");
-        }
-        Tensor c = activation.scalar_type().intern() == ScalarType.Float && activation.is_contiguous() ? activation
-                : activation.to(ScalarType.Float).contiguous();
+        Tensor c = hostFloats(site, activation);
         long numel = c.numel();
         HeldActivation h = held.computeIfAbsent(site, s -> new HeldActivation());
         if (h.holds(step.index() - 1, numel)) {
@@ -73,6 +71,40 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
         }
         h.release();
         h.hold(c, numel, step.index(), null);
+    }
+
+    /**
+     * As the profiler takes a residual on the CPU: holds the block's output and input, and reads the previous
+     * step's pair and this one (four tensors) instead of a stored residual.
+     *
+     * @throws IllegalArgumentException when a tensor is not in host memory
+     */
+    @Override
+    public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+        Tensor o = hostFloats(site, output);
+        Tensor in = hostFloats(site, input);
+        long numel = o.numel();
+        HeldActivation h = held.computeIfAbsent(site, s -> new HeldActivation());
+        HeldActivation hi = inputs.computeIfAbsent(site, s -> new HeldActivation());
+        if (h.holds(step.index() - 1, numel) && hi.holds(step.index() - 1, in.numel())) {
+            checksum += sumBoth(h.tensor.data_ptr_float(), o.data_ptr_float(), numel)
+                    + sumBoth(hi.tensor.data_ptr_float(), in.data_ptr_float(), in.numel());
+            elementsRead += 2 * (numel + in.numel());
+        }
+        h.release();
+        hi.release();
+        h.hold(o, numel, step.index(), null);
+        hi.hold(in, in.numel(), step.index(), null);
+    }
+
+    /** The tensor as contiguous float32 (itself where it is). */
+    private static Tensor hostFloats(Site site, Tensor t) {
+        if (!t.is_cpu()) {
+            throw new IllegalArgumentException("read floor: the activation at " + site + " is on "
+                    + t.device().type().intern() + ", expected host memory");
+        }
+        return t.scalar_type().intern() == ScalarType.Float && t.is_contiguous() ? t
+                : t.to(ScalarType.Float).contiguous();
     }
 
     /** The sum of every float read so far (reading that nothing uses could be left out by the JIT). */
@@ -89,13 +121,16 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
     @Override
     public void endRun() {
         held.values().forEach(HeldActivation::release);
+        inputs.values().forEach(HeldActivation::release);
     }
 
     /** Lets the held activations and their handles go. */
     @Override
     public void close() {
         held.values().forEach(HeldActivation::free);
+        inputs.values().forEach(HeldActivation::free);
         held.clear();
+        inputs.clear();
     }
 
     /** The sum of {@code length} floats of both, window by window. */

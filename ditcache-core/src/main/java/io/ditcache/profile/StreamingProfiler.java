@@ -67,6 +67,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
     private int runSamples;
     /** The step of the last observation: a new step submits the previous step's comparisons in one batch. */
     private int lastStep = -1;
+    /** Comparisons of residuals taken from blocks' outputs and inputs, none stored (for tests). */
+    long residualsInPlace;
 
     /** One site's retained activations: step i (and step i-1 when measuring the forecast error). */
     private static final class SiteState {
@@ -75,6 +77,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         final SeriesKey[][] keys;
         HeldActivation previous = new HeldActivation();
         HeldActivation older = new HeldActivation();
+        /** A residual site's block input of the previous call, held beside its output ({@link #observeResidual}). */
+        HeldActivation previousInput = new HeldActivation();
 
         SiteState(Site site) {
             layer = site.layer();
@@ -145,6 +149,75 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
     @Override
     public void observe(Step step, Site site, Tensor activation) {
+        RowLayout rows = begin(step, site, activation);
+        DistanceAccumulator acc = accumulatorFor(activation);
+        Tensor c = backend.reads(activation) ? activation : activation.to(ScalarType.Float).contiguous();
+        long perRow = c.numel() / activation.size(0);
+        SiteState s = state(site);
+        HeldActivation prev = s.previous;
+        // a residual held as output and input (observeResidual) is not compared with a stored one
+        if (prev.holds(step.index() - 1, perRow) && !s.previousInput.held) {
+            RowLayout.Pairs pairs = pairOffsets(rows, prev, perRow);
+            int n = pairs.count();
+            acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
+            HeldActivation older = s.older;
+            boolean forecast = forecastError && older.holds(step.index() - 2, perRow);
+            ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
+            for (int k = 0; k < n; k++) {
+                int p = forecast ? older.rows.rowOf(pairs.branch()[k], pairs.sample()[k]) : -1;
+                double miss = p < 0 ? Double.NaN : inputs.sumAbsMiss(p * perRow, aOffsets[k], bOffsets[k], perRow);
+                pending.add(s.keys[pairs.branch()[k]], s.layer, step.index() - 1, p >= 0, miss);
+            }
+        }
+        if (forecastError) {
+            s.age();
+        } else {
+            s.previous.release();
+        }
+        s.previousInput.release();
+        s.previous.hold(c, perRow, step.index(), rows);
+    }
+
+    /**
+     * Observes a block's residual without storing it where the CPU backend sums in the call (the default) and
+     * both tensors are float32, contiguous and of one shape: it holds the output and the input instead, and takes
+     * the residuals' distances from all four (the bits the stored residuals give). Otherwise, and when measuring
+     * the forecast error, it subtracts and observes the residual.
+     */
+    @Override
+    public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+        RowLayout rows = begin(step, site, output);
+        DistanceAccumulator acc = accumulatorFor(output);
+        SiteState s = state(site);
+        HeldActivation prev = s.previous;
+        HeldActivation prevIn = s.previousInput;
+        long perRow = output.numel() / output.size(0);
+        if (forecastError || !(acc instanceof CpuDistanceBackend.Accumulator cpu)
+                || !cpu.takesResiduals(output, input, perRow)
+                || (prev.held && !prevIn.holds(prev.step, prev.perRow))) {
+            observe(step, site, output.sub(input)); // a stored residual held before is compared as usual
+            return;
+        }
+        if (prev.holds(step.index() - 1, perRow) && prevIn.holds(step.index() - 1, perRow)) {
+            RowLayout.Pairs pairs = pairOffsets(rows, prev, perRow);
+            int n = pairs.count();
+            cpu.addResidualRows(prev.tensor, prevIn.tensor, aOffsets, output, input, bOffsets, n, perRow);
+            residualsInPlace++;
+            for (int k = 0; k < n; k++) {
+                pending.add(s.keys[pairs.branch()[k]], s.layer, step.index() - 1, false, Double.NaN);
+            }
+        }
+        prev.release();
+        prevIn.release();
+        prev.hold(output, perRow, step.index(), rows);
+        prevIn.hold(input, perRow, step.index(), rows);
+    }
+
+    /**
+     * Checks a call, submits the previous step's comparisons when a new step begins, and returns the call's row
+     * layout (counting its samples).
+     */
+    private RowLayout begin(Step step, Site site, Tensor activation) {
         long batch = activation.size(0);
         if (batch != step.rows().size()) {
             throw new IllegalArgumentException("activation at " + site + " has batch " + batch + " but step "
@@ -166,38 +239,22 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         }
         RowLayout rows = layoutOf(step);
         runSamples = Math.max(runSamples, rows.samples);
-        DistanceAccumulator acc = accumulatorFor(activation);
-        Tensor c = backend.reads(activation) ? activation : activation.to(ScalarType.Float).contiguous();
-        long perRow = c.numel() / batch;
-        SiteState s = state(site);
-        HeldActivation prev = s.previous;
-        if (prev.holds(step.index() - 1, perRow)) {
-            RowLayout.Pairs pairs = rows.pairsWith(prev.rows);
-            int n = pairs.count();
-            if (aOffsets.length < n) {
-                aOffsets = new long[n];
-                bOffsets = new long[n];
-            }
-            for (int k = 0; k < n; k++) {
-                aOffsets[k] = pairs.earlierRows()[k] * perRow;
-                bOffsets[k] = pairs.rows()[k] * perRow;
-            }
-            acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
-            HeldActivation older = s.older;
-            boolean forecast = forecastError && older.holds(step.index() - 2, perRow);
-            ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
-            for (int k = 0; k < n; k++) {
-                int p = forecast ? older.rows.rowOf(pairs.branch()[k], pairs.sample()[k]) : -1;
-                double miss = p < 0 ? Double.NaN : inputs.sumAbsMiss(p * perRow, aOffsets[k], bOffsets[k], perRow);
-                pending.add(s.keys[pairs.branch()[k]], s.layer, step.index() - 1, p >= 0, miss);
-            }
+        return rows;
+    }
+
+    /** The rows of this call paired with the held call's, their element offsets written to the offset arrays. */
+    private RowLayout.Pairs pairOffsets(RowLayout rows, HeldActivation prev, long perRow) {
+        RowLayout.Pairs pairs = rows.pairsWith(prev.rows);
+        int n = pairs.count();
+        if (aOffsets.length < n) {
+            aOffsets = new long[n];
+            bOffsets = new long[n];
         }
-        if (forecastError) {
-            s.age();
-        } else {
-            s.previous.release();
+        for (int k = 0; k < n; k++) {
+            aOffsets[k] = pairs.earlierRows()[k] * perRow;
+            bOffsets[k] = pairs.rows()[k] * perRow;
         }
-        s.previous.hold(c, perRow, step.index(), rows);
+        return pairs;
     }
 
     /** The three activations of a forecast, as float32 in host memory (the model's own tensors on the CPU). */
@@ -320,6 +377,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
                 if (s != null) {
                     s.previous.free();
                     s.older.free();
+                    s.previousInput.free();
                 }
             }
         }

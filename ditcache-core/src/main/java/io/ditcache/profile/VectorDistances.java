@@ -59,27 +59,73 @@ final class VectorDistances {
             vaa = va.fma(va, vaa);
             vbb = vb.fma(vb, vbb);
         }
-        double d = vd.reduceLanes(VectorOperators.ADD);
-        double abs = vabs.reduceLanes(VectorOperators.ADD);
-        double dot = vdot.reduceLanes(VectorOperators.ADD);
-        double aa = vaa.reduceLanes(VectorOperators.ADD);
-        double bb = vbb.reduceLanes(VectorOperators.ADD);
         ByteBuffer at = i < length ? a.duplicate().order(order) : a;
         ByteBuffer bt = i < length ? b.duplicate().order(order) : b;
+        reduce(vd, vabs, vdot, vaa, vbb, out, slot);
         for (; i < length; i++) {
-            double a0 = at.getFloat(aOffset + 4 * i);
-            double b0 = bt.getFloat(bOffset + 4 * i);
-            d += Math.abs(b0 - a0);
-            abs += Math.abs(a0);
-            dot += a0 * b0;
-            aa += a0 * a0;
-            bb += b0 * b0;
+            tail(at.getFloat(aOffset + 4 * i), bt.getFloat(bOffset + 4 * i), out, slot);
         }
-        out[slot] = d;
-        out[slot + 1] = abs;
-        out[slot + 2] = dot;
-        out[slot + 3] = aa;
-        out[slot + 4] = bb;
+    }
+
+    /**
+     * As {@link #directInto} over two blocks' residuals, {@code aOut - aIn} against {@code bOut - bIn}, without
+     * storing them: each input and output pair shares its byte offset. The differences are taken in float, as
+     * libtorch's {@code sub} takes them, so the sums are the bits {@link #directInto} gives for the stored residuals.
+     */
+    static void residualInto(ByteBuffer aOut, ByteBuffer aIn, int aOffset, ByteBuffer bOut, ByteBuffer bIn,
+            int bOffset, int length, double[] out, int slot) {
+        ByteOrder order = ByteOrder.nativeOrder();
+        DoubleVector vd = DoubleVector.zero(DOUBLES);
+        DoubleVector vabs = DoubleVector.zero(DOUBLES);
+        DoubleVector vdot = DoubleVector.zero(DOUBLES);
+        DoubleVector vaa = DoubleVector.zero(DOUBLES);
+        DoubleVector vbb = DoubleVector.zero(DOUBLES);
+        int lanes = FLOATS.length();
+        int i = 0;
+        for (; i + lanes <= length; i += lanes) {
+            int ao = aOffset + 4 * i;
+            int bo = bOffset + 4 * i;
+            DoubleVector va = (DoubleVector) FloatVector.fromByteBuffer(FLOATS, aOut, ao, order)
+                    .sub(FloatVector.fromByteBuffer(FLOATS, aIn, ao, order)).castShape(DOUBLES, 0);
+            DoubleVector vb = (DoubleVector) FloatVector.fromByteBuffer(FLOATS, bOut, bo, order)
+                    .sub(FloatVector.fromByteBuffer(FLOATS, bIn, bo, order)).castShape(DOUBLES, 0);
+            vd = vd.add(vb.sub(va).abs());
+            vabs = vabs.add(va.abs());
+            vdot = va.fma(vb, vdot);
+            vaa = va.fma(va, vaa);
+            vbb = vb.fma(vb, vbb);
+        }
+        reduce(vd, vabs, vdot, vaa, vbb, out, slot);
+        if (i < length) {
+            ByteBuffer ao = aOut.duplicate().order(order);
+            ByteBuffer ai = aIn.duplicate().order(order);
+            ByteBuffer bo = bOut.duplicate().order(order);
+            ByteBuffer bi = bIn.duplicate().order(order);
+            for (; i < length; i++) {
+                int ax = aOffset + 4 * i;
+                int bx = bOffset + 4 * i;
+                tail(ao.getFloat(ax) - ai.getFloat(ax), bo.getFloat(bx) - bi.getFloat(bx), out, slot);
+            }
+        }
+    }
+
+    /** Writes the lanes' sums to {@code out[slot .. slot+4]}. */
+    private static void reduce(DoubleVector vd, DoubleVector vabs, DoubleVector vdot, DoubleVector vaa,
+            DoubleVector vbb, double[] out, int slot) {
+        out[slot] = vd.reduceLanes(VectorOperators.ADD);
+        out[slot + 1] = vabs.reduceLanes(VectorOperators.ADD);
+        out[slot + 2] = vdot.reduceLanes(VectorOperators.ADD);
+        out[slot + 3] = vaa.reduceLanes(VectorOperators.ADD);
+        out[slot + 4] = vbb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Adds one element pair of the tail (after the last whole vector) to the sums at {@code out[slot ..]}. */
+    private static void tail(double a0, double b0, double[] out, int slot) {
+        out[slot] += Math.abs(b0 - a0);
+        out[slot + 1] += Math.abs(a0);
+        out[slot + 2] += a0 * b0;
+        out[slot + 3] += a0 * a0;
+        out[slot + 4] += b0 * b0;
     }
 
     /** Floats of the preferred width, for {@link #sumBoth}: the fewest loads per byte. */

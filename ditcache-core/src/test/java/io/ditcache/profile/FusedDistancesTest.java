@@ -185,6 +185,36 @@ class FusedDistancesTest {
         }
     }
 
+    /** Residuals taken from outputs and inputs give the bits of the stored residuals (libtorch's sub), tails too. */
+    @Test
+    void residualRowsGiveTheBitsOfStoredResiduals() {
+        Random r = new Random(11);
+        int rows = 5;
+        for (int perRow : new int[] {7, 1153, FusedDistances.BLOCK + 13}) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor aOut = Tensors.fromFloats(random(r, rows * perRow, 2.0), rows, perRow);
+                Tensor aIn = Tensors.fromFloats(random(r, rows * perRow, 2.0), rows, perRow);
+                Tensor bOut = Tensors.fromFloats(random(r, rows * perRow, 2.0), rows, perRow);
+                // inputs close to their outputs: the differences are not exact in float
+                Tensor bIn = bOut.add(Tensors.fromFloats(random(r, rows * perRow, 1e-3), rows, perRow));
+                Tensor a = aOut.sub(aIn);
+                Tensor b = bOut.sub(bIn);
+                long[] ao = {4L * perRow, 0, 2L * perRow};
+                long[] bo = {0, 4L * perRow, 2L * perRow};
+                SumsQueue stored = new SumsQueue();
+                FusedDistances.computeRows(a.data_ptr_float(), a.numel(), ao, b.data_ptr_float(), b.numel(), bo, 3,
+                        perRow, stored);
+                SumsQueue taken = new SumsQueue();
+                assertTrue(FusedDistances.takesResiduals(aOut.numel(), bOut.numel(), perRow));
+                FusedDistances.computeResidualRows(aOut.data_ptr_float(), aIn.data_ptr_float(), aOut.numel(), ao,
+                        bOut.data_ptr_float(), bIn.data_ptr_float(), bOut.numel(), bo, 3, perRow, taken);
+                assertEquals(stored.drain(), taken.drain(), "rows of " + perRow);
+            }
+        }
+        assertFalse(FusedDistances.takesResiduals(10, 10, 2L * FusedDistances.CHUNK), "rows summed chunk by chunk");
+        assertFalse(FusedDistances.takesResiduals(1L << 30, 10, 10), "over 2 GiB");
+    }
+
     @Test
     void pointerFormWithLongOffsetsGivesTheBufferFormsBits() {
         Random r = new Random(5);

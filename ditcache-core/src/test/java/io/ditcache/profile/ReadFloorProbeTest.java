@@ -73,6 +73,29 @@ class ReadFloorProbeTest {
         }
     }
 
+    /** A residual is read as the profiler takes it on the CPU: both steps' outputs and inputs, nothing stored. */
+    @Test
+    void aResidualReadsBothStepsOutputsAndInputs() {
+        Site residual = Site.of(0, SiteKind.BLOCK_RESIDUAL);
+        int perRow = 12;
+        try (ReadFloorProbe p = new ReadFloorProbe(Set.of(SiteKind.BLOCK_RESIDUAL))) {
+            double want = 0;
+            for (int i = 0; i < 3; i++) {
+                try (PointerScope scope = new PointerScope()) {
+                    p.observeResidual(new Step(i, 3, 1000 - i, ROWS), residual,
+                            Tensors.fromFloats(values(i, 0, perRow), 2, 3, 4),
+                            Tensors.fromFloats(values(i, 1, perRow), 2, 3, 4));
+                }
+                if (i > 0) {
+                    want += sum(values(i - 1, 0, perRow)) + sum(values(i, 0, perRow)) + sum(values(i - 1, 1, perRow))
+                            + sum(values(i, 1, perRow));
+                }
+            }
+            assertEquals(2 * 4 * 2 * perRow, p.elementsRead(), "2 comparisons x 4 tensors x 2 rows");
+            assertEquals(want, p.checksum(), 1e-4);
+        }
+    }
+
     @Test
     void aGapOrAnotherSizeReadsNothingAndOnlyWantedKindsAreAsked() {
         try (ReadFloorProbe p = new ReadFloorProbe(Set.of(SiteKind.K))) {

@@ -75,6 +75,66 @@ class StreamingProfilerTest {
         }
     }
 
+    /**
+     * A residual observed as output and input gives the profile of the stored residual bit for bit, with guidance
+     * rows and a step of fewer rows; with the forecast error, or an input that is not contiguous, the profiler
+     * stores the residual instead, with the same figures.
+     */
+    @Test
+    void residualsFromOutputsAndInputsGiveTheStoredResidualsProfile() {
+        Site residual = Site.of(1, SiteKind.BLOCK_RESIDUAL);
+        for (String mode : List.of("in place", "forecast error", "strided input")) {
+            boolean forecast = mode.equals("forecast error");
+            RedundancyProfile taken = profile(5);
+            RedundancyProfile stored = profile(5);
+            StreamingProfiler pt = new StreamingProfiler(taken, java.util.Set.of(SiteKind.BLOCK_RESIDUAL), forecast);
+            StreamingProfiler ps = new StreamingProfiler(stored, java.util.Set.of(SiteKind.BLOCK_RESIDUAL), forecast);
+            java.util.Random r = new java.util.Random(7);
+            for (int i = 0; i < 5; i++) {
+                List<Branch> rows = i == 2 ? List.of(Branch.COND) : CFG;
+                float[] out = FusedDistancesTest.random(r, rows.size() * 1029, 1.0);
+                float[] near = FusedDistancesTest.random(r, rows.size() * 1029, 1e-2);
+                try (PointerScope scope = new PointerScope()) {
+                    Step step = new Step(i, 5, 1000 - i, rows);
+                    Tensor o = Tensors.fromFloats(out, rows.size(), 3, 343);
+                    Tensor in = o.add(Tensors.fromFloats(near, rows.size(), 3, 343));
+                    if (mode.equals("strided input")) {
+                        in = in.transpose(1, 2).contiguous().transpose(1, 2);
+                        assertFalse(in.is_contiguous());
+                    }
+                    pt.observeResidual(step, residual, o, in);
+                    ps.observe(step, residual, o.sub(in));
+                }
+            }
+            pt.endRun();
+            ps.endRun();
+            assertEquals(mode.equals("in place") ? 4 : 0, pt.residualsInPlace, mode);
+            List<DistanceMetric> metrics = new java.util.ArrayList<>(DistanceMetric.stepToStep());
+            if (forecast) {
+                metrics.add(DistanceMetric.FORECAST_L1_REL);
+            }
+            for (Branch b : Branch.values()) {
+                for (DistanceMetric m : metrics) {
+                    SeriesKey key = new SeriesKey(SiteKind.BLOCK_RESIDUAL, TokenStream.IMAGE, b, m);
+                    if (stored.series(key).isEmpty()) { // no UNCOND forecast: step 2 has no UNCOND row
+                        assertTrue(m == DistanceMetric.FORECAST_L1_REL && b == Branch.UNCOND, key.toString());
+                        assertTrue(taken.series(key).isEmpty(), key.toString());
+                        continue;
+                    }
+                    ProfileSeries want = stored.series(key).orElseThrow();
+                    ProfileSeries got = taken.series(key).orElseThrow();
+                    for (int t = 0; t < 4; t++) {
+                        assertEquals(want.count(1, t), got.count(1, t), mode + " " + key + " step " + t);
+                        assertEquals(want.mean(1, t), got.mean(1, t), mode + " " + key + " step " + t);
+                    }
+                    long forecastLess = m == DistanceMetric.FORECAST_L1_REL ? 1 : 0; // none from step 0
+                    assertEquals((b == Branch.COND ? 4L : 2L) - forecastLess, java.util.stream.IntStream.range(0, 4)
+                            .mapToLong(t -> got.count(1, t)).sum(), mode + " " + key + ": the 1-row step pairs its COND");
+                }
+            }
+        }
+    }
+
     @Test
     void aMissingCallStartsAfreshInsteadOfComparingAcrossTheGap() {
         RedundancyProfile prof = profile(4);

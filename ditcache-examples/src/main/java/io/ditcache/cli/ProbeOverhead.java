@@ -177,6 +177,13 @@ final class ProbeOverhead {
         }
 
         @Override
+        public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+            long t0 = THREADS.getCurrentThreadCpuTime();
+            inner.observeResidual(step, site, output, input);
+            nanos += THREADS.getCurrentThreadCpuTime() - t0;
+        }
+
+        @Override
         public void endRun() {
             long t0 = THREADS.getCurrentThreadCpuTime();
             inner.endRun();

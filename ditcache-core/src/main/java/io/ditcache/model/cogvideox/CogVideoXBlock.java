@@ -111,11 +111,11 @@ final class CogVideoXBlock extends Module {
         Probes.observe(probe, step, new Site(layer, SiteKind.BLOCK_OUT, TokenStream.TEXT), cout);
         Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
         if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
+            probe.observeResidual(step, residual, out, x);
         }
         Site textResidual = new Site(layer, SiteKind.BLOCK_RESIDUAL, TokenStream.TEXT);
         if (probe.wants(textResidual)) {
-            probe.observe(step, textResidual, cout.sub(c));
+            probe.observeResidual(step, textResidual, cout, c);
         }
         if (parts != null) {
             parts.put(BlockPart.SELF_ATTENTION, a);

@@ -99,7 +99,7 @@ final class FluxDoubleBlock extends Module {
         observe(probe, step, SiteKind.BLOCK_OUT, out, ctxOut);
         Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
         if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(x));
+            probe.observeResidual(step, residual, out, x);
         }
         if (parts != null) {
             parts.put(BlockPart.SELF_ATTENTION, attnImage);

@@ -80,7 +80,7 @@ final class FluxSingleBlock extends Module {
         observe(probe, step, SiteKind.BLOCK_OUT, out, textTokens, false);
         Site residual = Site.of(layer, SiteKind.BLOCK_RESIDUAL);
         if (probe.wants(residual)) {
-            probe.observe(step, residual, image(out.sub(seq), textTokens));
+            probe.observeResidual(step, residual, image(out, textTokens), image(seq, textTokens));
         }
         if (parts != null) {
             parts.put(BlockPart.SELF_ATTENTION, attention);

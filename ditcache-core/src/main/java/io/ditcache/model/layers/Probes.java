@@ -18,7 +18,7 @@ public final class Probes {
         observe(probe, step, Site.of(layer, io.ditcache.SiteKind.BLOCK_OUT), out);
         Site residual = Site.of(layer, io.ditcache.SiteKind.BLOCK_RESIDUAL);
         if (probe.wants(residual)) {
-            probe.observe(step, residual, out.sub(input));
+            probe.observeResidual(step, residual, out, input);
         }
     }
 

@@ -143,7 +143,7 @@ final class JointBlock extends Module {
         Probes.observe(probe, step, new Site(layer, SiteKind.BLOCK_OUT, TokenStream.TEXT), cout);
         Site contextResidual = new Site(layer, SiteKind.BLOCK_RESIDUAL, TokenStream.TEXT);
         if (probe.wants(contextResidual)) {
-            probe.observe(step, contextResidual, cout.sub(c));
+            probe.observeResidual(step, contextResidual, cout, c);
         }
         if (parts != null) {
             parts.put(BlockPart.CONTEXT_ATTENTION, ac);

@@ -100,6 +100,12 @@ public final class FluxRealWidth {
                 profiler.observe(step, site, activation);
                 blockEnd[site.layer()] = System.nanoTime();
             }
+
+            @Override
+            public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
+                profiler.observeResidual(step, site, output, input);
+                blockEnd[site.layer()] = System.nanoTime();
+            }
         };
         double[][] doubles = new double[steps][2];
         double[][] singles = new double[steps][2];

@@ -59,11 +59,19 @@ final class VectorDistances {
             vaa = va.fma(va, vaa);
             vbb = vb.fma(vb, vbb);
         }
-        ByteBuffer at = i < length ? a.duplicate().order(order) : a;
-        ByteBuffer bt = i < length ? b.duplicate().order(order) : b;
-        reduce(vd, vabs, vdot, vaa, vbb, out, slot);
-        for (; i < length; i++) {
-            tail(at.getFloat(aOffset + 4 * i), bt.getFloat(bOffset + 4 * i), out, slot);
+        // the sums are reduced here, not in a shared method: vectors passed to a call that is not inlined are
+        // boxed, which once made this loop ten times slower
+        out[slot] = vd.reduceLanes(VectorOperators.ADD);
+        out[slot + 1] = vabs.reduceLanes(VectorOperators.ADD);
+        out[slot + 2] = vdot.reduceLanes(VectorOperators.ADD);
+        out[slot + 3] = vaa.reduceLanes(VectorOperators.ADD);
+        out[slot + 4] = vbb.reduceLanes(VectorOperators.ADD);
+        if (i < length) {
+            ByteBuffer at = a.duplicate().order(order);
+            ByteBuffer bt = b.duplicate().order(order);
+            for (; i < length; i++) {
+                tail(at.getFloat(aOffset + 4 * i), bt.getFloat(bOffset + 4 * i), out, slot);
+            }
         }
     }
 
@@ -95,7 +103,11 @@ final class VectorDistances {
             vaa = va.fma(va, vaa);
             vbb = vb.fma(vb, vbb);
         }
-        reduce(vd, vabs, vdot, vaa, vbb, out, slot);
+        out[slot] = vd.reduceLanes(VectorOperators.ADD);
+        out[slot + 1] = vabs.reduceLanes(VectorOperators.ADD);
+        out[slot + 2] = vdot.reduceLanes(VectorOperators.ADD);
+        out[slot + 3] = vaa.reduceLanes(VectorOperators.ADD);
+        out[slot + 4] = vbb.reduceLanes(VectorOperators.ADD);
         if (i < length) {
             ByteBuffer ao = aOut.duplicate().order(order);
             ByteBuffer ai = aIn.duplicate().order(order);
@@ -107,16 +119,6 @@ final class VectorDistances {
                 tail(ao.getFloat(ax) - ai.getFloat(ax), bo.getFloat(bx) - bi.getFloat(bx), out, slot);
             }
         }
-    }
-
-    /** Writes the lanes' sums to {@code out[slot .. slot+4]}. */
-    private static void reduce(DoubleVector vd, DoubleVector vabs, DoubleVector vdot, DoubleVector vaa,
-            DoubleVector vbb, double[] out, int slot) {
-        out[slot] = vd.reduceLanes(VectorOperators.ADD);
-        out[slot + 1] = vabs.reduceLanes(VectorOperators.ADD);
-        out[slot + 2] = vdot.reduceLanes(VectorOperators.ADD);
-        out[slot + 3] = vaa.reduceLanes(VectorOperators.ADD);
-        out[slot + 4] = vbb.reduceLanes(VectorOperators.ADD);
     }
 
     /** Adds one element pair of the tail (after the last whole vector) to the sums at {@code out[slot ..]}. */

@@ -65,6 +65,20 @@ public interface DistanceAccumulator extends AutoCloseable {
     }
 
     /**
+     * Checks {@code count} row ranges of {@code length} elements at once: both offset arrays hold them
+     * ({@link #checkCount}) and each lies inside its tensor ({@link #checkRange}, operands {@code a} and {@code b}).
+     *
+     * @throws IllegalArgumentException otherwise
+     */
+    static void checkRows(long aNumel, long[] aOffsets, long bNumel, long[] bOffsets, int count, long length) {
+        checkCount(count, aOffsets, bOffsets);
+        for (int r = 0; r < count; r++) {
+            checkRange("a", aNumel, aOffsets[r], length);
+            checkRange("b", bNumel, bOffsets[r], length);
+        }
+    }
+
+    /**
      * Checks that {@code [offset, offset + length)} lies inside a tensor of {@code numel} elements.
      *
      * @throws IllegalArgumentException naming the operand otherwise

@@ -80,13 +80,9 @@ final class BackgroundDistances implements DistanceAccumulator {
 
     @Override
     public void addRows(Tensor a, long[] aOffsets, Tensor b, long[] bOffsets, int count, long length) {
-        DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
         long aNumel = a.numel();
         long bNumel = b.numel();
-        for (int r = 0; r < count; r++) {
-            DistanceAccumulator.checkRange("a", aNumel, aOffsets[r], length);
-            DistanceAccumulator.checkRange("b", bNumel, bOffsets[r], length);
-        }
+        DistanceAccumulator.checkRows(aNumel, aOffsets, bNumel, bOffsets, count, length);
         if (closed) {
             throw new IllegalStateException("distance accumulator is closed");
         }

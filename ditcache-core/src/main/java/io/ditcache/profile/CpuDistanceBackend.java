@@ -85,13 +85,9 @@ public final class CpuDistanceBackend implements DistanceBackend {
         /** Every row in one call of {@link FusedDistances#computeRows}: one host check and pointer per tensor. */
         @Override
         public void addRows(Tensor a, long[] aOffsets, Tensor b, long[] bOffsets, int count, long length) {
-            DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
             long aNumel = a.numel();
             long bNumel = b.numel();
-            for (int r = 0; r < count; r++) {
-                DistanceAccumulator.checkRange("a", aNumel, aOffsets[r], length);
-                DistanceAccumulator.checkRange("b", bNumel, bOffsets[r], length);
-            }
+            DistanceAccumulator.checkRows(aNumel, aOffsets, bNumel, bOffsets, count, length);
             if (count == 0) {
                 return;
             }
@@ -125,13 +121,9 @@ public final class CpuDistanceBackend implements DistanceBackend {
          */
         void addResidualRows(Tensor aOut, Tensor aIn, long[] aOffsets, Tensor bOut, Tensor bIn, long[] bOffsets,
                 int count, long length) {
-            DistanceAccumulator.checkCount(count, aOffsets, bOffsets);
             long aNumel = aOut.numel();
             long bNumel = bOut.numel();
-            for (int r = 0; r < count; r++) {
-                DistanceAccumulator.checkRange("a", aNumel, aOffsets[r], length);
-                DistanceAccumulator.checkRange("b", bNumel, bOffsets[r], length);
-            }
+            DistanceAccumulator.checkRows(aNumel, aOffsets, bNumel, bOffsets, count, length);
             if (count > 0) {
                 FusedDistances.computeResidualRows(aOut.data_ptr_float(), aIn.data_ptr_float(), aNumel, aOffsets,
                         bOut.data_ptr_float(), bIn.data_ptr_float(), bNumel, bOffsets, count, length, queued);

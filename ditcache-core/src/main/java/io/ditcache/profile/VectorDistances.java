@@ -79,6 +79,7 @@ final class VectorDistances {
      * As {@link #directInto} over two blocks' residuals, {@code aOut - aIn} against {@code bOut - bIn}, without
      * storing them: each input and output pair shares its byte offset. The differences are taken in float, as
      * libtorch's {@code sub} takes them, so the sums are the bits {@link #directInto} gives for the stored residuals.
+     * Its loop repeats {@link #directInto}'s on purpose: a helper that took the vectors would box them.
      */
     static void residualInto(ByteBuffer aOut, ByteBuffer aIn, int aOffset, ByteBuffer bOut, ByteBuffer bIn,
             int bOffset, int length, double[] out, int slot) {

@@ -26,14 +26,20 @@ import java.util.TreeMap;
 public final class RedundancyProfile {
     /** The JSON format tag. */
     public static final String FORMAT = "ditcache-profile/1";
+    private static final int STREAMS = TokenStream.values().length;
+    private static final int BRANCHES = Branch.values().length;
+    private static final int METRICS = DistanceMetric.values().length;
 
     private final Map<String, Object> model;
     private final Map<String, Object> scheduler;
     private final int layers;
     private final int steps;
     private final TreeMap<SeriesKey, ProfileSeries> series = new TreeMap<>();
-    /** The same series by hash, for the per-observation lookup of {@link #add}. */
-    private final java.util.HashMap<SeriesKey, ProfileSeries> index = new java.util.HashMap<>();
+    /**
+     * The same series by their keys' ordinals ({@link #slot}), for the per-observation lookup of {@link #add}: no
+     * hashing (a record's hash code is worked out anew at each call).
+     */
+    private final ProfileSeries[] index = new ProfileSeries[SiteKind.values().length * STREAMS * BRANCHES * METRICS];
     private long runs;
     private long samples;
 
@@ -114,7 +120,7 @@ public final class RedundancyProfile {
         if (step < 0 || step >= steps - 1) {
             throw new IndexOutOfBoundsException("step " + step + " not in [0, " + (steps - 1) + ")");
         }
-        ProfileSeries s = index.get(key);
+        ProfileSeries s = index[slot(key)];
         if (s == null) {
             s = new ProfileSeries(key, layers, steps - 1);
             putSeries(s);
@@ -163,7 +169,7 @@ public final class RedundancyProfile {
             out.putSeries(s.copy());
         }
         for (ProfileSeries s : other.series.values()) {
-            ProfileSeries mine = out.index.get(s.key());
+            ProfileSeries mine = out.index[slot(s.key())];
             if (mine == null) {
                 mine = new ProfileSeries(s.key(), layers, steps - 1);
                 out.putSeries(mine);
@@ -196,7 +202,13 @@ public final class RedundancyProfile {
                     + ", profile needs " + layers + "x" + (steps - 1));
         }
         series.put(s.key(), s);
-        index.put(s.key(), s);
+        index[slot(s.key())] = s;
+    }
+
+    /** Where a key's series sits in {@link #index}. */
+    private static int slot(SeriesKey k) {
+        return ((k.kind().ordinal() * STREAMS + k.stream().ordinal()) * BRANCHES + k.branch().ordinal()) * METRICS
+                + k.metric().ordinal();
     }
 
     void setRuns(long runs) {

@@ -108,7 +108,10 @@ class StreamingProfilerTest {
             }
             pt.endRun();
             ps.endRun();
-            assertEquals(mode.equals("in place") ? 4 : 0, pt.residualsInPlace, mode);
+            // on the worker thread (CI's second pass) the sums are taken from the stored residual
+            boolean inCall = !CpuDistanceBackend.background(System.getProperty(CpuDistanceBackend.THREAD_PROPERTY,
+                    "caller"));
+            assertEquals(mode.equals("in place") && inCall ? 4 : 0, pt.residualsInPlace, mode);
             List<DistanceMetric> metrics = new java.util.ArrayList<>(DistanceMetric.stepToStep());
             if (forecast) {
                 metrics.add(DistanceMetric.FORECAST_L1_REL);

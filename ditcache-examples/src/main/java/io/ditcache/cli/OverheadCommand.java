@@ -57,7 +57,7 @@ final class OverheadCommand implements Callable<Integer> {
     Double guidance;
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed pairs, each a run with the profiler "
-            + "then one without (and one with the read-floor probe under --floor) (default: ${DEFAULT-VALUE})")
+            + "and one without (and one with the read-floor probe under --floor), each first in turn (default: ${DEFAULT-VALUE})")
     int repeats;
 
     @Option(names = "--warmups", defaultValue = "3", description = "untimed pairs first: the first runs are slower "

@@ -24,10 +24,10 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * What profiling costs, measured: the same conditions sampled with the {@link StreamingProfiler} attached (arm A)
- * and with {@link ActivationProbe#NONE} (arm B), as A/B pairs in one process after untimed warm-up pairs; on
- * request a third run per pair (arm C) with a {@link ReadFloorProbe} on the same kinds, which only holds and reads
- * the activations that any exact step-to-step profile must: the memory floor beside the profiler. Each run's probe
- * is made before the run, so a run's time is sampling plus probing only.
+ * and with {@link ActivationProbe#NONE} (arm B), as pairs in one process after untimed warm-up pairs, each arm
+ * first in turn; on request a third run per pair (arm C) with a {@link ReadFloorProbe} on the same kinds, which only
+ * holds and reads the activations that any exact step-to-step profile must: the memory floor beside the profiler.
+ * Each run's probe is made before the run, so a run's time is sampling plus probing only.
  */
 final class ProbeOverhead {
     private ProbeOverhead() {
@@ -89,7 +89,9 @@ final class ProbeOverhead {
     }
 
     /**
-     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs (A then B, then C when {@code floor}).
+     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs: A and B (and C when {@code floor}), the
+     * order rotating from pair to pair (AB, BA, ... or ABC, BCA, CAB, ...), so that each arm runs first, second
+     * (and third) equally often and no arm always follows the same one.
      *
      * @param schedulers a fresh scheduler per run
      * @param onRun      told 1, 2, ... after each run (warm-up runs included), for a progress line
@@ -105,46 +107,50 @@ final class ProbeOverhead {
         double[] inside = new double[repeats];
         boolean same = true;
         int runs = 0;
+        int arms = floor ? 3 : 2;
         for (int p = -warmups; p < repeats; p++) {
-            RedundancyProfile profile = new RedundancyProfile(Profiling.describe(model, name), Map.of(),
-                    model.layers(), options.steps());
-            TimedProbe profiler = new TimedProbe(new StreamingProfiler(profile, kinds, forecastError));
-            Sampler a = new Sampler(model, schedulers.get());
-            long c0 = BenchEnvironment.processCpuNanos();
-            long t0 = System.nanoTime();
-            float[] probed = a.sample(options, profiler).values();
-            long t1 = System.nanoTime();
-            long c1 = BenchEnvironment.processCpuNanos();
-            onRun.accept(++runs);
-            Sampler b = new Sampler(model, schedulers.get());
-            long c2 = BenchEnvironment.processCpuNanos();
-            long t2 = System.nanoTime();
-            float[] plain = b.sample(options, ActivationProbe.NONE).values();
-            long t3 = System.nanoTime();
-            long c3 = BenchEnvironment.processCpuNanos();
-            onRun.accept(++runs);
-            same &= Arrays.equals(probed, plain);
-            if (floor) {
-                try (ReadFloorProbe floorProbe = new ReadFloorProbe(kinds)) {
-                    TimedProbe reader = new TimedProbe(floorProbe);
-                    Sampler c = new Sampler(model, schedulers.get());
-                    long t4 = System.nanoTime();
-                    float[] read = c.sample(options, reader).values();
-                    long t5 = System.nanoTime();
-                    onRun.accept(++runs);
-                    same &= Arrays.equals(read, plain);
-                    if (p >= 0) {
-                        floorRuns[p] = (t5 - t4) / 1e6 / options.steps();
-                        insideFloor[p] = reader.nanos / 1e6 / options.steps();
+            float[][] samples = new float[arms][];
+            for (int k = 0; k < arms; k++) {
+                int arm = Math.floorMod(p + k, arms);
+                TimedProbe probe = switch (arm) {
+                    case 0 -> new TimedProbe(new StreamingProfiler(new RedundancyProfile(Profiling.describe(model,
+                            name), Map.of(), model.layers(), options.steps()), kinds, forecastError));
+                    case 1 -> null;
+                    default -> new TimedProbe(new ReadFloorProbe(kinds));
+                };
+                Sampler sampler = new Sampler(model, schedulers.get());
+                long c0 = BenchEnvironment.processCpuNanos();
+                long t0 = System.nanoTime();
+                samples[arm] = sampler.sample(options, probe == null ? ActivationProbe.NONE : probe).values();
+                long t1 = System.nanoTime();
+                long c1 = BenchEnvironment.processCpuNanos();
+                if (probe != null && probe.inner instanceof ReadFloorProbe reader) {
+                    reader.close();
+                }
+                onRun.accept(++runs);
+                if (p < 0) {
+                    continue;
+                }
+                double wall = (t1 - t0) / 1e6 / options.steps();
+                double cpu = (c1 - c0) / 1e6 / options.steps();
+                switch (arm) {
+                    case 0 -> {
+                        with[p] = wall;
+                        withCpu[p] = cpu;
+                        inside[p] = probe.nanos / 1e6 / options.steps();
+                    }
+                    case 1 -> {
+                        without[p] = wall;
+                        withoutCpu[p] = cpu;
+                    }
+                    default -> {
+                        floorRuns[p] = wall;
+                        insideFloor[p] = probe.nanos / 1e6 / options.steps();
                     }
                 }
             }
-            if (p >= 0) {
-                with[p] = (t1 - t0) / 1e6 / options.steps();
-                without[p] = (t3 - t2) / 1e6 / options.steps();
-                withCpu[p] = (c1 - c0) / 1e6 / options.steps();
-                withoutCpu[p] = (c3 - c2) / 1e6 / options.steps();
-                inside[p] = profiler.nanos / 1e6 / options.steps();
+            for (int arm = 0; arm < arms; arm++) {
+                same &= Arrays.equals(samples[arm], samples[1]);
             }
         }
         boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;

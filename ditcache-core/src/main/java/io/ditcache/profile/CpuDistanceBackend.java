@@ -104,8 +104,7 @@ public final class CpuDistanceBackend implements DistanceBackend {
          */
         boolean takesResiduals(Tensor output, Tensor input, long length) {
             return plain(output) && plain(input) && Arrays.equals(Tensors.shape(output),
-                    Tensors.shape(input)) && FusedDistances.takesResiduals(output.numel(), output.numel(),
-                            length);
+                    Tensors.shape(input)) && FusedDistances.takesResiduals(output.numel(), length);
         }
 
         private static boolean plain(Tensor t) {

@@ -214,11 +214,11 @@ public final class FusedDistances {
     }
 
     /**
-     * Whether {@link #computeResidualRows} takes rows of {@code length} floats of tensors of these sizes: rows under
-     * two chunks, tensors under 2 GiB (larger ones are summed chunk by chunk, from a stored residual).
+     * Whether {@link #computeResidualRows} takes rows of {@code length} floats of a tensor of {@code numel}: rows
+     * under two chunks, tensors under 2 GiB (larger ones are summed chunk by chunk, from a stored residual).
      */
-    static boolean takesResiduals(long aNumel, long bNumel, long length) {
-        return length < 2L * CHUNK && aNumel <= Integer.MAX_VALUE / 4 && bNumel <= Integer.MAX_VALUE / 4;
+    static boolean takesResiduals(long numel, long length) {
+        return length < 2L * CHUNK && numel <= Integer.MAX_VALUE / 4;
     }
 
     /**

@@ -149,20 +149,26 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
 
     @Override
     public void observe(Step step, Site site, Tensor activation) {
-        RowLayout rows = begin(step, site, activation);
+        observeStored(begin(step, site, activation), step, site, activation);
+    }
+
+    /** {@link #observe} after {@link #begin}: compares with the held call and holds this one. */
+    private void observeStored(RowLayout rows, Step step, Site site, Tensor activation) {
         DistanceAccumulator acc = accumulatorFor(activation);
         Tensor c = backend.reads(activation) ? activation : activation.to(ScalarType.Float).contiguous();
         long perRow = c.numel() / activation.size(0);
         SiteState s = state(site);
         HeldActivation prev = s.previous;
-        // a residual held as output and input (observeResidual) is not compared with a stored one
-        if (prev.holds(step.index() - 1, perRow) && !s.previousInput.held) {
+        HeldActivation prevIn = s.previousInput;
+        if (prev.holds(step.index() - 1, perRow) && (!prevIn.held || prevIn.holds(step.index() - 1, perRow))) {
+            // a residual held as output and input (observeResidual) is compared as the stored residual
+            Tensor earlier = prevIn.held ? prev.tensor.sub(prevIn.tensor) : prev.tensor;
             RowLayout.Pairs pairs = pairOffsets(rows, prev, perRow);
             int n = pairs.count();
-            acc.addRows(prev.tensor, aOffsets, c, bOffsets, n, perRow);
+            acc.addRows(earlier, aOffsets, c, bOffsets, n, perRow);
             HeldActivation older = s.older;
             boolean forecast = forecastError && older.holds(step.index() - 2, perRow);
-            ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, prev.tensor, c) : null;
+            ForecastInputs inputs = forecast ? new ForecastInputs(older.tensor, earlier, c) : null;
             for (int k = 0; k < n; k++) {
                 int p = forecast ? older.rows.rowOf(pairs.branch()[k], pairs.sample()[k]) : -1;
                 double miss = p < 0 ? Double.NaN : inputs.sumAbsMiss(p * perRow, aOffsets[k], bOffsets[k], perRow);
@@ -174,7 +180,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         } else {
             s.previous.release();
         }
-        s.previousInput.release();
+        prevIn.release();
         s.previous.hold(c, perRow, step.index(), rows);
     }
 
@@ -182,7 +188,8 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
      * Observes a block's residual without storing it where the CPU backend sums in the call (the default) and
      * both tensors are float32, contiguous and of one shape: it holds the output and the input instead, and takes
      * the residuals' distances from all four (the bits the stored residuals give). Otherwise, and when measuring
-     * the forecast error, it subtracts and observes the residual.
+     * the forecast error, it subtracts and observes the residual; once a site holds a stored residual, it stays
+     * stored until a gap.
      */
     @Override
     public void observeResidual(Step step, Site site, Tensor output, Tensor input) {
@@ -195,7 +202,7 @@ public final class StreamingProfiler implements ActivationProbe, AutoCloseable {
         if (forecastError || !(acc instanceof CpuDistanceBackend.Accumulator cpu)
                 || !cpu.takesResiduals(output, input, perRow)
                 || (prev.held && !prevIn.holds(prev.step, prev.perRow))) {
-            observe(step, site, output.sub(input)); // a stored residual held before is compared as usual
+            observeStored(rows, step, site, output.sub(input));
             return;
         }
         if (prev.holds(step.index() - 1, perRow) && prevIn.holds(step.index() - 1, perRow)) {

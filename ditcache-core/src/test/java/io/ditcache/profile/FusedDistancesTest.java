@@ -205,14 +205,14 @@ class FusedDistancesTest {
                 FusedDistances.computeRows(a.data_ptr_float(), a.numel(), ao, b.data_ptr_float(), b.numel(), bo, 3,
                         perRow, stored);
                 SumsQueue taken = new SumsQueue();
-                assertTrue(FusedDistances.takesResiduals(aOut.numel(), bOut.numel(), perRow));
+                assertTrue(FusedDistances.takesResiduals(aOut.numel(), perRow));
                 FusedDistances.computeResidualRows(aOut.data_ptr_float(), aIn.data_ptr_float(), aOut.numel(), ao,
                         bOut.data_ptr_float(), bIn.data_ptr_float(), bOut.numel(), bo, 3, perRow, taken);
                 assertEquals(stored.drain(), taken.drain(), "rows of " + perRow);
             }
         }
-        assertFalse(FusedDistances.takesResiduals(10, 10, 2L * FusedDistances.CHUNK), "rows summed chunk by chunk");
-        assertFalse(FusedDistances.takesResiduals(1L << 30, 10, 10), "over 2 GiB");
+        assertFalse(FusedDistances.takesResiduals(10, 2L * FusedDistances.CHUNK), "rows summed chunk by chunk");
+        assertFalse(FusedDistances.takesResiduals(1L << 30, 10), "over 2 GiB");
     }
 
     @Test

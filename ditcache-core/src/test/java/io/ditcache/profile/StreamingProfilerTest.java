@@ -77,13 +77,14 @@ class StreamingProfilerTest {
 
     /**
      * A residual observed as output and input gives the profile of the stored residual bit for bit, with guidance
-     * rows and a step of fewer rows; with the forecast error, or an input that is not contiguous, the profiler
-     * stores the residual instead, with the same figures.
+     * rows and a step of fewer rows; with the forecast error, or an input that is not contiguous (at every step, or
+     * at step 2 only, where a residual held as output and input meets a stored one), the profiler stores the
+     * residual instead, with the same figures and no comparison lost.
      */
     @Test
     void residualsFromOutputsAndInputsGiveTheStoredResidualsProfile() {
         Site residual = Site.of(1, SiteKind.BLOCK_RESIDUAL);
-        for (String mode : List.of("in place", "forecast error", "strided input")) {
+        for (String mode : List.of("in place", "forecast error", "strided input", "strided at step 2")) {
             boolean forecast = mode.equals("forecast error");
             RedundancyProfile taken = profile(5);
             RedundancyProfile stored = profile(5);
@@ -98,7 +99,7 @@ class StreamingProfilerTest {
                     Step step = new Step(i, 5, 1000 - i, rows);
                     Tensor o = Tensors.fromFloats(out, rows.size(), 3, 343);
                     Tensor in = o.add(Tensors.fromFloats(near, rows.size(), 3, 343));
-                    if (mode.equals("strided input")) {
+                    if (mode.equals("strided input") || (mode.equals("strided at step 2") && i == 2)) {
                         in = in.transpose(1, 2).contiguous().transpose(1, 2);
                         assertFalse(in.is_contiguous());
                     }
@@ -111,7 +112,8 @@ class StreamingProfilerTest {
             // on the worker thread (CI's second pass) the sums are taken from the stored residual
             boolean inCall = !CpuDistanceBackend.background(System.getProperty(CpuDistanceBackend.THREAD_PROPERTY,
                     "caller"));
-            assertEquals(mode.equals("in place") && inCall ? 4 : 0, pt.residualsInPlace, mode);
+            int inPlace = mode.equals("in place") ? 4 : mode.equals("strided at step 2") ? 1 : 0; // then stored
+            assertEquals(inCall ? inPlace : 0, pt.residualsInPlace, mode);
             List<DistanceMetric> metrics = new java.util.ArrayList<>(DistanceMetric.stepToStep());
             if (forecast) {
                 metrics.add(DistanceMetric.FORECAST_L1_REL);

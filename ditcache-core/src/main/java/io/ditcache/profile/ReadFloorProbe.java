@@ -10,6 +10,7 @@ import java.nio.FloatBuffer;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.pytorch.Tensor;
@@ -24,29 +25,55 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * keep the earlier one and load both, so sampling with this probe against sampling without one measures the memory
  * traffic that no faster kernel removes; {@code ditcache overhead --floor} puts the profiler beside it.
  *
+ * <p>With {@link Reads#CURRENT} it reads only what a per-step statistic needs: each activation once, as it is
+ * reported (hot from the model), holding nothing; the difference between the two modes is what comparing with the
+ * previous step costs in memory traffic alone.
+ *
  * <p>Activations in host memory only (the floor of a device backend is another question). Not thread-safe.
  */
 public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
     /** Floats per window of a read: a direct buffer holds at most 2 GiB. */
     private static final int WINDOW = 1 << 28;
+    /** What the probe reads at each call. */
+    public enum Reads {
+        /** The site's previous activation and this one, the previous held by reference: any exact profile's floor. */
+        PAIRS,
+        /**
+         * This activation only (a residual's output and input), nothing held: what any statistic of a single step
+         * reads, such as the batch mean and variance that the seed study's tool records per step.
+         */
+        CURRENT
+    }
+
     private final Set<SiteKind> kinds;
-    private final Map<Site, HeldActivation> held = new HashMap<>();
+    private final Reads reads;
+    final Map<Site, HeldActivation> held = new HashMap<>();
     /** The block inputs held beside residual sites' outputs ({@link #observeResidual}). */
-    private final Map<Site, HeldActivation> inputs = new HashMap<>();
+    final Map<Site, HeldActivation> inputs = new HashMap<>();
     private double checksum;
     private long elementsRead;
 
     /**
-     * Holds and reads the activations of the given kinds.
+     * Holds and reads the activations of the given kinds in pairs ({@link Reads#PAIRS}).
      *
      * @throws IllegalArgumentException when {@code kinds} is empty
      */
     public ReadFloorProbe(Set<SiteKind> kinds) {
+        this(kinds, Reads.PAIRS);
+    }
+
+    /**
+     * Reads the activations of the given kinds as {@code reads} says.
+     *
+     * @throws IllegalArgumentException when {@code kinds} is empty
+     */
+    public ReadFloorProbe(Set<SiteKind> kinds, Reads reads) {
         if (kinds.isEmpty()) {
             throw new IllegalArgumentException("kinds is empty, expected at least one of "
                     + EnumSet.allOf(SiteKind.class));
         }
         this.kinds = EnumSet.copyOf(kinds);
+        this.reads = Objects.requireNonNull(reads, "reads");
     }
 
     @Override
@@ -56,7 +83,7 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
 
     /**
      * Reads the site's activation of the previous step (when held, with as many elements) and this one, then holds
-     * this one in its place.
+     * this one in its place; with {@link Reads#CURRENT}, reads this one only.
      *
      * @throws IllegalArgumentException when the activation is not in host memory
      */
@@ -64,6 +91,10 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
     public void observe(Step step, Site site, Tensor activation) {
         Tensor c = hostFloats(site, activation);
         long numel = c.numel();
+        if (reads == Reads.CURRENT) {
+            readCurrent(c, numel);
+            return;
+        }
         HeldActivation h = held.computeIfAbsent(site, s -> new HeldActivation());
         if (h.holds(step.index() - 1, numel)) {
             checksum += sumBoth(h.tensor.data_ptr_float(), c.data_ptr_float(), numel);
@@ -75,7 +106,8 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
 
     /**
      * As the profiler takes a residual on the CPU: holds the block's output and input, and reads the previous
-     * step's pair and this one (four tensors) instead of a stored residual.
+     * step's pair and this one (four tensors) instead of a stored residual; with {@link Reads#CURRENT}, reads this
+     * step's output and input only.
      *
      * @throws IllegalArgumentException when a tensor is not in host memory
      */
@@ -84,6 +116,11 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
         Tensor o = hostFloats(site, output);
         Tensor in = hostFloats(site, input);
         long numel = o.numel();
+        if (reads == Reads.CURRENT) {
+            readCurrent(o, numel);
+            readCurrent(in, in.numel());
+            return;
+        }
         HeldActivation h = held.computeIfAbsent(site, s -> new HeldActivation());
         HeldActivation hi = inputs.computeIfAbsent(site, s -> new HeldActivation());
         if (h.holds(step.index() - 1, numel) && hi.holds(step.index() - 1, in.numel())) {
@@ -95,6 +132,11 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
         hi.release();
         h.hold(o, numel, step.index(), null);
         hi.hold(in, in.numel(), step.index(), null);
+    }
+
+    private void readCurrent(Tensor t, long numel) {
+        checksum += sum(t.data_ptr_float(), numel);
+        elementsRead += numel;
     }
 
     /** The tensor as contiguous float32 (itself where it is). */
@@ -112,7 +154,7 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
         return checksum;
     }
 
-    /** The floats read so far, both activations of each comparison counted. */
+    /** The floats read so far, both activations of each comparison counted (under {@link Reads#PAIRS}). */
     public long elementsRead() {
         return elementsRead;
     }
@@ -143,6 +185,26 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
             sum += FusedDistances.VECTOR ? VectorDistances.sumBoth(wa, wb, n) : scalarSum(wa, wb, n);
         }
         return sum;
+    }
+
+    /** The sum of {@code length} floats, window by window. */
+    static double sum(FloatPointer a, long length) {
+        double sum = 0;
+        for (long at = 0; at < length; at += WINDOW) {
+            int n = (int) Math.min(WINDOW, length - at);
+            ByteBuffer wa = FusedDistances.window(a, at, n);
+            sum += FusedDistances.VECTOR ? VectorDistances.sum(wa, n) : scalarSum(wa, n);
+        }
+        return sum;
+    }
+
+    private static double scalarSum(ByteBuffer a, int length) {
+        FloatBuffer fa = a.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        float sa = 0;
+        for (int i = 0; i < length; i++) {
+            sa += fa.get(i);
+        }
+        return sa;
     }
 
     private static double scalarSum(ByteBuffer a, ByteBuffer b, int length) {

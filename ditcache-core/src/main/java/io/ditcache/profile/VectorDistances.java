@@ -154,4 +154,20 @@ final class VectorDistances {
         }
         return sum;
     }
+
+    /** The float sum of {@code length} floats from the start of the buffer, one addition per vector. */
+    static double sum(ByteBuffer a, int length) {
+        ByteOrder order = ByteOrder.nativeOrder();
+        FloatVector sa = FloatVector.zero(WIDE);
+        int lanes = WIDE.length();
+        int i = 0;
+        for (; i + lanes <= length; i += lanes) {
+            sa = sa.add(FloatVector.fromByteBuffer(WIDE, a, 4 * i, order));
+        }
+        double sum = sa.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            sum += a.getFloat(4 * i);
+        }
+        return sum;
+    }
 }

@@ -96,6 +96,34 @@ class ReadFloorProbeTest {
         }
     }
 
+    /** Reading the current activation only: every call is read once (the first step too), nothing is held. */
+    @Test
+    void currentReadsEachActivationOnceAndHoldsNothing() {
+        int steps = 3;
+        int perRow = 3 * 1021;
+        Site residual = Site.of(2, SiteKind.BLOCK_RESIDUAL);
+        try (ReadFloorProbe p = new ReadFloorProbe(EnumSet.of(SiteKind.K, SiteKind.BLOCK_OUT,
+                SiteKind.BLOCK_RESIDUAL), ReadFloorProbe.Reads.CURRENT)) {
+            double want = 0;
+            for (int i = 0; i < steps; i++) {
+                observe(p, i, steps, K, values(i, 0, perRow), false);
+                observe(p, i, steps, OUT, values(i, 1, perRow), true);
+                try (PointerScope scope = new PointerScope()) {
+                    p.observeResidual(new Step(i, steps, 1000 - i, ROWS), residual,
+                            Tensors.fromFloats(values(i, 2, 12), 2, 3, 4), Tensors.fromFloats(values(i, 3, 12), 2, 3,
+                                    4));
+                }
+                want += sum(values(i, 0, perRow)) + sum(values(i, 1, perRow)) + sum(values(i, 2, 12))
+                        + sum(values(i, 3, 12));
+            }
+            assertEquals(steps * (2 * 2 * perRow + 2 * 2 * 12), p.elementsRead(),
+                    "3 steps x (2 sites x 2 rows + a residual's output and input x 2 rows)");
+            assertEquals(want, p.checksum(), 1e-4 * Math.abs(want) + 1e-2);
+            assertTrue(p.held.isEmpty() && p.inputs.isEmpty(), "nothing held");
+        }
+        assertThrows(NullPointerException.class, () -> new ReadFloorProbe(Set.of(SiteKind.K), null));
+    }
+
     @Test
     void aGapOrAnotherSizeReadsNothingAndOnlyWantedKindsAreAsked() {
         try (ReadFloorProbe p = new ReadFloorProbe(Set.of(SiteKind.K))) {

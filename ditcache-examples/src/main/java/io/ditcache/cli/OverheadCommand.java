@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -67,9 +68,10 @@ final class OverheadCommand implements Callable<Integer> {
     @Option(names = "--forecast-error", description = "measure the profiler with the forecast error on")
     boolean forecastError;
 
-    @Option(names = "--floor", description = "a third run per pair with a probe that only holds the same "
-            + "activations and reads each consecutive pair once: the memory traffic that any exact step-to-step "
-            + "profile pays, beside the profiler's cost")
+    @Option(names = "--floor", description = "two more runs per pair: a probe that only holds the same "
+            + "activations and reads each consecutive pair once (the memory traffic that any exact step-to-step "
+            + "profile pays, beside the profiler's cost), and one that reads each activation once and holds nothing "
+            + "(what a statistic of single steps reads, such as the seed study's per-step mean and variance)")
     boolean floor;
 
     @Option(names = "--out", required = true, description = "output directory for " + FILE)
@@ -105,7 +107,7 @@ final class OverheadCommand implements Callable<Integer> {
         }
         SamplingOptions options = new SamplingOptions(conds, choice.steps(), choice.guidance());
         String loadBefore = BenchEnvironment.loadAverage();
-        int perPair = floor ? 3 : 2;
+        int perPair = ProbeOverhead.armsPerPair(floor);
         int total = perPair * (warmups + repeats);
         PrintWriter err = cl.getErr();
         ProbeOverhead.Figures f = ProbeOverhead.measure(dit, ModelSource.name(model), choice::create, options,
@@ -154,19 +156,16 @@ final class OverheadCommand implements Callable<Integer> {
                         / ProbeOverhead.median(f.withoutProbeCpu()));
             }
         }
-        if (f.readFloor().length > 0) {
-            // holding and reading the same activations once, nothing else: the memory floor of exact profiling
-            root.put("read_floor_ms_per_step", ProbeOverhead.median(f.readFloor()));
-            root.put("read_floor_overhead", f.floorOverhead());
-            root.put("read_floor_pair_overhead_median", f.pairFloorOverhead());
-            if (f.insideFloor().length > 0) {
-                root.put("inside_floor_cpu_ms_per_step", ProbeOverhead.median(f.insideFloor()));
-            }
-        }
+        // holding and reading the same activations once, nothing else: the memory floor of exact profiling
+        reference(root, f, f.readFloor(), "read_floor", "inside_floor_cpu_ms_per_step");
+        // each activation read once as it is made, nothing held: what statistics of single steps read
+        reference(root, f, f.readCurrent(), "read_current", "inside_current_cpu_ms_per_step");
         arm(root.putObject("with_probe"), f.withProbe(), f.withProbeCpu());
         arm(root.putObject("without_probe"), f.withoutProbe(), f.withoutProbeCpu());
-        if (f.readFloor().length > 0) {
-            arm(root.putObject("read_floor"), f.readFloor(), new double[0]);
+        for (var r : List.of(Map.entry("read_floor", f.readFloor()), Map.entry("read_current", f.readCurrent()))) {
+            if (r.getValue().measured()) {
+                arm(root.putObject(r.getKey()), r.getValue().runs(), new double[0]);
+            }
         }
         root.put("same_samples", f.sameSamples());
         ObjectNode s = root.putObject("settings");
@@ -179,6 +178,7 @@ final class OverheadCommand implements Callable<Integer> {
         s.put("kinds", kinds.describe());
         s.put("forecast_error", forecastError);
         s.put("read_floor", floor);
+        s.put("read_current", floor);
         s.put("repeats", repeats);
         s.put("warmup_pairs", warmups);
         s.put("dtype", dtype.type.label());
@@ -196,6 +196,20 @@ final class OverheadCommand implements Callable<Integer> {
         m.put("load_average_before", loadBefore);
         m.put("load_average_after", loadAfter);
         return root;
+    }
+
+    /** A measured reference arm's {@code NAME_ms_per_step}, {@code NAME_overhead} and pair median. */
+    private static void reference(ObjectNode root, ProbeOverhead.Figures f, ProbeOverhead.ReferenceArm arm,
+            String name, String insideKey) {
+        if (!arm.measured()) {
+            return;
+        }
+        root.put(name + "_ms_per_step", ProbeOverhead.median(arm.runs()));
+        root.put(name + "_overhead", f.overheadOf(arm));
+        root.put(name + "_pair_overhead_median", f.pairOverheadOf(arm));
+        if (arm.inside().length > 0) {
+            root.put(insideKey, ProbeOverhead.median(arm.inside()));
+        }
     }
 
     private static void arm(ObjectNode n, double[] runs, double[] cpu) {
@@ -217,50 +231,43 @@ final class OverheadCommand implements Callable<Integer> {
         }
     }
 
+    /** A table row of min, median and max; none where {@code values} is empty (not measured). */
+    private static void row(StringBuilder b, String name, double[] values) {
+        if (values.length > 0) {
+            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", name, ProbeOverhead.min(values),
+                    ProbeOverhead.median(values), ProbeOverhead.max(values)));
+        }
+    }
+
     private String table(ProbeOverhead.Figures f, SamplingOptions options) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%d samples x %d steps, guidance %s, kinds %s%s; %d %s after %d "
                         + "warm-up%n", options.conditions().size(), options.steps(), options.guidance(),
-                kinds.describe(), forecastError ? " + forecast error" : "", repeats, floor ? "triples" : "pairs",
+                kinds.describe(), forecastError ? " + forecast error" : "", repeats, floor ? "quadruples" : "pairs",
                 warmups));
         b.append(String.format(Locale.ROOT, "%-16s %10s %10s %10s%n", "ms per step", "min", "median", "max"));
-        b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "with profiler",
-                ProbeOverhead.min(f.withProbe()), ProbeOverhead.median(f.withProbe()),
-                ProbeOverhead.max(f.withProbe())));
-        b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "without",
-                ProbeOverhead.min(f.withoutProbe()), ProbeOverhead.median(f.withoutProbe()),
-                ProbeOverhead.max(f.withoutProbe())));
-        if (f.readFloor().length > 0) {
-            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "read floor",
-                    ProbeOverhead.min(f.readFloor()), ProbeOverhead.median(f.readFloor()),
-                    ProbeOverhead.max(f.readFloor())));
-        }
-        if (f.withProbeCpu().length > 0) {
-            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, with",
-                    ProbeOverhead.min(f.withProbeCpu()), ProbeOverhead.median(f.withProbeCpu()),
-                    ProbeOverhead.max(f.withProbeCpu())));
-            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, without",
-                    ProbeOverhead.min(f.withoutProbeCpu()), ProbeOverhead.median(f.withoutProbeCpu()),
-                    ProbeOverhead.max(f.withoutProbeCpu())));
-        }
-        if (f.insideProbe().length > 0) {
-            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in profiler",
-                    ProbeOverhead.min(f.insideProbe()), ProbeOverhead.median(f.insideProbe()),
-                    ProbeOverhead.max(f.insideProbe())));
-        }
-        if (f.insideFloor().length > 0) {
-            b.append(String.format(Locale.ROOT, "%-16s %10.2f %10.2f %10.2f%n", "cpu, in floor",
-                    ProbeOverhead.min(f.insideFloor()), ProbeOverhead.median(f.insideFloor()),
-                    ProbeOverhead.max(f.insideFloor())));
-        }
+        row(b, "with profiler", f.withProbe());
+        row(b, "without", f.withoutProbe());
+        row(b, "read floor", f.readFloor().runs());
+        row(b, "read current", f.readCurrent().runs());
+        row(b, "cpu, with", f.withProbeCpu());
+        row(b, "cpu, without", f.withoutProbeCpu());
+        row(b, "cpu, in profiler", f.insideProbe());
+        row(b, "cpu, in floor", f.readFloor().inside());
+        row(b, "cpu, in current", f.readCurrent().inside());
         double cpu = f.cpuOverhead();
         b.append(String.format(Locale.ROOT, "overhead %+.1f %% (medians), %+.1f %% (median of pairs), %s (CPU "
                         + "time); load %s", 100 * f.overhead(), 100 * f.pairOverhead(), Double.isFinite(cpu)
                         ? String.format(Locale.ROOT, "%+.1f %%", 100 * cpu) : "n/a", BenchEnvironment.loadAverage()));
-        if (f.readFloor().length > 0) {
-            b.append(String.format(Locale.ROOT, "%nread floor %+.1f %% (medians), %+.1f %% (median of triples): "
+        if (f.readFloor().measured()) {
+            b.append(String.format(Locale.ROOT, "%nread floor %+.1f %% (medians), %+.1f %% (median of runs): "
                     + "holding the same activations and reading each pair once, nothing else",
-                    100 * f.floorOverhead(), 100 * f.pairFloorOverhead()));
+                    100 * f.overheadOf(f.readFloor()), 100 * f.pairOverheadOf(f.readFloor())));
+        }
+        if (f.readCurrent().measured()) {
+            b.append(String.format(Locale.ROOT, "%nread current %+.1f %% (medians), %+.1f %% (median of runs): "
+                    + "reading each activation once, holding nothing (what statistics of single steps read)",
+                    100 * f.overheadOf(f.readCurrent()), 100 * f.pairOverheadOf(f.readCurrent())));
         }
         if (!f.sameSamples()) {
             b.append(String.format("%nwarning: the samples differ with and without the probes"));

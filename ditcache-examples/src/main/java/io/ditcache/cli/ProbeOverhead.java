@@ -25,12 +25,27 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * What profiling costs, measured: the same conditions sampled with the {@link StreamingProfiler} attached (arm A)
  * and with {@link ActivationProbe#NONE} (arm B), as pairs in one process after untimed warm-up pairs, each arm
- * first in turn; on request a third run per pair (arm C) with a {@link ReadFloorProbe} on the same kinds, which only
- * holds and reads the activations that any exact step-to-step profile must: the memory floor beside the profiler.
- * Each run's probe is made before the run, so a run's time is sampling plus probing only.
+ * first in turn; on request two more runs per pair with a {@link ReadFloorProbe} on the same kinds: arm C holds and
+ * reads the activations that any exact step-to-step profile must (the memory floor beside the profiler), arm D reads
+ * each activation once and holds nothing (what a statistic of single steps reads, such as the seed study's mean and
+ * variance). Each run's probe is made before the run, so a run's time is sampling plus probing only.
  */
 final class ProbeOverhead {
     private ProbeOverhead() {
+    }
+
+    /**
+     * A reference probe's timed runs, in milliseconds per step; both empty where it was not measured.
+     *
+     * @param runs   wall time of each run, in order
+     * @param inside CPU time of the sampling thread inside the probe's calls, per run; empty where unknown
+     */
+    record ReferenceArm(double[] runs, double[] inside) {
+        static final ReferenceArm NONE = new ReferenceArm(new double[0], new double[0]);
+
+        boolean measured() {
+            return runs.length > 0;
+        }
     }
 
     /**
@@ -42,13 +57,12 @@ final class ProbeOverhead {
      * @param withoutProbeCpu arm B's runs in CPU time of this process
      * @param insideProbe     arm A's runs: CPU time of the sampling thread spent inside the profiler's calls (its
      *                        own cost, without what the model spends making the activations it asks for)
-     * @param readFloor       arm C's runs (wall time), or empty where not measured
-     * @param insideFloor     arm C's runs: CPU time of the sampling thread inside the read-floor probe's calls, or
-     *                        empty
+     * @param readFloor       arm C: holding and reading each consecutive pair ({@link ReadFloorProbe.Reads#PAIRS})
+     * @param readCurrent     arm D: reading each activation once ({@link ReadFloorProbe.Reads#CURRENT})
      * @param sameSamples     whether every pair's runs produced bit-identical final latents
      */
     record Figures(double[] withProbe, double[] withoutProbe, double[] withProbeCpu, double[] withoutProbeCpu,
-            double[] insideProbe, double[] readFloor, double[] insideFloor, boolean sameSamples) {
+            double[] insideProbe, ReferenceArm readFloor, ReferenceArm readCurrent, boolean sameSamples) {
         /** Median of arm A over median of arm B, minus 1. */
         double overhead() {
             return median(withProbe) / median(withoutProbe) - 1;
@@ -59,14 +73,14 @@ final class ProbeOverhead {
             return pairMedian(withProbe, withoutProbe);
         }
 
-        /** Median of arm C over median of arm B, minus 1: what holding and reading alone costs; NaN unmeasured. */
-        double floorOverhead() {
-            return readFloor.length == 0 ? Double.NaN : median(readFloor) / median(withoutProbe) - 1;
+        /** Median of a reference arm over median of arm B, minus 1; NaN where it was not measured. */
+        double overheadOf(ReferenceArm arm) {
+            return arm.measured() ? median(arm.runs()) / median(withoutProbe) - 1 : Double.NaN;
         }
 
-        /** The median over the pairs of {@code C / B - 1}; NaN where arm C was not measured. */
-        double pairFloorOverhead() {
-            return readFloor.length == 0 ? Double.NaN : pairMedian(readFloor, withoutProbe);
+        /** The median over the pairs of {@code arm / B - 1}; NaN where the arm was not measured. */
+        double pairOverheadOf(ReferenceArm arm) {
+            return arm.measured() ? pairMedian(arm.runs(), withoutProbe) : Double.NaN;
         }
 
         private static double pairMedian(double[] arm, double[] base) {
@@ -89,25 +103,22 @@ final class ProbeOverhead {
     }
 
     /**
-     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs: A and B (and C when {@code floor}), the
-     * order rotating from pair to pair (AB, BA, ... or ABC, BCA, CAB, ...), so that each arm runs first, second
-     * (and third) equally often and no arm always follows the same one.
+     * Runs {@code warmups} untimed pairs, then {@code repeats} timed pairs: A and B (and C and D when {@code floor}),
+     * the order rotating from pair to pair (AB, BA, ... or ABCD, BCDA, CDAB, DABC, ...), so that each arm runs at each
+     * place in a pair equally often and no arm always follows the same one.
      *
      * @param schedulers a fresh scheduler per run
      * @param onRun      told 1, 2, ... after each run (warm-up runs included), for a progress line
      */
     static Figures measure(Denoiser model, String name, Supplier<Scheduler> schedulers, SamplingOptions options,
             Set<SiteKind> kinds, boolean forecastError, boolean floor, int warmups, int repeats, IntConsumer onRun) {
-        double[] with = new double[repeats];
-        double[] floorRuns = new double[floor ? repeats : 0];
-        double[] insideFloor = new double[floor ? repeats : 0];
-        double[] without = new double[repeats];
+        int arms = armsPerPair(floor);
+        double[][] wall = new double[arms][repeats];
+        double[][] inside = new double[arms][repeats];
         double[] withCpu = new double[repeats];
         double[] withoutCpu = new double[repeats];
-        double[] inside = new double[repeats];
         boolean same = true;
         int runs = 0;
-        int arms = floor ? 3 : 2;
         for (int p = -warmups; p < repeats; p++) {
             float[][] samples = new float[arms][];
             for (int k = 0; k < arms; k++) {
@@ -116,7 +127,8 @@ final class ProbeOverhead {
                     case 0 -> new TimedProbe(new StreamingProfiler(new RedundancyProfile(Profiling.describe(model,
                             name), Map.of(), model.layers(), options.steps()), kinds, forecastError));
                     case 1 -> null;
-                    default -> new TimedProbe(new ReadFloorProbe(kinds));
+                    case 2 -> new TimedProbe(new ReadFloorProbe(kinds, ReadFloorProbe.Reads.PAIRS));
+                    default -> new TimedProbe(new ReadFloorProbe(kinds, ReadFloorProbe.Reads.CURRENT));
                 };
                 Sampler sampler = new Sampler(model, schedulers.get());
                 long c0 = BenchEnvironment.processCpuNanos();
@@ -131,22 +143,13 @@ final class ProbeOverhead {
                 if (p < 0) {
                     continue;
                 }
-                double wall = (t1 - t0) / 1e6 / options.steps();
+                wall[arm][p] = (t1 - t0) / 1e6 / options.steps();
+                inside[arm][p] = probe == null ? 0 : probe.nanos / 1e6 / options.steps();
                 double cpu = (c1 - c0) / 1e6 / options.steps();
-                switch (arm) {
-                    case 0 -> {
-                        with[p] = wall;
-                        withCpu[p] = cpu;
-                        inside[p] = probe.nanos / 1e6 / options.steps();
-                    }
-                    case 1 -> {
-                        without[p] = wall;
-                        withoutCpu[p] = cpu;
-                    }
-                    default -> {
-                        floorRuns[p] = wall;
-                        insideFloor[p] = probe.nanos / 1e6 / options.steps();
-                    }
+                if (arm == 0) {
+                    withCpu[p] = cpu;
+                } else if (arm == 1) {
+                    withoutCpu[p] = cpu;
                 }
             }
             for (int arm = 0; arm < arms; arm++) {
@@ -154,9 +157,18 @@ final class ProbeOverhead {
             }
         }
         boolean cpuKnown = BenchEnvironment.processCpuNanos() >= 0;
-        return new Figures(with, without, cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
-                THREADS.isCurrentThreadCpuTimeSupported() ? inside : new double[0], floorRuns,
-                THREADS.isCurrentThreadCpuTimeSupported() ? insideFloor : new double[0], same);
+        boolean threadCpuKnown = THREADS.isCurrentThreadCpuTimeSupported();
+        ReferenceArm[] refs = new ReferenceArm[] {ReferenceArm.NONE, ReferenceArm.NONE};
+        for (int arm = 2; arm < arms; arm++) {
+            refs[arm - 2] = new ReferenceArm(wall[arm], threadCpuKnown ? inside[arm] : new double[0]);
+        }
+        return new Figures(wall[0], wall[1], cpuKnown ? withCpu : new double[0], cpuKnown ? withoutCpu : new double[0],
+                threadCpuKnown ? inside[0] : new double[0], refs[0], refs[1], same);
+    }
+
+    /** Runs per pair: the profiler and none, and the two reference probes under {@code --floor}. */
+    static int armsPerPair(boolean floor) {
+        return floor ? 4 : 2;
     }
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();

@@ -77,25 +77,30 @@ class ProbeCostCommandsTest {
     void cpuOverheadIsUnknownWhereTheArmWithoutTheProfilerMeasuredNone() {
         double[] wall = {2, 2};
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[] {3.3, 0}, new double[] {0, 0},
-                new double[0], new double[0], new double[0], true).cpuOverhead()));
+                new double[0], ProbeOverhead.ReferenceArm.NONE, ProbeOverhead.ReferenceArm.NONE, true).cpuOverhead()));
         assertEquals(1.0, new ProbeOverhead.Figures(wall, wall, new double[] {4, 4}, new double[] {2, 2},
-                new double[0], new double[0], new double[0], true).cpuOverhead(), 1e-12);
+                new double[0], ProbeOverhead.ReferenceArm.NONE, ProbeOverhead.ReferenceArm.NONE, true).cpuOverhead(), 1e-12);
         assertTrue(Double.isNaN(new ProbeOverhead.Figures(wall, wall, new double[0], new double[0], new double[0],
-                new double[0], new double[0], true).cpuOverhead()), "CPU time unknown");
+                ProbeOverhead.ReferenceArm.NONE, ProbeOverhead.ReferenceArm.NONE, true).cpuOverhead()), "CPU time unknown");
     }
 
-    /** The read floor against the arm without a probe: medians, and the median of per-triple ratios. */
+    /** Each reference arm against the arm without a probe: medians, and the median of per-run ratios. */
     @Test
-    void readFloorOverheadIsAgainstTheArmWithoutAProbe() {
+    void referenceArmsAreAgainstTheArmWithoutAProbe() {
         double[] without = {10, 20, 10};
+        ProbeOverhead.ReferenceArm floor = new ProbeOverhead.ReferenceArm(new double[] {11, 30, 10.5},
+                new double[] {1, 2, 3});
+        ProbeOverhead.ReferenceArm current = new ProbeOverhead.ReferenceArm(new double[] {10.2, 20.2, 10.4},
+                new double[0]);
         ProbeOverhead.Figures f = new ProbeOverhead.Figures(new double[] {12, 22, 11}, without, new double[0],
-                new double[0], new double[0], new double[] {11, 30, 10.5}, new double[0], true);
-        assertEquals(11.0 / 10 - 1, f.floorOverhead(), 1e-12);
-        assertEquals(0.1, f.pairFloorOverhead(), 1e-12, "ratios 0.1, 0.5, 0.05");
+                new double[0], new double[0], floor, current, true);
+        assertEquals(11.0 / 10 - 1, f.overheadOf(floor), 1e-12);
+        assertEquals(0.1, f.pairOverheadOf(floor), 1e-12, "ratios 0.1, 0.5, 0.05");
+        assertEquals(10.4 / 10 - 1, f.overheadOf(current), 1e-12);
+        assertEquals(0.02, f.pairOverheadOf(current), 1e-12, "ratios 0.02, 0.01, 0.04");
         assertEquals(0.1, f.pairOverhead(), 1e-12, "ratios 0.2, 0.1, 0.1");
-        ProbeOverhead.Figures none = new ProbeOverhead.Figures(without, without, new double[0], new double[0],
-                new double[0], new double[0], new double[0], true);
-        assertTrue(Double.isNaN(none.floorOverhead()) && Double.isNaN(none.pairFloorOverhead()), "not measured");
+        ProbeOverhead.ReferenceArm none = ProbeOverhead.ReferenceArm.NONE;
+        assertTrue(Double.isNaN(f.overheadOf(none)) && Double.isNaN(f.pairOverheadOf(none)), "not measured");
     }
 
     @Test
@@ -143,34 +148,40 @@ class ProbeCostCommandsTest {
         assertTrue(root.get("machine").has("load_average_before"), root::toString);
         assertTrue(r.out().contains("with profiler"), r::toString);
         assertTrue(r.out().contains("overhead"), r::toString);
-        assertFalse(root.has("read_floor") || root.has("read_floor_overhead"), "no floor unless asked");
+        assertFalse(root.has("read_floor") || root.has("read_floor_overhead") || root.has("read_current")
+                || root.has("read_current_overhead"), "no reference arms unless asked");
         assertFalse(s.get("read_floor").asBoolean());
+        assertFalse(r.out().contains("read floor") || r.out().contains("read current"), r::toString);
         CliRun bad = CliRun.of("overhead", "--warmups", "-1", "--out", dir.resolve("bad").toString());
         assertEquals(2, bad.exitCode(), bad::toString);
         assertTrue(bad.err().contains("--warmups -1: expected 0..1000 (untimed pairs)"), bad::toString);
     }
 
     @Test
-    void overheadWithTheFloorTimesAThirdArmThatSamplesTheSame() throws Exception {
+    void overheadWithTheFloorTimesTwoReferenceArmsThatSampleTheSame() throws Exception {
         Path out = dir.resolve("floor");
         CliRun r = CliRun.of("overhead", "--model", FixtureDit.checkpoint(dir.resolve("dit-floor")).toString(),
                 "--steps", "3", "--samples", "2", "--kinds", "k,out", "--repeats", "2", "--warmups", "1", "--floor",
                 "--out", out.toString());
         assertEquals(0, r.exitCode(), r::toString);
         JsonNode root = JSON.readTree(out.resolve(OverheadCommand.FILE).toFile());
-        JsonNode floor = root.get("read_floor");
-        assertEquals(2, floor.get("runs_ms_per_step").size(), root::toString);
-        assertEquals(floor.get("median_ms_per_step").asDouble(), root.get("read_floor_ms_per_step").asDouble(), 0.0);
-        assertEquals(root.get("read_floor_ms_per_step").asDouble() / root.get("without_probe_ms_per_step")
-                .asDouble() - 1, root.get("read_floor_overhead").asDouble(), 1e-9);
-        assertTrue(root.get("read_floor_pair_overhead_median").isNumber(), root::toString);
-        assertTrue(root.get("settings").get("read_floor").asBoolean());
-        assertTrue(root.get("same_samples").asBoolean(), "neither probe changes the samples");
-        assertTrue(r.out().contains("2 triples after 1 warm-up"), r::toString);
-        assertTrue(r.out().contains("read floor"), r::toString);
+        for (String name : List.of("read_floor", "read_current")) {
+            JsonNode arm = root.get(name);
+            assertEquals(2, arm.get("runs_ms_per_step").size(), root::toString);
+            assertEquals(arm.get("median_ms_per_step").asDouble(), root.get(name + "_ms_per_step").asDouble(), 0.0);
+            assertEquals(root.get(name + "_ms_per_step").asDouble() / root.get("without_probe_ms_per_step")
+                    .asDouble() - 1, root.get(name + "_overhead").asDouble(), 1e-9);
+            assertTrue(root.get(name + "_pair_overhead_median").isNumber(), root::toString);
+            assertTrue(root.get("settings").get(name).asBoolean());
+        }
+        assertTrue(root.get("same_samples").asBoolean(), "no probe changes the samples");
+        assertTrue(r.out().contains("2 quadruples after 1 warm-up"), r::toString);
+        for (String row : List.of("read floor", "read current", "cpu, in floor", "cpu, in current")) {
+            assertTrue(r.out().contains(row), row + ": " + r);
+        }
         assertTrue(root.get("inside_floor_cpu_ms_per_step").asDouble() >= 0, root::toString);
-        assertTrue(r.out().contains("cpu, in floor"), r::toString);
-        assertTrue(r.err().contains("run 9 of 9") && r.err().contains("run 3 of 9 (warm-up)")
-                && !r.err().contains("run 4 of 9 (warm-up)"), r::toString);
+        assertTrue(root.get("inside_current_cpu_ms_per_step").asDouble() >= 0, root::toString);
+        assertTrue(r.err().contains("run 12 of 12") && r.err().contains("run 4 of 12 (warm-up)")
+                && !r.err().contains("run 5 of 12 (warm-up)"), r::toString);
     }
 }

@@ -189,8 +189,8 @@ final class OverheadCommand implements Callable<Integer> {
         m.put("distance_kernel", new io.ditcache.profile.CpuDistanceBackend().name());
         m.put("distance_thread", System.getProperty(io.ditcache.profile.CpuDistanceBackend.THREAD_PROPERTY,
                 "caller"));
-        for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MALLOC_MMAP_THRESHOLD_",
-                "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
+        for (String v : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS",
+                "OPENBLAS_THREAD_TIMEOUT", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")) {
             m.put(v.toLowerCase(Locale.ROOT), System.getenv().getOrDefault(v, ""));
         }
         m.put("load_average_before", loadBefore);

@@ -154,7 +154,10 @@ public final class ReadFloorProbe implements ActivationProbe, AutoCloseable {
         return checksum;
     }
 
-    /** The floats read so far, both activations of each comparison counted (under {@link Reads#PAIRS}). */
+    /**
+     * The floats read so far: both activations of each comparison under {@link Reads#PAIRS}, each activation once
+     * under {@link Reads#CURRENT}.
+     */
     public long elementsRead() {
         return elementsRead;
     }
